@@ -1,0 +1,41 @@
+//! The command line. Flags are `Option`s without defaults so that a flag only wins when it is given.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// webterm: a real shell in the browser.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// Read settings from this TOML file (see config.toml for every key).
+    #[arg(long, env = "WEBTERM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Listen on this address and port (default 127.0.0.1:7681; port 0 picks a free port).
+    #[arg(long, env = "WEBTERM_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// Run without authentication.
+    #[arg(long, env = "WEBTERM_NO_AUTH")]
+    pub no_auth: bool,
+
+    /// Log format.
+    #[arg(long, env = "WEBTERM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    /// The program to run in each terminal, with its arguments (replaces `session.command`).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// How log lines look on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per event.
+    Json,
+}

@@ -1,0 +1,243 @@
+//! Settings: the shape of `config.toml`, its defaults, and how the file, env vars and flags combine.
+//!
+//! Precedence: CLI flag > `WEBTERM_*` env var (both via clap) > config file > built-in default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::cli::Cli;
+
+/// The whole configuration. Every key is documented, with its default, in the shipped `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// What runs in each terminal.
+    pub session: SessionConfig,
+    /// WebSocket limits and keep-alive.
+    pub websocket: WebSocketConfig,
+}
+
+/// The `[session]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// The program and its arguments; empty means `$SHELL`, else `/bin/sh`.
+    pub command: Vec<String>,
+    /// The `TERM` value the program sees.
+    #[serde(deserialize_with = "non_empty_string")]
+    pub term: String,
+    /// Milliseconds between SIGHUP and SIGKILL when a client goes away.
+    #[serde(deserialize_with = "at_most_a_minute")]
+    pub kill_grace_ms: u64,
+}
+
+/// The `[websocket]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSocketConfig {
+    /// The largest message a client may send, in bytes; bigger ones get close code 1009.
+    #[serde(deserialize_with = "message_size")]
+    pub max_message_size: usize,
+    /// Seconds between the server's pings.
+    #[serde(deserialize_with = "positive_seconds")]
+    pub ping_interval_secs: u64,
+    /// Seconds of silence after which a client is dropped.
+    #[serde(deserialize_with = "positive_seconds")]
+    pub ping_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7681)),
+            workers: 0,
+            session: SessionConfig::default(),
+            websocket: WebSocketConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { command: Vec::new(), term: "xterm-256color".into(), kill_grace_ms: 2000 }
+    }
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        WebSocketConfig { max_message_size: 1 << 20, ping_interval_secs: 20, ping_timeout_secs: 60 }
+    }
+}
+
+impl SessionConfig {
+    /// The grace period between SIGHUP and SIGKILL.
+    pub fn kill_grace(&self) -> Duration {
+        Duration::from_millis(self.kill_grace_ms)
+    }
+}
+
+impl WebSocketConfig {
+    /// How often the server pings.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
+    }
+
+    /// How long a silent client is kept.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_secs(self.ping_timeout_secs)
+    }
+}
+
+/// Why the configuration could not be loaded. The messages name the file, line and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key, or a bad value.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, with the line, column and key.
+        message: String,
+    },
+    /// The values are each fine but do not fit together.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Parses config text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and parses a config file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// The effective configuration: the file named by `--config`/`WEBTERM_CONFIG` (or defaults), with the
+    /// flags and env vars on top.
+    pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
+        let mut config = match &cli.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(listen) = cli.listen {
+            config.listen = listen;
+        }
+        if !cli.command.is_empty() {
+            config.session.command = cli.command.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let ws = &self.websocket;
+        if ws.ping_timeout_secs <= ws.ping_interval_secs {
+            return Err(ConfigError::Invalid(format!(
+                "websocket.ping_timeout_secs ({}) must be larger than websocket.ping_interval_secs ({})",
+                ws.ping_timeout_secs, ws.ping_interval_secs
+            )));
+        }
+        if self.session.command.first().is_some_and(|program| program.is_empty()) {
+            return Err(ConfigError::Invalid("session.command must not start with an empty string".into()));
+        }
+        Ok(())
+    }
+}
+
+fn bounded<'de, D: Deserializer<'de>>(d: D, min: u64, max: u64, what: &str) -> Result<u64, D::Error> {
+    let value = u64::deserialize(d)?;
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!("{what} must be between {min} and {max}, got {value}")))
+    }
+}
+
+fn positive_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    bounded(d, 1, 86_400, "seconds")
+}
+
+fn at_most_a_minute<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    bounded(d, 0, 60_000, "milliseconds")
+}
+
+fn message_size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    bounded(d, 1024, 1 << 30, "bytes").map(|v| v as usize)
+}
+
+fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = String::deserialize(d)?;
+    if value.is_empty() || value.contains('\0') {
+        Err(serde::de::Error::custom("must be a non-empty string without NUL bytes"))
+    } else {
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_shipped_config_toml_parses_to_the_defaults() {
+        let text = include_str!("../config.toml");
+        assert_eq!(parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn an_empty_file_means_the_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_file_and_line() {
+        let error = parse("listen = \"127.0.0.1:1\"\n\n[session]\nshell = \"bash\"\n").unwrap_err().to_string();
+        assert!(error.contains("test.toml"), "{error}");
+        assert!(error.contains("line 4"), "{error}");
+        assert!(error.contains("shell"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_file_line_and_reason() {
+        let error = parse("[websocket]\nmax_message_size = 10\n").unwrap_err().to_string();
+        assert!(error.contains("line 2"), "{error}");
+        assert!(error.contains("max_message_size"), "{error}");
+        assert!(error.contains("between 1024"), "{error}");
+
+        let error = parse("listen = \"nowhere\"\n").unwrap_err().to_string();
+        assert!(error.contains("line 1") && error.contains("listen"), "{error}");
+    }
+
+    #[test]
+    fn values_that_do_not_fit_together_are_refused() {
+        let error = parse("[websocket]\nping_interval_secs = 30\nping_timeout_secs = 10\n").unwrap_err();
+        assert!(error.to_string().contains("ping_timeout_secs"), "{error}");
+    }
+}

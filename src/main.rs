@@ -1,0 +1,32 @@
+//! The `webterm` binary: parse the command line, load the config, start the server, map errors to exit codes.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use webterm::{cli::Cli, config::Config, server::Server, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("webterm: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli)?;
+    actix_web::rt::System::new().block_on(async move {
+        let server = Server::bind(config)?;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on {}", server.url())?;
+        stdout.flush()?;
+        drop(stdout);
+        server.run()?.await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,205 @@
+//! The JSON control messages of wire protocol v1 (`docs/protocol.md`). Pure: no I/O.
+//!
+//! `frontend/src/protocol.ts` mirrors this file name for name.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version announced in `hello`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest number of columns or rows a client may ask for.
+pub const MAX_DIMENSION: u16 = 10_000;
+
+/// The terminal size used when a client does not give one.
+pub const DEFAULT_SIZE: Size = Size { cols: 80, rows: 24 };
+
+/// A terminal size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Size {
+    /// Columns, 1..=MAX_DIMENSION.
+    pub cols: u16,
+    /// Rows, 1..=MAX_DIMENSION.
+    pub rows: u16,
+}
+
+impl Size {
+    /// Checks both dimensions; the error says what is wrong in words a client can show.
+    pub fn new(cols: u32, rows: u32) -> Result<Size, String> {
+        let check = |name: &str, value: u32| -> Result<u16, String> {
+            if value == 0 || value > u32::from(MAX_DIMENSION) {
+                Err(format!("{name} must be between 1 and {MAX_DIMENSION}, got {value}"))
+            } else {
+                Ok(value as u16)
+            }
+        };
+        Ok(Size { cols: check("cols", cols)?, rows: check("rows", rows)? })
+    }
+}
+
+/// A control message from the client (a text frame).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ClientMessage {
+    /// Resize the terminal. Values are checked by [`ClientMessage::parse`].
+    Resize {
+        /// Columns.
+        cols: u32,
+        /// Rows.
+        rows: u32,
+    },
+    /// Stop reading the PTY for this client.
+    Pause,
+    /// Start reading again.
+    Resume,
+}
+
+/// Why a client's control message was rejected; the text goes back in an `error` message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    /// Not JSON, or not an object with a known `type`.
+    #[error("malformed control message: {0}")]
+    Malformed(String),
+    /// Well formed, but a value is out of range.
+    #[error("invalid control message: {0}")]
+    Invalid(String),
+}
+
+impl ClientMessage {
+    /// Decodes and validates one text frame.
+    pub fn parse(text: &str) -> Result<ClientMessage, ControlError> {
+        let message: ClientMessage =
+            serde_json::from_str(text).map_err(|e| ControlError::Malformed(e.to_string()))?;
+        if let ClientMessage::Resize { cols, rows } = message {
+            Size::new(cols, rows).map_err(ControlError::Invalid)?;
+        }
+        Ok(message)
+    }
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code {
+        /// The exit code, 0..=255.
+        code: i32,
+    },
+    /// A signal killed it; the name is like `SIGKILL`.
+    Signal {
+        /// The signal's name.
+        signal: String,
+    },
+}
+
+/// A control message from the server (a text frame).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ServerMessage {
+    /// The first message on every connection.
+    Hello {
+        /// Always [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The session's id.
+        session: String,
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+        /// Whether this client's input reaches the program.
+        writable: bool,
+    },
+    /// A control message was rejected; the session goes on.
+    Error {
+        /// What was wrong.
+        message: String,
+    },
+    /// The program ended; all its output was sent before this.
+    Exit(ExitStatus),
+}
+
+impl ServerMessage {
+    /// The JSON text of this message.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("server messages always serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_round_trip() {
+        for message in [
+            ClientMessage::Resize { cols: 100, rows: 40 },
+            ClientMessage::Pause,
+            ClientMessage::Resume,
+        ] {
+            let text = serde_json::to_string(&message).unwrap();
+            assert_eq!(ClientMessage::parse(&text).unwrap(), message);
+        }
+    }
+
+    #[test]
+    fn server_messages_have_the_documented_shape() {
+        let hello = ServerMessage::Hello {
+            protocol: 1,
+            session: "abc".into(),
+            cols: 80,
+            rows: 24,
+            writable: true,
+        };
+        assert_eq!(
+            hello.to_json(),
+            r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true}"#
+        );
+        let code = ServerMessage::Exit(ExitStatus::Code { code: 3 });
+        assert_eq!(code.to_json(), r#"{"type":"exit","code":3}"#);
+        let signal = ServerMessage::Exit(ExitStatus::Signal { signal: "SIGKILL".into() });
+        assert_eq!(signal.to_json(), r#"{"type":"exit","signal":"SIGKILL"}"#);
+        let error = ServerMessage::Error { message: "no".into() };
+        assert_eq!(error.to_json(), r#"{"type":"error","message":"no"}"#);
+        for message in [hello, code, signal, error] {
+            let back: ServerMessage = serde_json::from_str(&message.to_json()).unwrap();
+            assert_eq!(back, message);
+        }
+    }
+
+    #[test]
+    fn bad_control_messages_are_rejected_with_a_reason() {
+        let malformed = [
+            "",
+            "{",
+            "[]",
+            "{}",
+            r#"{"type":"explode"}"#,
+            r#"{"type":"resize","cols":"80","rows":24}"#,
+            r#"{"type":"resize","cols":-1,"rows":24}"#,
+            r#"{"type":"resize","cols":80}"#,
+        ];
+        for text in malformed {
+            assert!(
+                matches!(ClientMessage::parse(text), Err(ControlError::Malformed(_))),
+                "{text:?} should be malformed"
+            );
+        }
+        for (cols, rows) in [(0, 24), (80, 0), (10_001, 24), (80, 4_000_000_000u32)] {
+            let text = format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#);
+            let error = ClientMessage::parse(&text).unwrap_err();
+            assert!(matches!(error, ControlError::Invalid(_)), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn deeply_nested_json_is_rejected_without_a_stack_overflow() {
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(ClientMessage::parse(&text).is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_for_forward_compatibility() {
+        let text = r#"{"type":"pause","since":"v2"}"#;
+        assert_eq!(ClientMessage::parse(text).unwrap(), ClientMessage::Pause);
+    }
+}

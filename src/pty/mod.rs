@@ -1,0 +1,8 @@
+//! The pseudo-terminal layer: a program under a PTY, and the teardown of everything it started.
+
+mod process;
+mod session;
+mod sys;
+
+pub use process::{become_subreaper, reap_orphans, session_tree};
+pub use session::{PtyError, Session, SpawnOptions, default_command};

@@ -1,0 +1,257 @@
+//! A `Session`: one program running under a real pseudo-terminal, driven without a thread of its own.
+//!
+//! The PTY master is read and written through tokio's `AsyncFd`; the program's exit is seen through a pidfd.
+//! A session knows nothing about WebSockets: connections attach to it from the outside.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+use rustix::io::Errno;
+use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
+use tokio::io::unix::AsyncFd;
+
+use super::process::{self, Teardown};
+use super::sys;
+use crate::protocol::{ExitStatus, Size};
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct SpawnOptions {
+    /// The program and its arguments. Empty means `$SHELL`, else `/bin/sh`.
+    pub command: Vec<String>,
+    /// The initial terminal size.
+    pub size: Size,
+    /// The `TERM` the program sees.
+    pub term: String,
+    /// How long hung-up processes get before SIGKILL.
+    pub kill_grace: Duration,
+}
+
+/// Why a session could not start or be driven.
+#[derive(Debug, thiserror::Error)]
+pub enum PtyError {
+    /// The kernel would not give us a pseudo-terminal.
+    #[error("could not open a pseudo-terminal: {0}")]
+    Open(String),
+    /// The program could not be started.
+    #[error("could not start `{command}`: {reason}; check the `session.command` setting")]
+    Spawn {
+        /// The program.
+        command: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The PTY could not be resized.
+    #[error("could not resize the terminal: {0}")]
+    Resize(String),
+    /// A system call on the PTY or the process failed.
+    #[error("pseudo-terminal I/O failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// One program under one pseudo-terminal.
+pub struct Session {
+    id: String,
+    size: Size,
+    master: Box<dyn MasterPty + Send>,
+    io: AsyncFd<OwnedFd>,
+    pid: i32,
+    pidfd: AsyncFd<OwnedFd>,
+    status: OnceLock<ExitStatus>,
+    kill_grace: Duration,
+    torn_down: bool,
+}
+
+/// The program a session runs when none is configured.
+pub fn default_command() -> Vec<String> {
+    let shell = std::env::var("SHELL").ok().filter(|s| !s.is_empty());
+    vec![shell.unwrap_or_else(|| "/bin/sh".to_string())]
+}
+
+impl Session {
+    /// Opens a PTY of the requested size and starts the program on it, as the leader of a new session.
+    pub fn spawn(options: &SpawnOptions) -> Result<Session, PtyError> {
+        let argv = if options.command.is_empty() { default_command() } else { options.command.clone() };
+        let pair = native_pty_system()
+            .openpty(pty_size(options.size))
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        let mut builder = CommandBuilder::new(&argv[0]);
+        builder.args(&argv[1..]);
+        builder.env("TERM", &options.term);
+        builder.env("COLORTERM", "truecolor");
+        if let Ok(cwd) = std::env::current_dir() {
+            builder.cwd(cwd);
+        }
+
+        let spawn_error = |reason: String| PtyError::Spawn { command: argv[0].clone(), reason };
+        let mut failure = None;
+        let spawned = process::spawn_leader(|| match pair.slave.spawn_command(builder) {
+            Ok(child) => Some((child.process_id()? as i32, child)),
+            Err(error) => {
+                failure = Some(error.to_string());
+                None
+            }
+        });
+        let Some((pid, child)) = spawned else {
+            return Err(spawn_error(failure.unwrap_or_else(|| "no process id".into())));
+        };
+        // The child has its own copies of the slave; ours would keep the PTY open after it exits.
+        drop(pair.slave);
+        // We wait for the child through its pidfd; the std handle inside is not needed.
+        drop(child);
+
+        let pidfd = Pid::from_raw(pid)
+            .ok_or_else(|| io::Error::other("invalid pid"))
+            .and_then(|pid| Ok(rustix::process::pidfd_open(pid, PidfdFlags::NONBLOCK)?));
+        let master = pair.master;
+        let io = master
+            .as_raw_fd()
+            .ok_or_else(|| io::Error::other("the PTY master has no file descriptor"))
+            .and_then(sys::dup_nonblocking);
+        let (pidfd, io) = match (pidfd.and_then(sys::async_fd), io.and_then(sys::async_fd)) {
+            (Ok(pidfd), Ok(io)) => (pidfd, io),
+            (Err(error), _) | (_, Err(error)) => {
+                Teardown::start(pid, Duration::ZERO).finish_blocking();
+                let _ = rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
+                process::forget_leader(pid);
+                return Err(error.into());
+            }
+        };
+        Ok(Session {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            size: options.size,
+            master,
+            io,
+            pid,
+            pidfd,
+            status: OnceLock::new(),
+            kill_grace: options.kill_grace,
+            torn_down: false,
+        })
+    }
+
+    /// The session's id, unique for the life of the server.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The process id of the program (the session leader).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The current terminal size.
+    pub fn size(&self) -> Size {
+        self.size
+    }
+
+    /// Resizes the terminal; the kernel sends SIGWINCH to the foreground job.
+    pub fn resize(&mut self, size: Size) -> Result<(), PtyError> {
+        self.master.resize(pty_size(size)).map_err(|e| PtyError::Resize(e.to_string()))?;
+        self.size = size;
+        Ok(())
+    }
+
+    /// Waits for output, then takes everything that is ready, up to `buf.len()`. `Ok(0)` means no process
+    /// holds the terminal open any more. Cancel-safe: no byte is lost if the future is dropped.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut filled = 0;
+        loop {
+            let mut guard = self.io.readable().await?;
+            loop {
+                match rustix::io::read(self.io.get_ref(), &mut buf[filled..]) {
+                    Ok(0) => return Ok(filled),
+                    Ok(n) => {
+                        filled += n;
+                        if filled == buf.len() {
+                            return Ok(filled);
+                        }
+                    }
+                    Err(Errno::AGAIN) => {
+                        guard.clear_ready();
+                        if filled > 0 {
+                            return Ok(filled);
+                        }
+                        break;
+                    }
+                    // Linux answers EIO once every slave descriptor is closed and the buffer is drained.
+                    Err(Errno::IO) => return Ok(filled),
+                    Err(Errno::INTR) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+    }
+
+    /// Writes input to the program; returns how much the kernel took. Cancel-safe.
+    pub async fn write(&self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            let mut guard = self.io.writable().await?;
+            match guard.try_io(|fd| Ok(rustix::io::write(fd.get_ref(), data)?)) {
+                Ok(result) => return result,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Waits for the program to end and reaps it. Cancel-safe; later calls return the same status.
+    pub async fn wait(&self) -> io::Result<ExitStatus> {
+        loop {
+            if let Some(status) = self.status.get() {
+                return Ok(status.clone());
+            }
+            let mut guard = self.pidfd.readable().await?;
+            let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
+            match rustix::process::waitid(WaitId::PidFd(self.pidfd.get_ref().as_fd()), options) {
+                Ok(Some(status)) => {
+                    let status = match status.terminating_signal() {
+                        Some(signal) => ExitStatus::Signal { signal: sys::signal_name(signal) },
+                        None => ExitStatus::Code { code: status.exit_status().unwrap_or(0) },
+                    };
+                    process::forget_leader(self.pid);
+                    let _ = self.status.set(status);
+                }
+                Ok(None) => guard.clear_ready(),
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Ends the session: hangs up every process in it, kills what is left after the grace period, and
+    /// reaps the program. Returns how the program ended.
+    pub async fn shutdown(mut self) -> Option<ExitStatus> {
+        Teardown::start(self.pid, self.kill_grace).finish().await;
+        let status = self.wait().await.ok();
+        self.torn_down = true;
+        status
+    }
+}
+
+impl Drop for Session {
+    /// The safety net for sessions dropped without [`Session::shutdown`] (a panic, a runtime going away):
+    /// the teardown runs on a thread of its own so that nothing is left behind.
+    fn drop(&mut self) {
+        if self.torn_down || self.status.get().is_some() && process::session_tree(self.pid).is_empty() {
+            return;
+        }
+        let (pid, grace, reaped) = (self.pid, self.kill_grace, self.status.get().is_some());
+        let teardown = Teardown::start(pid, grace);
+        let spawned = std::thread::Builder::new().name("webterm-teardown".into()).spawn(move || {
+            teardown.finish_blocking();
+            if !reaped {
+                let _ = rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
+                process::forget_leader(pid);
+            }
+        });
+        if let Err(error) = spawned {
+            tracing::error!(%error, pid, "could not start a teardown thread; processes may be left behind");
+        }
+    }
+}
+
+fn pty_size(size: Size) -> PtySize {
+    PtySize { rows: size.rows, cols: size.cols, pixel_width: 0, pixel_height: 0 }
+}

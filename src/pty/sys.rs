@@ -1,0 +1,68 @@
+//! The few places where the PTY layer meets raw file descriptors and signal numbers.
+
+use std::io;
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+
+use rustix::fs::OFlags;
+use tokio::io::unix::AsyncFd;
+
+/// Duplicates the PTY master `raw` and makes the copy non-blocking, for tokio's `AsyncFd`.
+///
+/// O_NONBLOCK lives on the open file description, so the original descriptor becomes non-blocking too;
+/// webterm only uses that one for `ioctl`s (resize).
+pub fn dup_nonblocking(raw: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: `raw` is the master descriptor owned by portable-pty's `MasterPty`, which the caller keeps
+    // alive for the duration of this call; the borrow ends before this function returns.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
+    let fd = rustix::io::fcntl_dupfd_cloexec(borrowed, 0)?;
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK)?;
+    Ok(fd)
+}
+
+/// Registers an owned descriptor with tokio's reactor.
+pub fn async_fd(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    // SAFETY: an `OwnedFd` is open and refers to the same file description for as long as it is owned,
+    // and the `AsyncFd` owns it until it is dropped.
+    Ok(unsafe { AsyncFd::register(fd) }?)
+}
+
+/// The conventional name of a signal number, like `SIGKILL`.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        26 => "SIGVTALRM",
+        27 => "SIGPROF",
+        31 => "SIGSYS",
+        other => return format!("SIG{other}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_have_their_usual_names() {
+        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(1), "SIGHUP");
+        assert_eq!(signal_name(64), "SIG64");
+    }
+}

@@ -1,0 +1,57 @@
+//! The frontend, bundled by `build.rs` and embedded in the binary: the page at `/` and its files.
+
+use actix_web::http::header::{self, ContentType, EntityTag, IfNoneMatch};
+use actix_web::{HttpRequest, HttpResponse, web};
+use rust_embed::RustEmbed;
+
+/// The files `build.rs` put in `$OUT_DIR/frontend`.
+#[derive(RustEmbed)]
+#[folder = "$OUT_DIR/frontend"]
+struct Frontend;
+
+/// `GET /`: the terminal page.
+pub async fn index(req: HttpRequest) -> HttpResponse {
+    serve(&req, "index.html")
+}
+
+/// `GET /{file}`: one embedded file, or 404.
+pub async fn file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    serve(&req, &path)
+}
+
+/// Answers with the embedded file `name`, with its content type and a strong ETag (304 when the client
+/// already has it).
+pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
+    // SECURITY: only names the embed table knows are served; there is no filesystem path to traverse, and
+    // `index.html` is only reachable as `/`.
+    let Some(file) = Frontend::get(name).filter(|_| name != "index.html" || req.path() == "/") else {
+        return HttpResponse::NotFound().content_type(ContentType::plaintext()).body("not found\n");
+    };
+    let hash: String = file.metadata.sha256_hash().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let etag = EntityTag::new_strong(hash);
+    if let Some(IfNoneMatch::Items(tags)) = header::Header::parse(req).ok() {
+        if tags.iter().any(|tag| tag.strong_eq(&etag)) {
+            return HttpResponse::NotModified().insert_header(header::ETag(etag)).finish();
+        }
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type(name)))
+        .insert_header(header::ETag(etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(file.data.into_owned())
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("json") | Some("map") => "application/json",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}

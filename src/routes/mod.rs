@@ -1,0 +1,5 @@
+//! HTTP handlers. Each file is one route; `server.rs` holds the table that maps paths to them.
+
+pub mod assets;
+pub mod echo;
+pub mod terminal;

@@ -1,0 +1,21 @@
+//! The integration tests: one binary, one module per area. Servers start in-process on port 0 unless a
+//! test needs the real binary (then it says so). Set `TEST_LOG=1` to see the server's logs.
+//!
+//! - `support`: the in-process server, a WebSocket client that speaks protocol v1, process and fd probes.
+//! - `terminal`: the terminal over `/ws`: input, output, sizes, exit, the whole of the program's output.
+//! - `teardown`: disconnects of every kind leave no process behind.
+//! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
+//! - `assets`: the embedded page and its files.
+//! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
+//! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
+//! - `browser`: a real headless Chromium types into the page and reads what xterm.js rendered.
+
+mod support;
+
+mod assets;
+mod autobahn;
+mod bad_input;
+mod black_box;
+mod browser;
+mod teardown;
+mod terminal;

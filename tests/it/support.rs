@@ -1,0 +1,284 @@
+//! Shared test tools: an in-process server, a protocol v1 client, HTTP and `/proc` probes.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use webterm::config::Config;
+use webterm::server::Server;
+
+/// How long any single wait in a test may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Turns on the server's logs when `TEST_LOG=1`.
+pub fn init_logs() {
+    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+        webterm::telemetry::init(webterm::cli::LogFormat::Human);
+    }
+}
+
+/// A test configuration: port 0, one worker, a short kill grace.
+pub fn config(command: &[&str]) -> Config {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.workers = 1;
+    config.session.command = command.iter().map(|s| s.to_string()).collect();
+    config.session.kill_grace_ms = 300;
+    config
+}
+
+/// A webterm server running on a thread of its own; stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config` and returns once it is bound.
+    pub fn start(config: Config) -> TestServer {
+        init_logs();
+        let server = Server::bind(config).expect("bind");
+        let addr = server.local_addr();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let running = server.run().expect("run");
+                tx.send(running.handle()).unwrap();
+                running.await.expect("server");
+            })
+        });
+        let handle = rx.recv().expect("server started");
+        TestServer { addr, handle, thread: Some(thread) }
+    }
+
+    /// A server running `command` in each terminal.
+    pub fn with_command(command: &[&str]) -> TestServer {
+        TestServer::start(config(command))
+    }
+
+    /// `ws://ADDR/PATH_AND_QUERY`.
+    pub fn ws_url(&self, path_and_query: &str) -> String {
+        format!("ws://{}{}", self.addr, path_and_query)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.handle.stop(false);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What a client receives.
+#[derive(Debug)]
+pub enum Event {
+    /// Bytes from the terminal.
+    Output(Vec<u8>),
+    /// A control message.
+    Control(Value),
+    /// A close frame.
+    Close(Option<CloseFrame>),
+    /// The connection ended without a close frame.
+    End,
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A protocol v1 client over a real WebSocket.
+pub struct Client {
+    pub ws: Ws,
+    pub hello: Value,
+    /// Every output byte received so far.
+    pub output: Vec<u8>,
+    /// Control messages received after `hello`.
+    pub controls: Vec<Value>,
+    /// Output frames received.
+    pub frames: usize,
+}
+
+impl Client {
+    /// Connects to `/ws` + `query` (like `?cols=100&rows=30`, or empty) and reads `hello`.
+    pub async fn connect(server: &TestServer, query: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(&format!("/ws{query}"))).await.expect("connect");
+        let mut client = Client { ws, hello: Value::Null, output: Vec::new(), controls: Vec::new(), frames: 0 };
+        match client.next().await {
+            Event::Control(hello) if hello["type"] == "hello" => client.hello = hello,
+            other => panic!("expected hello first, got {other:?}"),
+        }
+        client
+    }
+
+    /// Sends keystrokes / pasted text.
+    pub async fn type_text(&mut self, text: &str) {
+        self.ws.send(Message::Binary(text.as_bytes().to_vec().into())).await.expect("send input");
+    }
+
+    /// Sends a control message.
+    pub async fn control(&mut self, message: Value) {
+        self.ws.send(Message::Text(message.to_string().into())).await.expect("send control");
+    }
+
+    /// The next event, recording output and control messages. Fails the test after [`PATIENCE`].
+    pub async fn next(&mut self) -> Event {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next()).await.unwrap_or_else(|_| {
+                panic!("nothing received for {PATIENCE:?}; output so far: {:?}", self.output_text())
+            });
+            let event = match message {
+                None | Some(Err(_)) => Event::End,
+                Some(Ok(Message::Binary(bytes))) => {
+                    self.output.extend_from_slice(&bytes);
+                    self.frames += 1;
+                    Event::Output(bytes.to_vec())
+                }
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).expect("control messages are JSON");
+                    if value["type"] != "hello" {
+                        self.controls.push(value.clone());
+                    }
+                    Event::Control(value)
+                }
+                Some(Ok(Message::Close(frame))) => Event::Close(frame),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            };
+            return event;
+        }
+    }
+
+    /// Reads until the output contains `needle`; returns the output text.
+    pub async fn expect_output(&mut self, needle: &str) -> String {
+        while !self.output_text().contains(needle) {
+            if let Event::Close(_) | Event::End = self.next().await {
+                panic!("connection ended before {needle:?}; output: {:?}", self.output_text());
+            }
+        }
+        self.output_text()
+    }
+
+    /// Reads until a control message of `kind` arrives; returns it.
+    pub async fn expect_control(&mut self, kind: &str) -> Value {
+        loop {
+            match self.next().await {
+                Event::Control(value) if value["type"] == kind => return value,
+                Event::Close(frame) => panic!("closed ({frame:?}) before a {kind} message"),
+                Event::End => panic!("connection ended before a {kind} message"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads until the close frame; returns its code.
+    pub async fn expect_close(&mut self) -> Option<u16> {
+        loop {
+            match self.next().await {
+                Event::Close(frame) => return frame.map(|f| u16::from(f.code)),
+                Event::End => panic!("connection ended without a close frame"),
+                _ => {}
+            }
+        }
+    }
+
+    /// The output so far, as lossy UTF-8.
+    pub fn output_text(&self) -> String {
+        String::from_utf8_lossy(&self.output).into_owned()
+    }
+
+    /// Types `echo "markerN"=VALUE` into the shell and returns what it printed for VALUE (a shell word
+    /// like `$$` or `"$(stty size)"`). The typed line shows `"markerN"=`, the answer `markerN=`, so the echo
+    /// of the command line is never mistaken for the answer.
+    pub async fn ask(&mut self, value: &str) -> String {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let marker = format!("marker{}=", COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        self.type_text(&format!("echo \"{}\"={value}\r", &marker[..marker.len() - 1])).await;
+        loop {
+            let text = self.output_text();
+            if let Some(at) = text.find(&marker) {
+                let rest = &text[at + marker.len()..];
+                if let Some(end) = rest.find("\r\n") {
+                    return rest[..end].to_string();
+                }
+            }
+            if let Event::Close(_) | Event::End = self.next().await {
+                panic!("connection ended before {marker}; output: {text:?}");
+            }
+        }
+    }
+
+    /// Like [`Client::ask`], for a number.
+    pub async fn ask_number(&mut self, value: &str) -> i32 {
+        let answer = self.ask(value).await;
+        answer.trim().parse().unwrap_or_else(|_| panic!("{value} gave {answer:?}, not a number"))
+    }
+}
+
+/// True while `pid` exists (a zombie counts: it has not been reaped).
+pub fn process_exists(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Waits until none of `pids` exists any more, failing the test after [`PATIENCE`].
+pub async fn wait_until_gone(pids: &[i32]) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while pids.iter().any(|&pid| process_exists(pid)) {
+        assert!(tokio::time::Instant::now() < deadline, "processes still alive: {:?}", alive(pids));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The children of `parent` as (pid, command name).
+pub fn children_of(parent: i32) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok());
+        if ppid == Some(parent) {
+            found.push((pid, stat[open + 1..close].to_string()));
+        }
+    }
+    found
+}
+
+/// Waits until `parent` has a child called `name`; returns its pid.
+pub async fn wait_for_child(parent: i32, name: &str) -> i32 {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some((pid, _)) = children_of(parent).into_iter().find(|(_, comm)| comm == name) {
+            return pid;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{parent} never started {name}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn alive(pids: &[i32]) -> Vec<String> {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .collect()
+}
+
+/// A raw HTTP/1.1 exchange: returns (status, headers as lowercase `name: value` lines, body).
+pub async fn http_get(addr: SocketAddr, path: &str, extra_headers: &str) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response)).await.expect("response in time").unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers = head.lines().skip(1).map(|l| l.to_ascii_lowercase()).collect::<Vec<_>>().join("\n");
+    (status, headers, response[split + 4..].to_vec())
+}

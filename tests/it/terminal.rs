@@ -1,0 +1,121 @@
+//! The terminal over `/ws`: a real shell under a real PTY, spoken to with a real WebSocket client.
+
+use serde_json::json;
+
+use crate::support::{Client, Event, TestServer};
+
+#[tokio::test]
+async fn typed_input_reaches_the_shell_and_its_output_comes_back() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    assert_eq!(client.hello["protocol"], 1);
+    assert_eq!(client.hello["writable"], true);
+    assert!(client.hello["session"].as_str().is_some_and(|id| id.len() >= 16));
+    client.type_text("echo hi; echo $((6*7))\r").await;
+    client.expect_output("hi\r\n42\r\n").await;
+}
+
+#[tokio::test]
+async fn the_program_starts_at_the_requested_size() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "?cols=100&rows=30").await;
+    assert_eq!((client.hello["cols"].as_u64(), client.hello["rows"].as_u64()), (Some(100), Some(30)));
+    assert_eq!(client.ask("\"$(stty size)\"").await, "30 100");
+}
+
+#[tokio::test]
+async fn the_default_size_is_80_by_24() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    assert_eq!(client.ask("\"$(stty size)\"").await, "24 80");
+}
+
+#[tokio::test]
+async fn a_resize_changes_stty_size_and_sends_sigwinch() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "?cols=100&rows=30").await;
+    // Signal 28 is SIGWINCH on Linux; dash knows it by number only.
+    client.type_text("trap 'echo got-winch' 28\r").await;
+    client.control(json!({"type": "resize", "cols": 120, "rows": 40})).await;
+    client.expect_output("got-winch").await;
+    assert_eq!(client.ask("\"$(stty size)\"").await, "40 120");
+    assert!(client.controls.is_empty(), "no error expected: {:?}", client.controls);
+}
+
+#[tokio::test]
+async fn the_exit_code_comes_after_all_output_then_a_normal_close() {
+    let server = TestServer::with_command(&["sh", "-c", "echo bye; exit 3"]);
+    let mut client = Client::connect(&server, "").await;
+    let exit = client.expect_control("exit").await;
+    assert_eq!(exit, json!({"type": "exit", "code": 3}));
+    assert_eq!(client.output_text(), "bye\r\n");
+    assert_eq!(client.expect_close().await, Some(1000));
+}
+
+#[tokio::test]
+async fn death_by_signal_is_reported_by_name() {
+    let server = TestServer::with_command(&["sh", "-c", "kill -KILL $$"]);
+    let mut client = Client::connect(&server, "").await;
+    let exit = client.expect_control("exit").await;
+    assert_eq!(exit, json!({"type": "exit", "signal": "SIGKILL"}));
+    assert_eq!(client.expect_close().await, Some(1000));
+}
+
+#[tokio::test]
+async fn ten_megabytes_of_output_arrive_complete_before_the_exit_message() {
+    const SIZE: usize = 10_000_000;
+    let script = format!("head -c {SIZE} /dev/zero | tr '\\0' x");
+    let server = TestServer::with_command(&["sh", "-c", &script]);
+    let mut client = Client::connect(&server, "").await;
+    let exit = client.expect_control("exit").await;
+    assert_eq!(exit["code"], 0);
+    assert_eq!(client.output.len(), SIZE, "every byte, and nothing else");
+    assert!(client.output.iter().all(|&b| b == b'x'));
+    // Frames are as large as a read gives, not byte by byte.
+    assert!(client.frames < SIZE / 1000, "{} frames for {SIZE} bytes", client.frames);
+}
+
+#[tokio::test]
+async fn utf8_split_across_reads_arrives_byte_exact() {
+    // 3-byte CJK characters in output long enough to be split across several frames.
+    let script = "i=0; while [ $i -lt 3000 ]; do printf '漢字かな'; i=$((i+1)); done";
+    let server = TestServer::with_command(&["sh", "-c", script]);
+    let mut client = Client::connect(&server, "").await;
+    client.expect_control("exit").await;
+    assert_eq!(String::from_utf8(client.output.clone()).unwrap(), "漢字かな".repeat(3000));
+}
+
+#[tokio::test]
+async fn ctrl_c_interrupts_the_foreground_program_not_the_shell() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let shell = client.ask_number("$$").await;
+    client.type_text("sleep 1000\r").await;
+    let sleep = crate::support::wait_for_child(shell, "sleep").await;
+    client.type_text("\x03").await;
+    crate::support::wait_until_gone(&[sleep]).await;
+    assert_eq!(client.ask("still-here").await, "still-here");
+}
+
+#[tokio::test]
+async fn pause_stops_output_until_resume() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    client.ask("ready").await;
+    client.control(json!({"type": "pause"})).await;
+    // While paused the shell's output stays in the kernel; what the client already has is all it gets.
+    client.type_text("echo paused-$((1+1))\r").await;
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), async {
+        loop {
+            if let Event::Output(_) = client.next().await {
+                if client.output_text().contains("paused-2\r\n") {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "output arrived while paused: {:?}", client.output_text());
+    client.control(json!({"type": "resume"})).await;
+    client.expect_output("paused-2\r\n").await;
+}
