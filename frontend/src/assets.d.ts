@@ -1,0 +1,3 @@
+// Lets TypeScript accept the stylesheet imports that esbuild bundles into app.css.
+
+declare module '*.css';

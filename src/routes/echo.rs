@@ -1,0 +1,69 @@
+//! `/echo`, the diagnostics route: a WebSocket that echoes every message back, and a test page for a plain GET.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use futures_util::StreamExt;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::ws::{self, Incoming};
+
+/// Echoes messages on a WebSocket upgrade; serves the diagnostics page to a plain GET.
+pub async fn echo(
+    req: HttpRequest,
+    payload: web::Payload,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !wants_websocket(&req) {
+        return Ok(crate::routes::assets::serve(&req, "echo.html"));
+    }
+    let (response, session, reader) = ws::accept(&req, payload, config.websocket.max_message_size)?;
+    let peer = req
+        .peer_addr()
+        .map(|addr| addr.to_string())
+        .unwrap_or_default();
+    actix_web::rt::spawn(run(session, reader).instrument(tracing::info_span!("echo", %peer)));
+    Ok(response)
+}
+
+/// Whether the request asks for a WebSocket (`Upgrade: websocket`, in any case, possibly in a list).
+fn wants_websocket(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::UPGRADE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// Echoes until the client closes, breaks the protocol, or goes away.
+async fn run(mut session: actix_ws::Session, mut reader: ws::Reader) {
+    tracing::debug!("echo connection open");
+    while let Some(item) = reader.next().await {
+        let sent = match item {
+            Ok(Incoming::Text(text)) => session.text(text).await,
+            Ok(Incoming::Binary(bytes)) => session.binary(bytes).await,
+            Ok(Incoming::Ping(bytes)) => session.pong(&bytes).await,
+            Ok(Incoming::Pong(_)) => Ok(()),
+            Ok(Incoming::Close(frame)) => {
+                tracing::debug!(code = frame.as_ref().map(|f| f.code), "client closed");
+                match frame {
+                    Some(frame) => ws::close(session, frame.code, "").await,
+                    // The client sent no code, so neither do we (RFC 6455 5.5.1).
+                    None => {
+                        let _ = session.close(None).await;
+                    }
+                }
+                return;
+            }
+            Err(violation) => {
+                tracing::debug!(%violation, "closing on a protocol violation");
+                ws::close(session, violation.code, violation.reason).await;
+                return;
+            }
+        };
+        if sent.is_err() {
+            tracing::debug!("connection gone while sending");
+            return;
+        }
+    }
+    tracing::debug!("connection ended without a close frame");
+}

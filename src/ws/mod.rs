@@ -1,0 +1,132 @@
+//! WebSocket connections: actix-ws does the handshake and sending, our own strict decoder does the reading.
+//!
+//! actix-ws's `MessageStream` buffers a whole frame before it checks its size (a client announcing a 1 GiB frame makes
+//! the server buffer it), and does not check reserved bits, fragmented control frames, close codes or UTF-8 across
+//! fragments. So we keep actix-ws for the upgrade handshake and its backpressured `Session`, and read the request body
+//! with [`Decoder`].
+
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
+use bytes::{Bytes, BytesMut};
+use tokio::sync::oneshot;
+use futures_util::{FutureExt, Stream};
+
+mod frame;
+
+pub use frame::{CloseFrame, Decoder, Incoming, Violation};
+
+/// Upgrade the request; returns the 101 response to return from the handler, the sending half, and our reader.
+pub fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max_message_size: usize,
+) -> Result<(HttpResponse, actix_ws::Session, Reader), actix_web::Error> {
+    // actix-ws wants the request body so that its `MessageStream` can read frames from it. We give it an empty body
+    // instead and drop the stream it returns: the real body goes to our `Reader`. The response (whose body is fed by
+    // the `Session`) and the `Session` are actix-ws's and work unchanged.
+    let empty = <web::Payload as FromRequest>::from_request(req, &mut dev::Payload::None)
+        .now_or_never()
+        .ok_or_else(|| error::ErrorInternalServerError("payload extractor was not ready"))??;
+    let (response, session, _unused_stream) = actix_ws::handle(req, empty)?;
+    // When the peer drops the TCP connection, actix-http drops the response body but never ends the request
+    // body, so a reader waiting on it would wait forever. The dropped stream carried actix-ws's signal for
+    // this; we give our reader its own: the body's drop closes `body_gone`.
+    let (body_alive, body_gone) = oneshot::channel();
+    let response = response
+        .map_body(|_, body| WatchedBody { body, _alive: body_alive })
+        .map_into_boxed_body();
+    Ok((response, session, Reader::new(payload, body_gone, max_message_size)))
+}
+
+/// A response body that tells the [`Reader`] when actix-http drops it (the connection is gone).
+struct WatchedBody {
+    body: BoxBody,
+    _alive: oneshot::Sender<()>,
+}
+
+impl MessageBody for WatchedBody {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.body).poll_next(cx)
+    }
+}
+
+/// Sends a close frame with `code` and `reason` (cut to fit a control frame), consuming the session.
+pub async fn close(session: actix_ws::Session, code: u16, reason: &str) {
+    let reason = actix_ws::CloseReason {
+        code: actix_ws::CloseCode::from(code),
+        description: (!reason.is_empty()).then(|| reason.to_owned()),
+    };
+    // An error means the connection is already gone, and then there is no one left to tell.
+    let _ = session.close(Some(reason)).await;
+}
+
+/// The reading half of a WebSocket connection: a stream of messages from the client.
+///
+/// Yields `Err` once on a protocol violation (send a close with its code), and None when the TCP connection ended.
+/// It holds at most the message being received (up to the limit) plus one read of the socket.
+pub struct Reader {
+    payload: web::Payload,
+    body_gone: oneshot::Receiver<()>,
+    buf: BytesMut,
+    decoder: Decoder,
+    done: bool,
+}
+
+impl Reader {
+    fn new(payload: web::Payload, body_gone: oneshot::Receiver<()>, max_message_size: usize) -> Self {
+        Self {
+            payload,
+            body_gone,
+            buf: BytesMut::new(),
+            decoder: Decoder::new(max_message_size),
+            done: false,
+        }
+    }
+}
+
+impl Stream for Reader {
+    type Item = Result<Incoming, Violation>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            match this.decoder.decode(&mut this.buf) {
+                Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
+                Ok(None) => {}
+                Err(violation) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(violation)));
+                }
+            }
+            // Read only when the decoder needs more: the socket's backpressure then holds the client back.
+            match Pin::new(&mut this.payload).poll_next(cx) {
+                Poll::Pending if Pin::new(&mut this.body_gone).poll(cx).is_ready() => {
+                    tracing::debug!("the connection was dropped");
+                    this.done = true;
+                }
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => this.buf.extend_from_slice(&chunk),
+                Poll::Ready(Some(Err(err))) => {
+                    tracing::debug!(error = %err, "websocket read failed; treating it as a disconnect");
+                    this.done = true;
+                }
+                Poll::Ready(None) => this.done = true,
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Disconnects of every kind end the whole process tree: SIGHUP, a grace period, SIGKILL, reaped.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+use crate::support::{Client, TestServer, config, wait_for_child, wait_until_gone};
+
+/// Starts a shell with a background job, a job that ignores SIGHUP, and a stopped job; returns all pids.
+async fn shell_with_jobs(client: &mut Client) -> Vec<i32> {
+    let shell = client.ask_number("$$").await;
+    let background = client.ask_number("\"$(sleep 1001 >/dev/null & echo $!)\"").await;
+    // A job that ignores SIGHUP must still die, by SIGKILL after the grace period.
+    let stubborn = client.ask_number("\"$(sh -c 'trap \"\" HUP; exec sleep 1002' >/dev/null & echo $!)\"").await;
+    client.type_text("sleep 1003 &\r").await;
+    let job = wait_for_child(shell, "sleep").await;
+    let pids = vec![shell, background, stubborn, job];
+    for &pid in &pids {
+        assert!(crate::support::process_exists(pid), "{pid} should be running");
+    }
+    pids
+}
+
+#[tokio::test]
+async fn a_dropped_tcp_connection_kills_the_shell_and_its_background_jobs() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let pids = shell_with_jobs(&mut client).await;
+    drop(client);
+    wait_until_gone(&pids).await;
+}
+
+#[tokio::test]
+async fn a_close_frame_kills_the_shell_and_its_background_jobs() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let pids = shell_with_jobs(&mut client).await;
+    let frame = CloseFrame { code: 1000.into(), reason: "bye".into() };
+    client.ws.send(Message::Close(Some(frame))).await.unwrap();
+    assert_eq!(client.expect_close().await, Some(1000), "the server answers a close with the same code");
+    wait_until_gone(&pids).await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_answering_pings_is_dropped_and_its_processes_killed() {
+    let mut config = config(&["sh"]);
+    config.websocket.ping_interval_secs = 1;
+    config.websocket.ping_timeout_secs = 2;
+    let server = TestServer::start(config);
+    let mut client = Client::connect(&server, "").await;
+    let pids = shell_with_jobs(&mut client).await;
+    // Stop reading: the client's library answers pings only while it reads.
+    let started = std::time::Instant::now();
+    wait_until_gone(&pids).await;
+    assert!(started.elapsed() >= Duration::from_secs(1), "dropped before the ping timeout");
+    drop(client);
+}
+
+#[tokio::test]
+async fn background_jobs_outliving_an_exited_program_are_ended_too() {
+    let server = TestServer::with_command(&["sh", "-c", "sleep 1004 & echo job=$!; exit 0"]);
+    let mut client = Client::connect(&server, "").await;
+    let exit = client.expect_control("exit").await;
+    assert_eq!(exit["code"], 0);
+    let text = client.output_text();
+    let job: i32 = text.trim().trim_start_matches("job=").parse().unwrap();
+    wait_until_gone(&[job]).await;
+}
+
+#[tokio::test]
+async fn stopping_the_server_ends_every_session() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let pids = shell_with_jobs(&mut client).await;
+    drop(server);
+    wait_until_gone(&pids).await;
+}
+
