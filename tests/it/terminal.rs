@@ -10,7 +10,11 @@ async fn typed_input_reaches_the_shell_and_its_output_comes_back() {
     let mut client = Client::connect(&server, "").await;
     assert_eq!(client.hello["protocol"], 1);
     assert_eq!(client.hello["writable"], true);
-    assert!(client.hello["session"].as_str().is_some_and(|id| id.len() >= 16));
+    assert!(
+        client.hello["session"]
+            .as_str()
+            .is_some_and(|id| id.len() >= 16)
+    );
     client.type_text("echo hi; echo $((6*7))\r").await;
     client.expect_output("hi\r\n42\r\n").await;
 }
@@ -19,7 +23,10 @@ async fn typed_input_reaches_the_shell_and_its_output_comes_back() {
 async fn the_program_starts_at_the_requested_size() {
     let server = TestServer::with_command(&["sh"]);
     let mut client = Client::connect(&server, "?cols=100&rows=30").await;
-    assert_eq!((client.hello["cols"].as_u64(), client.hello["rows"].as_u64()), (Some(100), Some(30)));
+    assert_eq!(
+        (client.hello["cols"].as_u64(), client.hello["rows"].as_u64()),
+        (Some(100), Some(30))
+    );
     assert_eq!(client.ask("\"$(stty size)\"").await, "30 100");
 }
 
@@ -36,10 +43,16 @@ async fn a_resize_changes_stty_size_and_sends_sigwinch() {
     let mut client = Client::connect(&server, "?cols=100&rows=30").await;
     // Signal 28 is SIGWINCH on Linux; dash knows it by number only.
     client.type_text("trap 'echo got-winch' 28\r").await;
-    client.control(json!({"type": "resize", "cols": 120, "rows": 40})).await;
+    client
+        .control(json!({"type": "resize", "cols": 120, "rows": 40}))
+        .await;
     client.expect_output("got-winch").await;
     assert_eq!(client.ask("\"$(stty size)\"").await, "40 120");
-    assert!(client.controls.is_empty(), "no error expected: {:?}", client.controls);
+    assert!(
+        client.controls.is_empty(),
+        "no error expected: {:?}",
+        client.controls
+    );
 }
 
 #[tokio::test]
@@ -72,7 +85,11 @@ async fn ten_megabytes_of_output_arrive_complete_before_the_exit_message() {
     assert_eq!(client.output.len(), SIZE, "every byte, and nothing else");
     assert!(client.output.iter().all(|&b| b == b'x'));
     // Frames are as large as a read gives, not byte by byte.
-    assert!(client.frames < SIZE / 1000, "{} frames for {SIZE} bytes", client.frames);
+    assert!(
+        client.frames < SIZE / 1000,
+        "{} frames for {SIZE} bytes",
+        client.frames
+    );
 }
 
 #[tokio::test]
@@ -82,7 +99,10 @@ async fn utf8_split_across_reads_arrives_byte_exact() {
     let server = TestServer::with_command(&["sh", "-c", script]);
     let mut client = Client::connect(&server, "").await;
     client.expect_control("exit").await;
-    assert_eq!(String::from_utf8(client.output.clone()).unwrap(), "漢字かな".repeat(3000));
+    assert_eq!(
+        String::from_utf8(client.output.clone()).unwrap(),
+        "漢字かな".repeat(3000)
+    );
 }
 
 #[tokio::test]
@@ -115,7 +135,51 @@ async fn pause_stops_output_until_resume() {
         }
     })
     .await;
-    assert!(quiet.is_err(), "output arrived while paused: {:?}", client.output_text());
+    assert!(
+        quiet.is_err(),
+        "output arrived while paused: {:?}",
+        client.output_text()
+    );
     client.control(json!({"type": "resume"})).await;
     client.expect_output("paused-2\r\n").await;
+}
+
+#[tokio::test]
+async fn ctrl_z_stops_the_foreground_job_and_the_shell_takes_over() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let shell = client.ask_number("$$").await;
+    client.type_text("sleep 1000\r").await;
+    let sleep = crate::support::wait_for_child(shell, "sleep").await;
+    client.type_text("\x1a").await;
+    client.expect_output("Stopped").await;
+    let state = std::fs::read_to_string(format!("/proc/{sleep}/stat")).unwrap();
+    let state = state[state.rfind(')').unwrap() + 2..].chars().next();
+    assert_eq!(state, Some('T'), "the job is stopped");
+    assert_eq!(client.ask("back").await, "back");
+}
+
+#[tokio::test]
+async fn vim_runs_full_screen_edits_a_file_and_quits() {
+    let dir = std::env::temp_dir().join(format!("webterm-vim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("note.txt");
+    let file_arg = file.to_str().unwrap();
+    let server = TestServer::with_command(&["vim", "-u", "NONE", "-i", "NONE", "-N", file_arg]);
+    let mut client = Client::connect(&server, "?cols=90&rows=20").await;
+    // vim switches to the alternate screen and draws its empty-buffer tildes.
+    client.expect_output("\x1b[?1049h").await;
+    client.expect_output("~").await;
+    client.type_text("iwritten in vim 漢字\x1b:wq\r").await;
+    let exit = client.expect_control("exit").await;
+    assert_eq!(exit["code"], 0);
+    assert!(
+        client.output_text().contains("\x1b[?1049l"),
+        "vim left the alternate screen"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "written in vim 漢字\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,85 @@
+//! The embedded frontend: the page, its files, content types, ETags, and nothing else.
+
+use crate::support::{TestServer, http_get};
+
+#[tokio::test]
+async fn the_page_is_served_with_its_content_type_and_loads_only_relative_assets() {
+    let server = TestServer::with_command(&["sh"]);
+    let (status, headers, body) = http_get(server.addr, "/", "").await;
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains("content-type: text/html; charset=utf-8"),
+        "{headers}"
+    );
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("./app.js") && html.contains("./app.css"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "no inline script");
+
+    for (path, kind) in [
+        ("/app.js", "text/javascript"),
+        ("/app.css", "text/css"),
+        ("/echo.js", "text/javascript"),
+    ] {
+        let (status, headers, body) = http_get(server.addr, path, "").await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            headers.contains(&format!("content-type: {kind}")),
+            "{path}: {headers}"
+        );
+        assert!(body.len() > 100, "{path} has content");
+    }
+}
+
+#[tokio::test]
+async fn assets_carry_an_etag_and_answer_304_when_unchanged() {
+    let server = TestServer::with_command(&["sh"]);
+    let (_, headers, _) = http_get(server.addr, "/app.js", "").await;
+    let etag = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("an etag")
+        .to_string();
+    let (status, _, body) = http_get(
+        server.addr,
+        "/app.js",
+        &format!("If-None-Match: {etag}\r\n"),
+    )
+    .await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    let (status, _, _) = http_get(
+        server.addr,
+        "/app.js",
+        "If-None-Match: \"something-else\"\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn unknown_and_traversing_paths_are_not_found() {
+    let server = TestServer::with_command(&["sh"]);
+    for path in [
+        "/nope.js",
+        "/index.html",
+        "/..%2fCargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/../Cargo.toml",
+        "/a/b",
+    ] {
+        let (status, _, _) = http_get(server.addr, path, "").await;
+        assert_eq!(status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_plain_get_of_echo_shows_the_diagnostics_page() {
+    let server = TestServer::with_command(&["sh"]);
+    let (status, headers, body) = http_get(server.addr, "/echo", "").await;
+    assert_eq!(status, 200);
+    assert!(headers.contains("text/html"), "{headers}");
+    assert!(String::from_utf8_lossy(&body).contains("./echo.js"));
+}

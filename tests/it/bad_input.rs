@@ -1,0 +1,157 @@
+//! Bad input: each case gets a clear answer, and the server stays healthy for the next client.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+use crate::support::{Client, TestServer, config, http_get};
+
+/// A fresh client can still use a terminal on `server`.
+async fn still_healthy(server: &TestServer) {
+    let mut client = Client::connect(server, "").await;
+    assert_eq!(client.ask("healthy").await, "healthy");
+}
+
+#[tokio::test]
+async fn bad_control_messages_get_an_error_and_the_session_goes_on() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let cases = [
+        ("{not json", "malformed"),
+        ("[]", "malformed"),
+        (r#"{"type":"explode"}"#, "malformed"),
+        (r#"{"cols":80,"rows":24}"#, "malformed"),
+        (
+            r#"{"type":"resize","cols":0,"rows":24}"#,
+            "between 1 and 10000",
+        ),
+        (
+            r#"{"type":"resize","cols":80,"rows":10001}"#,
+            "between 1 and 10000",
+        ),
+        (r#"{"type":"resize","cols":-5,"rows":24}"#, "malformed"),
+    ];
+    for (text, expected) in cases {
+        client.ws.send(Message::Text(text.into())).await.unwrap();
+        let error = client.expect_control("error").await;
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{text}: {message}");
+    }
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    client.ws.send(Message::Text(nested.into())).await.unwrap();
+    client.expect_control("error").await;
+    // The size did not change and the shell still answers.
+    assert_eq!(client.ask("\"$(stty size)\"").await, "24 80");
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_is_closed_with_1009() {
+    let mut config = config(&["sh"]);
+    config.websocket.max_message_size = 64 * 1024;
+    let server = TestServer::start(config);
+    let mut client = Client::connect(&server, "").await;
+    client
+        .ws
+        .send(Message::Binary(vec![b'a'; 64 * 1024 + 1].into()))
+        .await
+        .unwrap();
+    assert_eq!(client.expect_close().await, Some(1009));
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn a_frame_announcing_a_gigabyte_is_refused_before_it_arrives() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    // Only the header goes out; the server must answer without waiting for (or buffering) the payload.
+    let mut raw = Vec::new();
+    raw.extend_from_slice(&[0x82, 0xFF]); // FIN + binary, masked, 64-bit length
+    raw.extend_from_slice(&(1u64 << 30).to_be_bytes());
+    raw.extend_from_slice(&[1, 2, 3, 4]); // mask
+    let stream = client.ws.get_mut();
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = stream else {
+        panic!("plain TCP")
+    };
+    tokio::io::AsyncWriteExt::write_all(tcp, &raw)
+        .await
+        .unwrap();
+    assert_eq!(client.expect_close().await, Some(1009));
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_text_frame_is_closed_with_1007() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    let frame = Frame::message(vec![b'{', 0xC3, 0x28, b'}'], OpCode::Data(Data::Text), true);
+    client.ws.send(Message::Frame(frame)).await.unwrap();
+    assert_eq!(client.expect_close().await, Some(1007));
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn a_flood_of_tiny_frames_is_taken_in_order() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    // 3,005 one-byte frames typed as a command (under the 4,095-byte line limit of the kernel's line editor).
+    let command = format!("echo {}", "x".repeat(3_000));
+    for byte in command.bytes() {
+        client
+            .ws
+            .feed(Message::Binary(vec![byte].into()))
+            .await
+            .unwrap();
+    }
+    client.ws.flush().await.unwrap();
+    client.type_text("| wc -c\r").await;
+    // The shell line editor may echo in pieces; wc's answer is the count plus the newline.
+    client.expect_output("3001\r\n").await;
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn bad_queries_are_answered_400_without_an_upgrade() {
+    let server = TestServer::with_command(&["sh"]);
+    let upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    for query in [
+        "?cols=0",
+        "?rows=10001",
+        "?cols=abc",
+        "?cols=-1",
+        "?cols=80&bogus=1",
+        "?cols=99999999999",
+    ] {
+        let (status, _, body) = http_get(server.addr, &format!("/ws{query}"), upgrade).await;
+        assert_eq!(status, 400, "{query}: {}", String::from_utf8_lossy(&body));
+        assert!(!body.is_empty(), "{query}: the answer says why");
+    }
+    let (status, _, _) = http_get(server.addr, "/ws", "").await;
+    assert_eq!(status, 400, "a plain GET of /ws is not an upgrade");
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn a_program_that_cannot_start_is_reported_and_closed_with_1011() {
+    let server = TestServer::with_command(&["/nonexistent/program"]);
+    let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url("/ws"))
+        .await
+        .unwrap();
+    let Some(Ok(Message::Text(text))) = ws.next().await else {
+        panic!("an error message first")
+    };
+    let error: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["type"], "error");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/program"),
+        "{error}"
+    );
+    let Some(Ok(Message::Close(Some(frame)))) = ws.next().await else {
+        panic!("then a close")
+    };
+    assert_eq!(u16::from(frame.code), 1011);
+}

@@ -1,0 +1,190 @@
+//! The real `webterm` binary, run as a user would: its one stdout line, its errors, and what it leaves behind.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{PATIENCE, http_get};
+
+/// A running `webterm` child process, killed when dropped.
+struct Binary {
+    child: Child,
+    addr: SocketAddr,
+    url: String,
+}
+
+impl Binary {
+    fn start(args: &[&str]) -> Binary {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the webterm binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line is `listening on URL`, got {line:?}"))
+            .trim_end()
+            .to_string();
+        let host = url
+            .strip_prefix("http://")
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        Binary {
+            addr: host.parse().unwrap(),
+            url,
+            child,
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn open_fds(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn the_binary_prints_one_listening_line_and_serves_the_page() {
+    let binary = Binary::start(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
+    assert!(
+        binary.url.starts_with("http://127.0.0.1:") && binary.url.ends_with('/'),
+        "{}",
+        binary.url
+    );
+    assert_ne!(binary.addr.port(), 0, "port 0 is replaced by the real port");
+    let (status, _, body) = http_get(binary.addr, "/", "").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("./app.js"));
+}
+
+#[tokio::test]
+async fn the_listen_address_comes_from_the_env_when_no_flag_is_given() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
+        .args(["--no-auth"])
+        .env("WEBTERM_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        line.starts_with("listening on http://127.0.0.1:") && !line.contains(":7681/"),
+        "{line}"
+    );
+}
+
+/// Runs the binary expecting it to refuse to start; returns its stderr.
+fn refusal(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_webterm"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "exit code 1 for {args:?}");
+    assert!(output.stdout.is_empty(), "no listening line");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_config_key_stops_startup_naming_the_file_line_and_key() {
+    let dir = std::env::temp_dir().join(format!("webterm-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:0\"\n[session]\ncomand = [\"sh\"]\n",
+    )
+    .unwrap();
+    let stderr = refusal(&["--config", file.to_str().unwrap()]);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("line 3") && stderr.contains("comand"),
+        "{stderr}"
+    );
+
+    std::fs::write(&file, "[websocket]\nping_interval_secs = 0\n").unwrap();
+    let stderr = refusal(&["--config", file.to_str().unwrap()]);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("ping_interval_secs"),
+        "{stderr}"
+    );
+
+    let stderr = refusal(&["--config", dir.join("missing.toml").to_str().unwrap()]);
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_flag_beats_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("webterm-precedence-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("webterm.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:1\"\n").unwrap();
+    let binary = Binary::start(&[
+        "--no-auth",
+        "--config",
+        file.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_ne!(binary.addr.port(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn two_hundred_connect_disconnect_cycles_leave_no_fds_or_children() {
+    let binary = Binary::start(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
+    let url = format!("ws://{}/ws", binary.addr);
+    let cycle = || async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+            .await
+            .expect("connect");
+        use futures_util::StreamExt;
+        let hello = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("hello in time");
+        assert!(matches!(hello, Some(Ok(_))));
+        drop(ws);
+    };
+    cycle().await;
+    let baseline = open_fds(binary.pid());
+    for _ in 0..200 {
+        cycle().await;
+    }
+    // Teardown runs after each disconnect (SIGHUP, grace, reap); wait for it to settle.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let fds = open_fds(binary.pid());
+        let children = crate::support::children_of(binary.pid());
+        if fds <= baseline && children.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after 200 cycles: {fds} fds (baseline {baseline}), children {children:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
