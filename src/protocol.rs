@@ -27,12 +27,17 @@ impl Size {
     pub fn new(cols: u32, rows: u32) -> Result<Size, String> {
         let check = |name: &str, value: u32| -> Result<u16, String> {
             if value == 0 || value > u32::from(MAX_DIMENSION) {
-                Err(format!("{name} must be between 1 and {MAX_DIMENSION}, got {value}"))
+                Err(format!(
+                    "{name} must be between 1 and {MAX_DIMENSION}, got {value}"
+                ))
             } else {
                 Ok(value as u16)
             }
         };
-        Ok(Size { cols: check("cols", cols)?, rows: check("rows", rows)? })
+        Ok(Size {
+            cols: check("cols", cols)?,
+            rows: check("rows", rows)?,
+        })
     }
 }
 
@@ -132,7 +137,10 @@ mod tests {
     #[test]
     fn client_messages_round_trip() {
         for message in [
-            ClientMessage::Resize { cols: 100, rows: 40 },
+            ClientMessage::Resize {
+                cols: 100,
+                rows: 40,
+            },
             ClientMessage::Pause,
             ClientMessage::Resume,
         ] {
@@ -156,9 +164,13 @@ mod tests {
         );
         let code = ServerMessage::Exit(ExitStatus::Code { code: 3 });
         assert_eq!(code.to_json(), r#"{"type":"exit","code":3}"#);
-        let signal = ServerMessage::Exit(ExitStatus::Signal { signal: "SIGKILL".into() });
+        let signal = ServerMessage::Exit(ExitStatus::Signal {
+            signal: "SIGKILL".into(),
+        });
         assert_eq!(signal.to_json(), r#"{"type":"exit","signal":"SIGKILL"}"#);
-        let error = ServerMessage::Error { message: "no".into() };
+        let error = ServerMessage::Error {
+            message: "no".into(),
+        };
         assert_eq!(error.to_json(), r#"{"type":"error","message":"no"}"#);
         for message in [hello, code, signal, error] {
             let back: ServerMessage = serde_json::from_str(&message.to_json()).unwrap();

@@ -34,7 +34,12 @@ fn parse_stat(text: &str) -> Option<ProcStat> {
     let ppid = fields.next()?.parse().ok()?;
     let _pgrp = fields.next()?;
     let session = fields.next()?.parse().ok()?;
-    Some(ProcStat { pid, state, ppid, session })
+    Some(ProcStat {
+        pid,
+        state,
+        ppid,
+        session,
+    })
 }
 
 fn all_processes() -> Vec<ProcStat> {
@@ -48,12 +53,19 @@ fn all_processes() -> Vec<ProcStat> {
 
 /// Every live (not zombie) process in the session led by `leader`, and every descendant of those.
 pub fn session_tree(leader: i32) -> Vec<i32> {
-    let processes: Vec<ProcStat> = all_processes().into_iter().filter(|p| p.state != b'Z').collect();
+    let processes: Vec<ProcStat> = all_processes()
+        .into_iter()
+        .filter(|p| p.state != b'Z')
+        .collect();
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     for p in &processes {
         children.entry(p.ppid).or_default().push(p.pid);
     }
-    let mut found: HashSet<i32> = processes.iter().filter(|p| p.session == leader).map(|p| p.pid).collect();
+    let mut found: HashSet<i32> = processes
+        .iter()
+        .filter(|p| p.session == leader)
+        .map(|p| p.pid)
+        .collect();
     let mut queue: Vec<i32> = found.iter().copied().collect();
     while let Some(pid) = queue.pop() {
         for &child in children.get(&pid).into_iter().flatten() {
@@ -89,7 +101,11 @@ impl Teardown {
         let tree = session_tree(leader);
         signal_all(&tree, Signal::HUP);
         signal_all(&tree, Signal::CONT);
-        Teardown { leader, deadline: Instant::now() + grace, poll: Duration::from_millis(2) }
+        Teardown {
+            leader,
+            deadline: Instant::now() + grace,
+            poll: Duration::from_millis(2),
+        }
     }
 
     /// Checks on the tree, killing it once the grace period is over. Returns `None` when nothing of it is
@@ -125,7 +141,10 @@ impl Teardown {
 /// Pids of the session leaders this process spawned; [`reap_orphans`] leaves those to their owners.
 fn leaders() -> MutexGuard<'static, HashSet<i32>> {
     static LEADERS: OnceLock<Mutex<HashSet<i32>>> = OnceLock::new();
-    LEADERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+    LEADERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs `spawn` (which returns the new leader's pid) so that the reaper cannot reap the leader before it is
@@ -187,7 +206,10 @@ mod tests {
     fn stat_lines_with_odd_command_names_parse() {
         let line = "4242 (we ird) (name)) S 100 4242 4242 34816 4242 4194560 0 0 0 0";
         let stat = parse_stat(line).unwrap();
-        assert_eq!((stat.pid, stat.state, stat.ppid, stat.session), (4242, b'S', 100, 4242));
+        assert_eq!(
+            (stat.pid, stat.state, stat.ppid, stat.session),
+            (4242, b'S', 100, 4242)
+        );
     }
 
     #[test]

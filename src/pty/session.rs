@@ -74,7 +74,11 @@ pub fn default_command() -> Vec<String> {
 impl Session {
     /// Opens a PTY of the requested size and starts the program on it, as the leader of a new session.
     pub fn spawn(options: &SpawnOptions) -> Result<Session, PtyError> {
-        let argv = if options.command.is_empty() { default_command() } else { options.command.clone() };
+        let argv = if options.command.is_empty() {
+            default_command()
+        } else {
+            options.command.clone()
+        };
         let pair = native_pty_system()
             .openpty(pty_size(options.size))
             .map_err(|e| PtyError::Open(e.to_string()))?;
@@ -86,7 +90,10 @@ impl Session {
             builder.cwd(cwd);
         }
 
-        let spawn_error = |reason: String| PtyError::Spawn { command: argv[0].clone(), reason };
+        let spawn_error = |reason: String| PtyError::Spawn {
+            command: argv[0].clone(),
+            reason,
+        };
         let mut failure = None;
         let spawned = process::spawn_leader(|| match pair.slave.spawn_command(builder) {
             Ok(child) => Some((child.process_id()? as i32, child)),
@@ -96,7 +103,9 @@ impl Session {
             }
         });
         let Some((pid, child)) = spawned else {
-            return Err(spawn_error(failure.unwrap_or_else(|| "no process id".into())));
+            return Err(spawn_error(
+                failure.unwrap_or_else(|| "no process id".into()),
+            ));
         };
         // The child has its own copies of the slave; ours would keep the PTY open after it exits.
         drop(pair.slave);
@@ -150,7 +159,9 @@ impl Session {
 
     /// Resizes the terminal; the kernel sends SIGWINCH to the foreground job.
     pub fn resize(&mut self, size: Size) -> Result<(), PtyError> {
-        self.master.resize(pty_size(size)).map_err(|e| PtyError::Resize(e.to_string()))?;
+        self.master
+            .resize(pty_size(size))
+            .map_err(|e| PtyError::Resize(e.to_string()))?;
         self.size = size;
         Ok(())
     }
@@ -208,8 +219,12 @@ impl Session {
             match rustix::process::waitid(WaitId::PidFd(self.pidfd.get_ref().as_fd()), options) {
                 Ok(Some(status)) => {
                     let status = match status.terminating_signal() {
-                        Some(signal) => ExitStatus::Signal { signal: sys::signal_name(signal) },
-                        None => ExitStatus::Code { code: status.exit_status().unwrap_or(0) },
+                        Some(signal) => ExitStatus::Signal {
+                            signal: sys::signal_name(signal),
+                        },
+                        None => ExitStatus::Code {
+                            code: status.exit_status().unwrap_or(0),
+                        },
                     };
                     process::forget_leader(self.pid);
                     let _ = self.status.set(status);
@@ -234,18 +249,22 @@ impl Drop for Session {
     /// The safety net for sessions dropped without [`Session::shutdown`] (a panic, a runtime going away):
     /// the teardown runs on a thread of its own so that nothing is left behind.
     fn drop(&mut self) {
-        if self.torn_down || self.status.get().is_some() && process::session_tree(self.pid).is_empty() {
+        if self.torn_down
+            || self.status.get().is_some() && process::session_tree(self.pid).is_empty()
+        {
             return;
         }
         let (pid, grace, reaped) = (self.pid, self.kill_grace, self.status.get().is_some());
         let teardown = Teardown::start(pid, grace);
-        let spawned = std::thread::Builder::new().name("webterm-teardown".into()).spawn(move || {
-            teardown.finish_blocking();
-            if !reaped {
-                let _ = rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-                process::forget_leader(pid);
-            }
-        });
+        let spawned = std::thread::Builder::new()
+            .name("webterm-teardown".into())
+            .spawn(move || {
+                teardown.finish_blocking();
+                if !reaped {
+                    let _ = rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
+                    process::forget_leader(pid);
+                }
+            });
         if let Err(error) = spawned {
             tracing::error!(%error, pid, "could not start a teardown thread; processes may be left behind");
         }
@@ -253,5 +272,10 @@ impl Drop for Session {
 }
 
 fn pty_size(size: Size) -> PtySize {
-    PtySize { rows: size.rows, cols: size.cols, pixel_width: 0, pixel_height: 0 }
+    PtySize {
+        rows: size.rows,
+        cols: size.cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
 }

@@ -24,14 +24,25 @@ pub async fn file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
 pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
     // SECURITY: only names the embed table knows are served; there is no filesystem path to traverse, and
     // `index.html` is only reachable as `/`.
-    let Some(file) = Frontend::get(name).filter(|_| name != "index.html" || req.path() == "/") else {
-        return HttpResponse::NotFound().content_type(ContentType::plaintext()).body("not found\n");
+    let Some(file) = Frontend::get(name).filter(|_| name != "index.html" || req.path() == "/")
+    else {
+        return HttpResponse::NotFound()
+            .content_type(ContentType::plaintext())
+            .body("not found\n");
     };
-    let hash: String = file.metadata.sha256_hash().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hash: String = file
+        .metadata
+        .sha256_hash()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let etag = EntityTag::new_strong(hash);
     if let Some(IfNoneMatch::Items(tags)) = header::Header::parse(req).ok() {
         if tags.iter().any(|tag| tag.strong_eq(&etag)) {
-            return HttpResponse::NotModified().insert_header(header::ETag(etag)).finish();
+            return HttpResponse::NotModified()
+                .insert_header(header::ETag(etag))
+                .finish();
         }
     }
     HttpResponse::Ok()

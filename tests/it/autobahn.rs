@@ -20,17 +20,40 @@ async fn the_echo_route_passes_every_autobahn_case_in_sections_1_to_10() {
     let _ = std::fs::remove_dir_all(&outdir);
 
     let url = server.ws_url("/echo");
-    let args = ["-m", "fuzzingclient", "-x", "12.*", "-x", "13.*", "-p", "2", "-o"];
-    let run = tokio::task::spawn_blocking(move || Command::new("kosoku").args(args).arg(&outdir).arg(url).output());
+    let args = [
+        "-m",
+        "fuzzingclient",
+        "-x",
+        "12.*",
+        "-x",
+        "13.*",
+        "-p",
+        "2",
+        "-o",
+    ];
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new("kosoku")
+            .args(args)
+            .arg(&outdir)
+            .arg(url)
+            .output()
+    });
     let output = run.await.unwrap().unwrap_or_else(|error| {
-        panic!("cannot run kosoku ({error}); install it with `pip install kosoku` (scripts/test does)")
+        panic!(
+            "cannot run kosoku ({error}); install it with `pip install kosoku` (scripts/test does)"
+        )
     });
     let outdir = std::env::temp_dir().join(format!("webterm-autobahn-{}", std::process::id()));
-    let index: Value = serde_json::from_slice(&std::fs::read(outdir.join("index.json")).expect("kosoku's index.json"))
-        .expect("index.json is JSON");
+    let index: Value = serde_json::from_slice(
+        &std::fs::read(outdir.join("index.json")).expect("kosoku's index.json"),
+    )
+    .expect("index.json is JSON");
 
     // The agent's key is the server's address; there is one agent.
-    let cases = index.as_object().and_then(|agents| agents.values().next()).and_then(Value::as_object);
+    let cases = index
+        .as_object()
+        .and_then(|agents| agents.values().next())
+        .and_then(Value::as_object);
     let cases = cases.expect("index.json lists the cases under one agent");
     let failed: BTreeMap<&String, (&Value, &Value)> = cases
         .iter()
@@ -40,7 +63,15 @@ async fn the_echo_route_passes_every_autobahn_case_in_sections_1_to_10() {
         })
         .collect();
     assert!(cases.len() >= 300, "only {} cases ran", cases.len());
-    assert!(failed.is_empty(), "failed cases: {failed:#?}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "kosoku: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        failed.is_empty(),
+        "failed cases: {failed:#?}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "kosoku: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let _ = std::fs::remove_dir_all(&outdir);
 }

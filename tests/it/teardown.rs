@@ -11,14 +11,21 @@ use crate::support::{Client, TestServer, config, wait_for_child, wait_until_gone
 /// Starts a shell with a background job, a job that ignores SIGHUP, and a stopped job; returns all pids.
 async fn shell_with_jobs(client: &mut Client) -> Vec<i32> {
     let shell = client.ask_number("$$").await;
-    let background = client.ask_number("\"$(sleep 1001 >/dev/null & echo $!)\"").await;
+    let background = client
+        .ask_number("\"$(sleep 1001 >/dev/null & echo $!)\"")
+        .await;
     // A job that ignores SIGHUP must still die, by SIGKILL after the grace period.
-    let stubborn = client.ask_number("\"$(sh -c 'trap \"\" HUP; exec sleep 1002' >/dev/null & echo $!)\"").await;
+    let stubborn = client
+        .ask_number("\"$(sh -c 'trap \"\" HUP; exec sleep 1002' >/dev/null & echo $!)\"")
+        .await;
     client.type_text("sleep 1003 &\r").await;
     let job = wait_for_child(shell, "sleep").await;
     let pids = vec![shell, background, stubborn, job];
     for &pid in &pids {
-        assert!(crate::support::process_exists(pid), "{pid} should be running");
+        assert!(
+            crate::support::process_exists(pid),
+            "{pid} should be running"
+        );
     }
     pids
 }
@@ -37,9 +44,16 @@ async fn a_close_frame_kills_the_shell_and_its_background_jobs() {
     let server = TestServer::with_command(&["sh"]);
     let mut client = Client::connect(&server, "").await;
     let pids = shell_with_jobs(&mut client).await;
-    let frame = CloseFrame { code: 1000.into(), reason: "bye".into() };
+    let frame = CloseFrame {
+        code: 1000.into(),
+        reason: "bye".into(),
+    };
     client.ws.send(Message::Close(Some(frame))).await.unwrap();
-    assert_eq!(client.expect_close().await, Some(1000), "the server answers a close with the same code");
+    assert_eq!(
+        client.expect_close().await,
+        Some(1000),
+        "the server answers a close with the same code"
+    );
     wait_until_gone(&pids).await;
 }
 
@@ -54,7 +68,10 @@ async fn a_client_that_stops_answering_pings_is_dropped_and_its_processes_killed
     // Stop reading: the client's library answers pings only while it reads.
     let started = std::time::Instant::now();
     wait_until_gone(&pids).await;
-    assert!(started.elapsed() >= Duration::from_secs(1), "dropped before the ping timeout");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "dropped before the ping timeout"
+    );
     drop(client);
 }
 
@@ -77,4 +94,3 @@ async fn stopping_the_server_ends_every_session() {
     drop(server);
     wait_until_gone(&pids).await;
 }
-
