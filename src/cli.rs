@@ -7,8 +7,12 @@ use clap::Parser;
 
 /// webterm: a real shell in the browser.
 #[derive(Debug, Clone, Default, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// Something to do instead of serving.
+    #[command(subcommand)]
+    pub action: Option<Action>,
+
     /// Read settings from this TOML file (see config.toml for every key).
     #[arg(long, env = "WEBTERM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -17,7 +21,7 @@ pub struct Cli {
     #[arg(long, env = "WEBTERM_LISTEN", value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
 
-    /// Run without authentication.
+    /// Run without authentication (auth.mode = "none"); only allowed on a loopback address.
     #[arg(long, env = "WEBTERM_NO_AUTH")]
     pub no_auth: bool,
 
@@ -28,6 +32,13 @@ pub struct Cli {
     /// The program to run in each terminal, with its arguments (replaces `session.command`).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Action {
+    /// Read a password from stdin and print its argon2id hash, for `hash` in `[[auth.users]]`.
+    HashPassword,
 }
 
 /// How log lines look on stderr.

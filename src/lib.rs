@@ -2,19 +2,28 @@
 //!
 //! Where things live:
 //! - `cli`, `config`: what the user asked for (flags, env, file) and the effective settings.
-//! - `server`: the one route table; bind, then run.
+//! - `server`: the one route table; bind, then run. `tls`: its rustls configuration.
+//! - `auth`: who may connect and with which role; `origin`: the `Origin` check on WebSocket upgrades;
+//!   `security_headers`: the headers on every response; `client_limit`: `session.max_clients`.
+//! - `password_prompt`: reading a password for `webterm hash-password`.
 //! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets).
 //! - `protocol`: the JSON control messages of the wire protocol (pure, no I/O).
 //! - `ws`: WebSocket framing on top of actix-ws (our own strict frame reader).
 //! - `pty`: the pseudo-terminal, the process under it and its teardown. Knows nothing of WebSockets.
 //! - `pump`: moves bytes and control messages between one PTY session and one WebSocket.
 
+pub mod auth;
 pub mod cli;
+pub mod client_limit;
 pub mod config;
+pub mod origin;
+pub mod password_prompt;
 pub mod protocol;
 pub mod pty;
 pub mod pump;
 pub mod routes;
+pub mod security_headers;
 pub mod server;
 pub mod telemetry;
+pub mod tls;
 pub mod ws;

@@ -4,12 +4,17 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use webterm::{cli::Cli, config::Config, server::Server, telemetry};
+use webterm::cli::{Action, Cli};
+use webterm::{config::Config, password_prompt, server::Server, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
-    match run(cli) {
+    let result = match cli.action {
+        Some(Action::HashPassword) => hash_password(),
+        None => run(cli),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("webterm: {error:#}");
@@ -29,4 +34,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         server.run()?.await?;
         Ok(())
     })
+}
+
+fn hash_password() -> anyhow::Result<()> {
+    let password = password_prompt::read_password()?;
+    let hash = webterm::auth::basic::hash_password(&password)?;
+    println!("{hash}");
+    Ok(())
 }

@@ -40,12 +40,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings for a connection under `config`.
+    /// The settings for a connection under `config`, before the client's role is known.
     pub fn from_config(config: &Config) -> Settings {
         Settings {
             ping_interval: config.websocket.ping_interval(),
             ping_timeout: config.websocket.ping_timeout(),
-            writable: true,
+            writable: config.session.writable,
         }
     }
 }
@@ -69,13 +69,26 @@ fn text(message: ServerMessage) -> Message {
 }
 
 fn close(code: u16) -> Message {
-    Message::Close(Some(CloseReason { code: CloseCode::from(code), description: None }))
+    Message::Close(Some(CloseReason {
+        code: CloseCode::from(code),
+        description: None,
+    }))
 }
 
 /// Runs one connection to its end, then ends the session (hang up, grace, kill, reap).
-pub async fn run(mut session: Session, mut out: actix_ws::Session, mut inbox: Reader, settings: Settings) {
+pub async fn run(
+    mut session: Session,
+    mut out: actix_ws::Session,
+    mut inbox: Reader,
+    settings: Settings,
+) {
     let size = session.size();
-    tracing::info!(pid = session.pid(), cols = size.cols, rows = size.rows, "session started");
+    tracing::info!(
+        pid = session.pid(),
+        cols = size.cols,
+        rows = size.rows,
+        "session started"
+    );
     let mut outbox = VecDeque::from([text(ServerMessage::Hello {
         protocol: PROTOCOL_VERSION,
         session: session.id().to_string(),
@@ -91,7 +104,10 @@ pub async fn run(mut session: Session, mut out: actix_ws::Session, mut inbox: Re
     let mut drain_deadline = Instant::now();
     let mut closing: Option<End> = None;
     let mut last_heard = Instant::now();
-    let mut ticker = interval_at(Instant::now() + settings.ping_interval, settings.ping_interval);
+    let mut ticker = interval_at(
+        Instant::now() + settings.ping_interval,
+        settings.ping_interval,
+    );
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     let end = loop {
@@ -203,7 +219,12 @@ pub async fn run(mut session: Session, mut out: actix_ws::Session, mut inbox: Re
 }
 
 /// Applies one control message. `Err` carries the text of the `error` reply.
-fn control(session: &mut Session, paused: &mut bool, frame: &str, writable: bool) -> Result<(), String> {
+fn control(
+    session: &mut Session,
+    paused: &mut bool,
+    frame: &str,
+    writable: bool,
+) -> Result<(), String> {
     match ClientMessage::parse(frame).map_err(|e| e.to_string())? {
         ClientMessage::Resize { cols, rows } => {
             // SECURITY: a read-only client must not change what writers see.

@@ -1,53 +1,150 @@
 //! The one route table, and the server's life: bind first (so the real address is known), then run.
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::config::Config;
-use crate::pty;
-use crate::routes;
+use crate::auth::{self, Authenticator};
+use crate::client_limit::ClientLimit;
+use crate::config::{Config, ConfigError};
+use crate::security_headers::{self, SecurityHeaders};
+use crate::tls::{self, TlsError};
+use crate::{pty, routes};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The address could not be bound.
+    #[error(
+        "cannot listen on {addr}: {source}; pick another address or port (port 0 picks a free one)"
+    )]
+    Bind {
+        /// The configured address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The certificate, key or client CA could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
 
 /// A bound, not yet running, webterm server.
 pub struct Server {
     listener: TcpListener,
     config: Config,
+    tls: Option<rustls::ServerConfig>,
+    auth: web::Data<Authenticator>,
 }
 
 /// Adds every route to an app; the only place where paths are named.
+///
+/// SECURITY: the page, the terminal and the echo socket are behind the gate (credentials, and the `Origin` of
+/// upgrades). The other files are the public bundle, the same for everyone and free of secrets, so a browser may
+/// load them before it has signed in.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(routes::assets::index))
-        .route("/ws", web::get().to(routes::terminal::connect))
-        .route("/echo", web::get().to(routes::echo::echo))
-        .route("/{file}", web::get().to(routes::assets::file));
+    cfg.service(
+        web::resource("/")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::assets::index)),
+    )
+    .service(
+        web::resource("/ws")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::terminal::connect)),
+    )
+    .service(
+        web::resource("/echo")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::echo::echo)),
+    )
+    .route("/{file}", web::get().to(routes::assets::file));
 }
 
 impl Server {
-    /// Binds the configured address. Port 0 picks a free port; [`Server::local_addr`] tells which.
-    pub fn bind(config: Config) -> std::io::Result<Server> {
-        let listener = TcpListener::bind(config.listen)?;
-        Ok(Server { listener, config })
+    /// Checks the configuration, loads the TLS files and binds the address. Port 0 picks a free port;
+    /// [`Server::local_addr`] tells which.
+    pub fn bind(config: Config) -> Result<Server, ServerError> {
+        config.validate()?;
+        let tls = tls::server_config(&config.tls)?;
+        let listener = TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?
+            .port();
+        let auth = web::Data::new(Authenticator::new(&config, port));
+        if !config.listen.ip().is_loopback() && tls.is_none() {
+            tracing::warn!(
+                listen = %config.listen,
+                "serving a terminal over plain HTTP on a non-loopback address: credentials and keystrokes cross the \
+                 network unencrypted; set [tls] or put a TLS reverse proxy in front"
+            );
+        }
+        Ok(Server {
+            listener,
+            config,
+            tls,
+            auth,
+        })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
-    /// The URL a browser should open.
+    /// The URL a browser should open: `http(s)://ADDR/`, with `?token=TOKEN` when the token was generated at
+    /// start. This is the only place the token is shown.
     pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr())
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        match self.auth.url_token() {
+            Some(token) => format!("{scheme}://{}/?token={token}", self.local_addr()),
+            None => format!("{scheme}://{}/", self.local_addr()),
+        }
     }
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM) or the returned server is stopped.
     pub fn run(self) -> std::io::Result<actix_web::dev::Server> {
         pty::become_subreaper();
         let config = web::Data::new(self.config.clone());
-        let mut server = HttpServer::new(move || App::new().app_data(config.clone()).configure(routes))
-            .listen(self.listener)?;
+        let headers = web::Data::new(SecurityHeaders::new(&self.config));
+        let clients = web::Data::new(ClientLimit::new(self.config.session.max_clients));
+        let auth = self.auth.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(config.clone())
+                .app_data(auth.clone())
+                .app_data(headers.clone())
+                .app_data(clients.clone())
+                .wrap(from_fn(security_headers::add))
+                .configure(routes)
+        })
+        // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
+        // half-requests cannot pile up; idle keep-alive connections are closed too.
+        .client_request_timeout(self.config.http.request_timeout())
+        .keep_alive(self.config.http.keep_alive())
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .tls_handshake_timeout(self.config.http.request_timeout());
         if self.config.workers > 0 {
             server = server.workers(self.config.workers);
         }
+        server = match self.tls {
+            Some(tls) => server.listen_rustls_0_23(self.listener, tls)?,
+            None => server.listen(self.listener)?,
+        };
         Ok(server.run())
     }
 }

@@ -10,6 +10,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::cli::Cli;
 
+mod auth;
+mod http;
+mod tls;
+
+pub use auth::{AuthConfig, AuthMode, UserConfig};
+pub use http::HttpConfig;
+pub use tls::TlsConfig;
+
 /// The whole configuration. Every key is documented, with its default, in the shipped `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -22,6 +30,12 @@ pub struct Config {
     pub session: SessionConfig,
     /// WebSocket limits and keep-alive.
     pub websocket: WebSocketConfig,
+    /// Who may connect, and how they prove it.
+    pub auth: AuthConfig,
+    /// HTTP timeouts and browser policy.
+    pub http: HttpConfig,
+    /// TLS; off unless a certificate and key are given.
+    pub tls: TlsConfig,
 }
 
 /// The `[session]` table.
@@ -36,6 +50,10 @@ pub struct SessionConfig {
     /// Milliseconds between SIGHUP and SIGKILL when a client goes away.
     #[serde(deserialize_with = "at_most_a_minute")]
     pub kill_grace_ms: u64,
+    /// Whether anyone's input reaches the program; `false` makes every client read-only.
+    pub writable: bool,
+    /// Terminals open at once; one more is answered 503.
+    pub max_clients: usize,
 }
 
 /// The `[websocket]` table.
@@ -51,6 +69,8 @@ pub struct WebSocketConfig {
     /// Seconds of silence after which a client is dropped.
     #[serde(deserialize_with = "positive_seconds")]
     pub ping_timeout_secs: u64,
+    /// Origins besides the page's own that may open WebSockets (like `https://example.com`).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -60,19 +80,33 @@ impl Default for Config {
             workers: 0,
             session: SessionConfig::default(),
             websocket: WebSocketConfig::default(),
+            auth: AuthConfig::default(),
+            http: HttpConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { command: Vec::new(), term: "xterm-256color".into(), kill_grace_ms: 2000 }
+        SessionConfig {
+            command: Vec::new(),
+            term: "xterm-256color".into(),
+            kill_grace_ms: 2000,
+            writable: true,
+            max_clients: 16,
+        }
     }
 }
 
 impl Default for WebSocketConfig {
     fn default() -> Self {
-        WebSocketConfig { max_message_size: 1 << 20, ping_interval_secs: 20, ping_timeout_secs: 60 }
+        WebSocketConfig {
+            max_message_size: 1 << 20,
+            ping_interval_secs: 20,
+            ping_timeout_secs: 60,
+            allowed_origins: Vec::new(),
+        }
     }
 }
 
@@ -122,16 +156,20 @@ pub enum ConfigError {
 impl Config {
     /// Parses config text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         config.validate()?;
         Ok(config)
     }
 
     /// Reads and parses a config file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -148,11 +186,16 @@ impl Config {
         if !cli.command.is_empty() {
             config.session.command = cli.command.clone();
         }
+        if cli.no_auth {
+            config.auth.mode = AuthMode::None;
+        }
         config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks what the field types cannot check alone. [`crate::server::Server::bind`] calls it too, so a
+    /// configuration built in code gets the same refusals as one read from a file.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let ws = &self.websocket;
         if ws.ping_timeout_secs <= ws.ping_interval_secs {
             return Err(ConfigError::Invalid(format!(
@@ -160,19 +203,60 @@ impl Config {
                 ws.ping_timeout_secs, ws.ping_interval_secs
             )));
         }
-        if self.session.command.first().is_some_and(|program| program.is_empty()) {
-            return Err(ConfigError::Invalid("session.command must not start with an empty string".into()));
+        if self
+            .session
+            .command
+            .first()
+            .is_some_and(|program| program.is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "session.command must not start with an empty string".into(),
+            ));
         }
+        if self.session.max_clients == 0 {
+            return Err(ConfigError::Invalid(
+                "session.max_clients must be at least 1".into(),
+            ));
+        }
+        // SECURITY: a terminal without authentication is a shell for anyone who can reach the port. Only the
+        // machine itself may, so only loopback is allowed.
+        if self.auth.mode == AuthMode::None && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "refusing to listen on {} without authentication: anyone who can reach it gets a shell. Use                  auth.mode = \"token\" (the default, drop --no-auth), \"basic\" or \"proxy\", or listen on                  127.0.0.1",
+                self.listen
+            )));
+        }
+        if let Some(bad) = self
+            .websocket
+            .allowed_origins
+            .iter()
+            .find(|o| !crate::origin::is_origin(o))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "websocket.allowed_origins entry {bad:?} is not an origin like \"https://example.com:8443\" \
+                 (scheme, host and optional port; no path)"
+            )));
+        }
+        self.auth.validate()?;
+        self.http.validate()?;
+        self.tls.validate()?;
         Ok(())
     }
 }
 
-fn bounded<'de, D: Deserializer<'de>>(d: D, min: u64, max: u64, what: &str) -> Result<u64, D::Error> {
+fn bounded<'de, D: Deserializer<'de>>(
+    d: D,
+    min: u64,
+    max: u64,
+    what: &str,
+) -> Result<u64, D::Error> {
     let value = u64::deserialize(d)?;
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(serde::de::Error::custom(format!("{what} must be between {min} and {max}, got {value}")))
+        Err(serde::de::Error::custom(format!(
+            "{what} must be between {min} and {max}, got {value}"
+        )))
     }
 }
 
@@ -191,7 +275,9 @@ fn message_size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
 fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let value = String::deserialize(d)?;
     if value.is_empty() || value.contains('\0') {
-        Err(serde::de::Error::custom("must be a non-empty string without NUL bytes"))
+        Err(serde::de::Error::custom(
+            "must be a non-empty string without NUL bytes",
+        ))
     } else {
         Ok(value)
     }
@@ -207,7 +293,7 @@ mod tests {
 
     #[test]
     fn the_shipped_config_toml_parses_to_the_defaults() {
-        let text = include_str!("../config.toml");
+        let text = include_str!("../../config.toml");
         assert_eq!(parse(text).unwrap(), Config::default());
     }
 
@@ -218,7 +304,9 @@ mod tests {
 
     #[test]
     fn an_unknown_key_is_named_with_file_and_line() {
-        let error = parse("listen = \"127.0.0.1:1\"\n\n[session]\nshell = \"bash\"\n").unwrap_err().to_string();
+        let error = parse("listen = \"127.0.0.1:1\"\n\n[session]\nshell = \"bash\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("test.toml"), "{error}");
         assert!(error.contains("line 4"), "{error}");
         assert!(error.contains("shell"), "{error}");
@@ -226,18 +314,24 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_named_with_file_line_and_reason() {
-        let error = parse("[websocket]\nmax_message_size = 10\n").unwrap_err().to_string();
+        let error = parse("[websocket]\nmax_message_size = 10\n")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("line 2"), "{error}");
         assert!(error.contains("max_message_size"), "{error}");
         assert!(error.contains("between 1024"), "{error}");
 
         let error = parse("listen = \"nowhere\"\n").unwrap_err().to_string();
-        assert!(error.contains("line 1") && error.contains("listen"), "{error}");
+        assert!(
+            error.contains("line 1") && error.contains("listen"),
+            "{error}"
+        );
     }
 
     #[test]
     fn values_that_do_not_fit_together_are_refused() {
-        let error = parse("[websocket]\nping_interval_secs = 30\nping_timeout_secs = 10\n").unwrap_err();
+        let error =
+            parse("[websocket]\nping_interval_secs = 30\nping_timeout_secs = 10\n").unwrap_err();
         assert!(error.to_string().contains("ping_timeout_secs"), "{error}");
     }
 }

@@ -1,6 +1,6 @@
 //! `/echo`, the diagnostics route: a WebSocket that echoes every message back, and a test page for a plain GET.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use tracing::Instrument;
 
@@ -8,12 +8,16 @@ use crate::config::Config;
 use crate::ws::{self, Incoming};
 
 /// Echoes messages on a WebSocket upgrade; serves the diagnostics page to a plain GET.
+///
+/// SECURITY: behind the gate like the terminal. An echo socket runs no program, but an open one on a server that
+/// otherwise needs credentials would let anyone hold connections and memory (up to `max_message_size` each), and
+/// the diagnostics page says which server this is. Whoever may open the terminal may open this.
 pub async fn echo(
     req: HttpRequest,
     payload: web::Payload,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if !wants_websocket(&req) {
+    if !ws::wants_websocket(&req) {
         return Ok(crate::routes::assets::serve(&req, "echo.html"));
     }
     let (response, session, reader) = ws::accept(&req, payload, config.websocket.max_message_size)?;
@@ -23,15 +27,6 @@ pub async fn echo(
         .unwrap_or_default();
     actix_web::rt::spawn(run(session, reader).instrument(tracing::info_span!("echo", %peer)));
     Ok(response)
-}
-
-/// Whether the request asks for a WebSocket (`Upgrade: websocket`, in any case, possibly in a list).
-fn wants_websocket(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::UPGRADE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
 }
 
 /// Echoes until the client closes, breaks the protocol, or goes away.

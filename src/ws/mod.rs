@@ -14,12 +14,21 @@ use std::{
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
 use bytes::{Bytes, BytesMut};
-use tokio::sync::oneshot;
 use futures_util::{FutureExt, Stream};
+use tokio::sync::oneshot;
 
 mod frame;
 
 pub use frame::{CloseFrame, Decoder, Incoming, Violation};
+
+/// Whether the request asks for a WebSocket (`Upgrade: websocket`, in any case, possibly in a list).
+pub fn wants_websocket(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::UPGRADE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
+}
 
 /// Upgrade the request; returns the 101 response to return from the handler, the sending half, and our reader.
 pub fn accept(
@@ -39,9 +48,16 @@ pub fn accept(
     // this; we give our reader its own: the body's drop closes `body_gone`.
     let (body_alive, body_gone) = oneshot::channel();
     let response = response
-        .map_body(|_, body| WatchedBody { body, _alive: body_alive })
+        .map_body(|_, body| WatchedBody {
+            body,
+            _alive: body_alive,
+        })
         .map_into_boxed_body();
-    Ok((response, session, Reader::new(payload, body_gone, max_message_size)))
+    Ok((
+        response,
+        session,
+        Reader::new(payload, body_gone, max_message_size),
+    ))
 }
 
 /// A response body that tells the [`Reader`] when actix-http drops it (the connection is gone).
@@ -57,7 +73,10 @@ impl MessageBody for WatchedBody {
         self.body.size()
     }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         Pin::new(&mut self.body).poll_next(cx)
     }
 }
@@ -85,7 +104,11 @@ pub struct Reader {
 }
 
 impl Reader {
-    fn new(payload: web::Payload, body_gone: oneshot::Receiver<()>, max_message_size: usize) -> Self {
+    fn new(
+        payload: web::Payload,
+        body_gone: oneshot::Receiver<()>,
+        max_message_size: usize,
+    ) -> Self {
         Self {
             payload,
             body_gone,

@@ -2,7 +2,8 @@
 //
 //     node tests/browser/terminal.mjs URL ARTIFACT_DIR
 //
-// URL is the terminal page of a running webterm (e.g. http://127.0.0.1:PORT/). Screenshots go to ARTIFACT_DIR
+// URL is the terminal page of a running webterm, as its `listening on` line prints it: with the token,
+// http://127.0.0.1:PORT/?token=TOKEN (or http://127.0.0.1:PORT/ under --no-auth). Screenshots go to ARTIFACT_DIR
 // (typed-echo.png, exited.png, and failure.png when a step fails). Exits 0 on success, 1 on any failure, including
 // a missing /usr/bin/chromium: this test never passes without a browser. playwright-core comes from
 // frontend/node_modules (`npm ci` in frontend/, or any `cargo build`); it never downloads a browser.
@@ -69,12 +70,14 @@ try {
 }
 const page = context.pages()[0] ?? (await context.newPage());
 page.setDefaultTimeout(STEP_MS);
-// Uncaught exceptions fail the test; console errors and webterm's own warnings are only reported.
+// Uncaught exceptions and Content-Security-Policy violations fail the test; other console errors and webterm's
+// own warnings are only reported.
 const pageErrors = [];
 const consoleLines = [];
 page.on('pageerror', (error) => pageErrors.push(String(error)));
 page.on('console', (message) => {
   const text = message.text();
+  if (text.includes('Content Security Policy')) pageErrors.push(`CSP violation: ${text}`);
   if (message.type() === 'error' || text.startsWith('webterm:')) {
     consoleLines.push(`console.${message.type()}: ${text}`);
   }
@@ -123,6 +126,9 @@ await step('type `echo hello` and Enter', async () => {
   await page.keyboard.type('echo hello');
   await page.keyboard.press('Enter');
 });
+await step('the token left the address bar', async () => {
+  if (new URL(page.url()).searchParams.has('token')) throw new Error(`the page is at ${page.url()}`);
+});
 await step('a line that is exactly "hello" appears', () =>
   page.waitForFunction(
     () => {
@@ -147,7 +153,7 @@ await step('the status bar says code 3', async () => {
   if (!/\bcode 3\b/.test(status)) throw new Error(`status bar says ${JSON.stringify(status)}`);
 });
 await step('screenshot exited.png', () => page.screenshot({ path: path.join(artifacts, 'exited.png') }));
-await step('the page threw no uncaught error', async () => {
+await step('the page threw no uncaught error and broke no Content-Security-Policy rule', async () => {
   if (pageErrors.length > 0) throw new Error(`uncaught page errors: ${pageErrors.join('; ')}`);
 });
 

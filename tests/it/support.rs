@@ -25,10 +25,12 @@ pub fn init_logs() {
     }
 }
 
-/// A test configuration: port 0, one worker, a short kill grace.
+/// A test configuration: port 0, one worker, a short kill grace, no authentication (`tests/it/security.rs`
+/// turns it on).
 pub fn config(command: &[&str]) -> Config {
     let mut config = Config::default();
     config.listen = "127.0.0.1:0".parse().unwrap();
+    config.auth.mode = webterm::config::AuthMode::None;
     config.workers = 1;
     config.session.command = command.iter().map(|s| s.to_string()).collect();
     config.session.kill_grace_ms = 300;
@@ -57,7 +59,11 @@ impl TestServer {
             })
         });
         let handle = rx.recv().expect("server started");
-        TestServer { addr, handle, thread: Some(thread) }
+        TestServer {
+            addr,
+            handle,
+            thread: Some(thread),
+        }
     }
 
     /// A server running `command` in each terminal.
@@ -110,8 +116,16 @@ pub struct Client {
 impl Client {
     /// Connects to `/ws` + `query` (like `?cols=100&rows=30`, or empty) and reads `hello`.
     pub async fn connect(server: &TestServer, query: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(&format!("/ws{query}"))).await.expect("connect");
-        let mut client = Client { ws, hello: Value::Null, output: Vec::new(), controls: Vec::new(), frames: 0 };
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(&format!("/ws{query}")))
+            .await
+            .expect("connect");
+        let mut client = Client {
+            ws,
+            hello: Value::Null,
+            output: Vec::new(),
+            controls: Vec::new(),
+            frames: 0,
+        };
         match client.next().await {
             Event::Control(hello) if hello["type"] == "hello" => client.hello = hello,
             other => panic!("expected hello first, got {other:?}"),
@@ -121,20 +135,31 @@ impl Client {
 
     /// Sends keystrokes / pasted text.
     pub async fn type_text(&mut self, text: &str) {
-        self.ws.send(Message::Binary(text.as_bytes().to_vec().into())).await.expect("send input");
+        self.ws
+            .send(Message::Binary(text.as_bytes().to_vec().into()))
+            .await
+            .expect("send input");
     }
 
     /// Sends a control message.
     pub async fn control(&mut self, message: Value) {
-        self.ws.send(Message::Text(message.to_string().into())).await.expect("send control");
+        self.ws
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send control");
     }
 
     /// The next event, recording output and control messages. Fails the test after [`PATIENCE`].
     pub async fn next(&mut self) -> Event {
         loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next()).await.unwrap_or_else(|_| {
-                panic!("nothing received for {PATIENCE:?}; output so far: {:?}", self.output_text())
-            });
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "nothing received for {PATIENCE:?}; output so far: {:?}",
+                        self.output_text()
+                    )
+                });
             let event = match message {
                 None | Some(Err(_)) => Event::End,
                 Some(Ok(Message::Binary(bytes))) => {
@@ -143,7 +168,8 @@ impl Client {
                     Event::Output(bytes.to_vec())
                 }
                 Some(Ok(Message::Text(text))) => {
-                    let value: Value = serde_json::from_str(&text).expect("control messages are JSON");
+                    let value: Value =
+                        serde_json::from_str(&text).expect("control messages are JSON");
                     if value["type"] != "hello" {
                         self.controls.push(value.clone());
                     }
@@ -160,7 +186,10 @@ impl Client {
     pub async fn expect_output(&mut self, needle: &str) -> String {
         while !self.output_text().contains(needle) {
             if let Event::Close(_) | Event::End = self.next().await {
-                panic!("connection ended before {needle:?}; output: {:?}", self.output_text());
+                panic!(
+                    "connection ended before {needle:?}; output: {:?}",
+                    self.output_text()
+                );
             }
         }
         self.output_text()
@@ -199,8 +228,15 @@ impl Client {
     /// of the command line is never mistaken for the answer.
     pub async fn ask(&mut self, value: &str) -> String {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let marker = format!("marker{}=", COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        self.type_text(&format!("echo \"{}\"={value}\r", &marker[..marker.len() - 1])).await;
+        let marker = format!(
+            "marker{}=",
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        self.type_text(&format!(
+            "echo \"{}\"={value}\r",
+            &marker[..marker.len() - 1]
+        ))
+        .await;
         loop {
             let text = self.output_text();
             if let Some(at) = text.find(&marker) {
@@ -218,7 +254,10 @@ impl Client {
     /// Like [`Client::ask`], for a number.
     pub async fn ask_number(&mut self, value: &str) -> i32 {
         let answer = self.ask(value).await;
-        answer.trim().parse().unwrap_or_else(|_| panic!("{value} gave {answer:?}, not a number"))
+        answer
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{value} gave {answer:?}, not a number"))
     }
 }
 
@@ -231,7 +270,11 @@ pub fn process_exists(pid: i32) -> bool {
 pub async fn wait_until_gone(pids: &[i32]) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while pids.iter().any(|&pid| process_exists(pid)) {
-        assert!(tokio::time::Instant::now() < deadline, "processes still alive: {:?}", alive(pids));
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "processes still alive: {:?}",
+            alive(pids)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -240,10 +283,19 @@ pub async fn wait_until_gone(pids: &[i32]) {
 pub fn children_of(parent: i32) -> Vec<(i32, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
-        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok());
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let ppid = stat[close + 2..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<i32>().ok());
         if ppid == Some(parent) {
             found.push((pid, stat[open + 1..close].to_string()));
         }
@@ -255,10 +307,16 @@ pub fn children_of(parent: i32) -> Vec<(i32, String)> {
 pub async fn wait_for_child(parent: i32, name: &str) -> i32 {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        if let Some((pid, _)) = children_of(parent).into_iter().find(|(_, comm)| comm == name) {
+        if let Some((pid, _)) = children_of(parent)
+            .into_iter()
+            .find(|(_, comm)| comm == name)
+        {
             return pid;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{parent} never started {name}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{parent} never started {name}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -272,13 +330,25 @@ fn alive(pids: &[i32]) -> Vec<String> {
 /// A raw HTTP/1.1 exchange: returns (status, headers as lowercase `name: value` lines, body).
 pub async fn http_get(addr: SocketAddr, path: &str, extra_headers: &str) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response)).await.expect("response in time").unwrap();
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
     let head = String::from_utf8_lossy(&response[..split]).to_string();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let headers = head.lines().skip(1).map(|l| l.to_ascii_lowercase()).collect::<Vec<_>>().join("\n");
+    let headers = head
+        .lines()
+        .skip(1)
+        .map(|l| l.to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
     (status, headers, response[split + 4..].to_vec())
 }

@@ -1,0 +1,330 @@
+//! The authenticator: from a request's cookie, header or `?token=` to an [`Identity`], or a reason to refuse.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use super::basic::{self, Users};
+use super::proxy::{ProxyUser, TrustedProxies};
+use super::{Identity, RateLimiter, Role, Secret, Sessions};
+use crate::config::{AuthMode, Config};
+
+/// How credentials are checked, with the secrets of the configured mode.
+#[derive(Debug)]
+enum Method {
+    None,
+    Token {
+        write: Secret,
+        read: Option<Secret>,
+        generated: bool,
+    },
+    Basic(Arc<Users>),
+    Proxy(TrustedProxies),
+}
+
+/// Checks credentials for one server: its mode, its secrets, its sessions and its failure counts.
+#[derive(Debug)]
+pub struct Authenticator {
+    method: Method,
+    sessions: Sessions,
+    limiter: RateLimiter,
+    cookie_name: String,
+    secure_cookies: bool,
+}
+
+/// Where an accepted identity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// No authentication is configured.
+    Nothing,
+    /// A session cookie.
+    Cookie,
+    /// `?token=` in the page's URL: start a session and redirect to the URL without it.
+    QueryToken,
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// `Authorization: Basic`: start a session, so the page's WebSocket needs no password.
+    Basic,
+    /// A trusted proxy's user header.
+    Proxy,
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// No credentials came with it.
+    Missing,
+    /// Credentials came, and they are wrong.
+    Wrong,
+    /// This client address failed too often; it may try again after this long.
+    TooManyFailures(Duration),
+    /// `proxy` mode: the request did not come through a trusted proxy.
+    NotFromProxy,
+}
+
+impl Authenticator {
+    /// The authenticator for `config`, on a server whose port is `port` (it names the cookie, so that two
+    /// webterms on one host do not overwrite each other's sessions).
+    pub fn new(config: &Config, port: u16) -> Authenticator {
+        let auth = &config.auth;
+        let method = match auth.mode {
+            AuthMode::None => Method::None,
+            AuthMode::Token => Method::Token {
+                write: auth.token.clone().map_or_else(Secret::random, Secret::new),
+                read: auth.read_token.clone().map(Secret::new),
+                generated: auth.token.is_none(),
+            },
+            AuthMode::Basic => Method::Basic(Arc::new(Users::new(auth.users.clone()))),
+            AuthMode::Proxy => Method::Proxy(TrustedProxies::new(
+                &auth.user_header,
+                auth.trusted_proxies.clone(),
+                auth.read_only_users.clone(),
+            )),
+        };
+        Authenticator {
+            method,
+            sessions: Sessions::default(),
+            limiter: RateLimiter::new(auth.max_failures, Duration::from_secs(auth.lockout_secs)),
+            cookie_name: format!("webterm_session_{port}"),
+            secure_cookies: config.tls.enabled(),
+        }
+    }
+
+    /// The token to show in the `listening on` URL: the generated one. A configured token is not shown; whoever
+    /// configured it knows it.
+    pub fn url_token(&self) -> Option<&str> {
+        match &self.method {
+            Method::Token {
+                write,
+                generated: true,
+                ..
+            } => Some(write.expose()),
+            _ => None,
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge for a 401, if the mode has one.
+    pub fn challenge(&self) -> Option<&'static str> {
+        match self.method {
+            Method::Token { .. } => Some("Bearer realm=\"webterm\""),
+            Method::Basic(_) => Some("Basic realm=\"webterm\", charset=\"UTF-8\""),
+            Method::None | Method::Proxy(_) => None,
+        }
+    }
+
+    /// What a client is told on a 401, so that a person knows what to do.
+    pub fn how_to_authenticate(&self) -> &'static str {
+        match self.method {
+            Method::Token {
+                generated: true, ..
+            } => {
+                "Open the URL that webterm printed when it started (it ends in ?token=...). If you just did, from a \
+                 link on another site, reload this page."
+            }
+            Method::Token { .. } => {
+                "Add ?token=YOUR_TOKEN to the URL, or send Authorization: Bearer YOUR_TOKEN."
+            }
+            Method::Basic(_) => "Sign in with your webterm user name and password.",
+            Method::Proxy(_) => "Sign in through the reverse proxy in front of webterm.",
+            Method::None => "",
+        }
+    }
+
+    /// Starts a session for `identity`; returns the `Set-Cookie` value.
+    pub fn start_session(&self, identity: Identity) -> String {
+        let id = self.sessions.start(identity);
+        // SECURITY: HttpOnly keeps the id from scripts (an XSS cannot steal it); SameSite=Strict keeps other sites
+        // from making the browser send it (CSRF, cross-site WebSocket hijacking); Secure keeps it off plain HTTP
+        // when the server speaks TLS.
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
+            self.cookie_name,
+            id.expose()
+        )
+    }
+
+    /// Who sent `req`, or why it is refused. `page` is true for a page load, the only place where `?token=` is
+    /// read. Failures are counted against `client`.
+    pub async fn authenticate(
+        &self,
+        req: &HttpRequest,
+        client: Option<IpAddr>,
+        page: bool,
+    ) -> Result<(Identity, Via), Denial> {
+        let users = match &self.method {
+            Method::None => {
+                return Ok((
+                    Identity {
+                        user: "anonymous".into(),
+                        role: Role::Write,
+                    },
+                    Via::Nothing,
+                ));
+            }
+            Method::Proxy(proxies) => {
+                return match proxies.user(client, req.headers()) {
+                    ProxyUser::User(identity) => Ok((identity, Via::Proxy)),
+                    ProxyUser::Missing => Err(Denial::Missing),
+                    ProxyUser::Untrusted => Err(Denial::NotFromProxy),
+                };
+            }
+            Method::Token { .. } => None,
+            Method::Basic(users) => Some(users.clone()),
+        };
+        let query_token = if page {
+            query_token(req.query_string())
+        } else {
+            None
+        };
+        if query_token.is_none() {
+            if let Some(identity) = self.cookie(req).and_then(|id| self.sessions.get(&id)) {
+                return Ok((identity, Via::Cookie));
+            }
+        }
+        // SECURITY: a client over its failure allowance is refused before its credentials are looked at, so that
+        // guessing goes no faster than the allowance, right or wrong.
+        if let Some(client) = client {
+            self.limiter
+                .check(client)
+                .map_err(Denial::TooManyFailures)?;
+        }
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let checked = match (&self.method, users, query_token, authorization) {
+            (Method::Token { write, read, .. }, _, Some(candidate), _) => self
+                .token_identity(write, read.as_ref(), candidate.as_deref())
+                .map(|id| (id, Via::QueryToken)),
+            (Method::Token { write, read, .. }, _, None, Some(value)) => match bearer(value) {
+                Some(candidate) => self
+                    .token_identity(write, read.as_ref(), Some(candidate))
+                    .map(|id| (id, Via::Bearer)),
+                None => return Err(Denial::Missing),
+            },
+            (Method::Basic(_), Some(users), _, Some(value)) => match basic::parse_header(value) {
+                Some((user, password)) => {
+                    let name = user.clone();
+                    // argon2 takes tens of milliseconds of CPU: off the async worker.
+                    let role = actix_web::web::block(move || users.check(&user, &password))
+                        .await
+                        .ok()
+                        .flatten();
+                    role.map(|role| (Identity { user: name, role }, Via::Basic))
+                }
+                None => return Err(Denial::Missing),
+            },
+            _ => return Err(Denial::Missing),
+        };
+        match checked {
+            Some(found) => Ok(found),
+            None => {
+                if let Some(client) = client {
+                    if self.limiter.failed(client) {
+                        // SECURITY: the address and the count only; never what was tried.
+                        tracing::warn!(%client, "too many failed attempts; refusing this address for a while");
+                    }
+                }
+                Err(Denial::Wrong)
+            }
+        }
+    }
+
+    fn token_identity(
+        &self,
+        write: &Secret,
+        read: Option<&Secret>,
+        candidate: Option<&str>,
+    ) -> Option<Identity> {
+        let candidate = candidate?;
+        // SECURITY: both comparisons always run, so timing does not tell a read token from a write token.
+        let is_write = write.matches(candidate);
+        let is_read = read.is_some_and(|read| read.matches(candidate));
+        match (is_write, is_read) {
+            (true, _) => Some(Identity {
+                user: "token".into(),
+                role: Role::Write,
+            }),
+            (false, true) => Some(Identity {
+                user: "read-token".into(),
+                role: Role::Read,
+            }),
+            (false, false) => None,
+        }
+    }
+
+    fn cookie(&self, req: &HttpRequest) -> Option<String> {
+        req.headers()
+            .get_all(header::COOKIE)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.cookie_name)
+            .map(|(_, value)| value.trim().to_owned())
+    }
+}
+
+/// The token of `Authorization: Bearer TOKEN`.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// `Some(Some(token))` when the query has exactly one `token`, `Some(None)` when it has several (wrong), `None`
+/// when it has none.
+fn query_token(query: &str) -> Option<Option<String>> {
+    let tokens: Vec<String> = query_pairs(query)
+        .filter(|(key, _)| key == "token")
+        .map(|(_, value)| value)
+        .collect();
+    match tokens.len() {
+        0 => None,
+        1 => tokens.into_iter().next().map(Some),
+        _ => Some(None),
+    }
+}
+
+/// The decoded pairs of a query string; malformed pairs are skipped.
+fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter_map(|pair| {
+        actix_web::web::Query::<Vec<(String, String)>>::from_query(pair)
+            .ok()
+            .and_then(|q| q.into_inner().pop())
+    })
+}
+
+/// `query` without its `token` pairs, as it was written otherwise.
+pub fn query_without_token(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && query_pairs(pair).all(|(key, _)| key != "token"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_is_taken_out_of_the_query_even_when_encoded() {
+        assert_eq!(query_without_token("token=abc"), "");
+        assert_eq!(query_without_token("a=1&token=abc&b=2"), "a=1&b=2");
+        assert_eq!(query_without_token("%74oken=abc&b=2"), "b=2");
+        assert_eq!(query_token("%74oken=a%62c"), Some(Some("abc".into())));
+        assert_eq!(query_token("token=a&token=b"), Some(None));
+        assert_eq!(query_token("tokens=a"), None);
+    }
+
+    #[test]
+    fn bearer_values_are_read_in_any_case() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer"), None);
+    }
+}

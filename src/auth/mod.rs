@@ -1,0 +1,25 @@
+//! Authentication: who may use the terminal (`token`, `basic`, `proxy` or `none`), and with which [`Role`].
+//!
+//! - `identity`: [`Role`] and [`Identity`], what the routes see.
+//! - `secret`: random tokens and session ids, compared in constant time.
+//! - `basic`, `proxy`: the two modes with users.
+//! - `sessions`: the cookie a browser gets once its credentials were checked.
+//! - `rate_limit`: failed attempts per client address.
+//! - `authenticator`: all of the above for one server; `gate`: the middleware that applies it.
+
+mod authenticator;
+pub mod basic;
+mod gate;
+mod identity;
+mod proxy;
+mod rate_limit;
+mod secret;
+mod sessions;
+
+pub use authenticator::{Authenticator, Denial, Via};
+pub use gate::gate;
+pub use identity::{Identity, Role};
+pub use proxy::{ProxyUser, TrustedProxies};
+pub use rate_limit::RateLimiter;
+pub use secret::Secret;
+pub use sessions::Sessions;

@@ -1,0 +1,171 @@
+//! The `[auth]` table: who may use the terminal, and how they prove it.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::ConfigError;
+use crate::auth::Role;
+
+/// How clients prove who they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// A secret token in the page's URL (once, then a cookie) or an `Authorization: Bearer` header.
+    #[default]
+    Token,
+    /// HTTP Basic authentication against argon2id password hashes.
+    Basic,
+    /// A user header set by a reverse proxy, believed only from trusted proxy addresses.
+    Proxy,
+    /// Nobody is asked anything. Refused on any address but loopback.
+    None,
+}
+
+/// The `[auth]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// How clients prove who they are.
+    pub mode: AuthMode,
+    /// `token` mode: the token that may type. Unset means a random one at every start.
+    #[serde(deserialize_with = "some_token")]
+    pub token: Option<String>,
+    /// `token` mode: a second token that may only watch.
+    #[serde(deserialize_with = "some_token")]
+    pub read_token: Option<String>,
+    /// `basic` mode: the users and their argon2id hashes (`webterm hash-password` prints one).
+    pub users: Vec<UserConfig>,
+    /// `proxy` mode: the header that carries the user name.
+    pub user_header: String,
+    /// `proxy` mode: the addresses whose user header is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// `proxy` mode: users who may only watch.
+    pub read_only_users: Vec<String>,
+    /// Failed attempts from one client address before it gets 429 for `lockout_secs`.
+    pub max_failures: u32,
+    /// How long failures are remembered, and so how long a client that made too many waits.
+    pub lockout_secs: u64,
+}
+
+/// One `[[auth.users]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The user name.
+    pub name: String,
+    /// The argon2id PHC string (`$argon2id$v=19$...`).
+    pub hash: String,
+    /// What the user may do; `write` unless given.
+    #[serde(default)]
+    pub role: Role,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            mode: AuthMode::Token,
+            token: None,
+            read_token: None,
+            users: Vec::new(),
+            user_header: "X-Forwarded-User".into(),
+            trusted_proxies: Vec::new(),
+            read_only_users: Vec::new(),
+            max_failures: 10,
+            lockout_secs: 60,
+        }
+    }
+}
+
+/// The shortest fixed token accepted: 16 characters (of a random token's 32 hex digits).
+const MIN_TOKEN_LEN: usize = 16;
+
+fn some_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let token = String::deserialize(d)?;
+    check_token(&token).map_err(serde::de::Error::custom)?;
+    Ok(Some(token))
+}
+
+/// A fixed token must be long and URL-safe, since it travels in `?token=`.
+fn check_token(token: &str) -> Result<(), String> {
+    let url_safe = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    if token.len() < MIN_TOKEN_LEN || !token.chars().all(url_safe) {
+        return Err(format!(
+            "a token must be at least {MIN_TOKEN_LEN} characters of A-Z a-z 0-9 - . _ ~ \
+             (`openssl rand -hex 16` makes one); or leave it unset for a random token at every start"
+        ));
+    }
+    Ok(())
+}
+
+impl AuthConfig {
+    /// Checks what the field types cannot: the keys each mode needs, and that they fit together.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| Err(ConfigError::Invalid(message));
+        if self.max_failures == 0 {
+            return invalid("auth.max_failures must be at least 1".into());
+        }
+        if !(1..=86_400).contains(&self.lockout_secs) {
+            return invalid(format!(
+                "auth.lockout_secs must be between 1 and 86400, got {}",
+                self.lockout_secs
+            ));
+        }
+        if self.token.is_some() && self.token == self.read_token {
+            return invalid("auth.read_token must differ from auth.token".into());
+        }
+        match self.mode {
+            AuthMode::Basic => {
+                if self.users.is_empty() {
+                    return invalid(
+                        "auth.mode = \"basic\" needs at least one [[auth.users]] entry with a name and a hash \
+                         (`webterm hash-password` prints one)"
+                            .into(),
+                    );
+                }
+                for (i, user) in self.users.iter().enumerate() {
+                    if user.name.is_empty()
+                        || user.name.contains(':')
+                        || user.name.chars().any(char::is_control)
+                    {
+                        return invalid(format!(
+                            "auth.users[{i}].name must be non-empty, without ':' or control characters"
+                        ));
+                    }
+                    if self.users[..i].iter().any(|other| other.name == user.name) {
+                        return invalid(format!(
+                            "auth.users: the name {:?} appears twice",
+                            user.name
+                        ));
+                    }
+                    if !crate::auth::basic::is_argon2id_hash(&user.hash) {
+                        return invalid(format!(
+                            "auth.users[{i}].hash (user {:?}) is not an argon2id hash; make one with \
+                             `webterm hash-password`",
+                            user.name
+                        ));
+                    }
+                }
+            }
+            AuthMode::Proxy => {
+                if self.trusted_proxies.is_empty() {
+                    return invalid(
+                        "auth.mode = \"proxy\" needs auth.trusted_proxies: the addresses of the reverse proxies \
+                         whose user header is believed"
+                            .into(),
+                    );
+                }
+                if actix_web::http::header::HeaderName::from_bytes(self.user_header.as_bytes())
+                    .is_err()
+                {
+                    return invalid(format!(
+                        "auth.user_header {:?} is not a valid header name",
+                        self.user_header
+                    ));
+                }
+            }
+            AuthMode::Token | AuthMode::None => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! TLS with rustls: the server's certificate and key from PEM files, and, for mutual TLS, the CA that client
+//! certificates must chain to.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+
+use crate::config::TlsConfig;
+
+/// Why TLS could not be set up. Each names the file and says what it should hold.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A file holds no usable PEM certificate.
+    #[error("tls: {path} has no PEM certificate (\"-----BEGIN CERTIFICATE-----\"): {reason}")]
+    Certificates {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong reading it.
+        reason: String,
+    },
+    /// The key file holds no usable PEM private key.
+    #[error("tls.key: {path} has no PEM private key (PKCS#8, PKCS#1 or SEC1): {reason}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong reading it.
+        reason: String,
+    },
+    /// rustls refused the combination (a key that does not match the certificate, a bad CA).
+    #[error(
+        "tls: {0}; check that tls.key belongs to tls.cert and that tls.client_ca holds CA certificates"
+    )]
+    Rustls(String),
+}
+
+/// The rustls configuration for `tls`, or `None` when TLS is off.
+pub fn server_config(tls: &TlsConfig) -> Result<Option<ServerConfig>, TlsError> {
+    let (Some(cert), Some(key)) = (&tls.cert, &tls.key) else {
+        return Ok(None);
+    };
+    let chain = certificates(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+        path: key.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Rustls(e.to_string()))?;
+    let builder = match &tls.client_ca {
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            for cert in certificates(ca)? {
+                roots.add(cert).map_err(|e| {
+                    TlsError::Rustls(format!("tls.client_ca {}: {e}", ca.display()))
+                })?;
+            }
+            // SECURITY: with a client CA, a client without a certificate that chains to it does not get past the
+            // handshake, so it never reaches the HTTP routes at all.
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| TlsError::Rustls(e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::Rustls(e.to_string()))?;
+    Ok(Some(config))
+}
+
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let error = |reason: String| TlsError::Certificates {
+        path: path.to_owned(),
+        reason,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| error(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| error(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(error("the file has none".into()));
+    }
+    Ok(certs)
+}
