@@ -38,12 +38,15 @@ pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
         .map(|b| format!("{b:02x}"))
         .collect();
     let etag = EntityTag::new_strong(hash);
-    if let Some(IfNoneMatch::Items(tags)) = header::Header::parse(req).ok() {
-        if tags.iter().any(|tag| tag.strong_eq(&etag)) {
-            return HttpResponse::NotModified()
-                .insert_header(header::ETag(etag))
-                .finish();
-        }
+    let unchanged = match header::Header::parse(req) {
+        Ok(IfNoneMatch::Any) => true,
+        Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.strong_eq(&etag)),
+        Err(_) => false,
+    };
+    if unchanged {
+        return HttpResponse::NotModified()
+            .insert_header(header::ETag(etag))
+            .finish();
     }
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type(name)))

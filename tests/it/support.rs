@@ -28,10 +28,12 @@ pub fn init_logs() {
 /// A test configuration: port 0, one worker, a short kill grace, no authentication (`tests/it/security.rs`
 /// turns it on).
 pub fn config(command: &[&str]) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        workers: 1,
+        ..Config::default()
+    };
     config.auth.mode = webterm::config::AuthMode::None;
-    config.workers = 1;
     config.session.command = command.iter().map(|s| s.to_string()).collect();
     config.session.kill_grace_ms = 300;
     config
@@ -79,7 +81,8 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.handle.stop(false);
+        // `stop` sends the command at once; its future only reports completion, which `join` waits for.
+        drop(self.handle.stop(false));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
