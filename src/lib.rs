@@ -6,7 +6,8 @@
 //! - `auth`: who may connect and with which role; `origin`: the `Origin` check on WebSocket upgrades;
 //!   `security_headers`: the headers on every response; `client_limit`: `session.max_clients`.
 //! - `password_prompt`: reading a password for `webterm hash-password`.
-//! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets).
+//! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets, `/healthz`, `/metrics`).
+//! - `metrics`: the counters behind `/metrics`; `shutdown`: graceful shutdown on SIGTERM/SIGINT.
 //! - `protocol`: the JSON control messages of the wire protocol (pure, no I/O).
 //! - `ws`: WebSocket framing on top of actix-ws (our own strict frame reader).
 //! - `pty`: the pseudo-terminal, the process under it and its teardown. Knows nothing of WebSockets.
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod cli;
 pub mod client_limit;
 pub mod config;
+pub mod metrics;
 pub mod origin;
 pub mod password_prompt;
 pub mod protocol;
@@ -24,6 +26,7 @@ pub mod pump;
 pub mod routes;
 pub mod security_headers;
 pub mod server;
+pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
 pub mod ws;

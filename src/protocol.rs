@@ -97,6 +97,121 @@ pub enum ExitStatus {
     },
 }
 
+/// How the page should set up its terminal, sent in `hello`; it comes from the `[client]` config table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientOptions {
+    /// A CSS font-family list.
+    pub font_family: String,
+    /// The font size in CSS pixels.
+    pub font_size: u16,
+    /// Terminal colors; absent ones keep the page's own.
+    pub theme: Theme,
+    /// The cursor's shape.
+    pub cursor_style: CursorStyle,
+    /// Lines kept above the screen.
+    pub scrollback: u32,
+    /// How the terminal is drawn.
+    pub renderer: Renderer,
+    /// Copy the selection to the clipboard as soon as it is made.
+    pub copy_on_select: bool,
+    /// Let programs write the clipboard with OSC 52.
+    pub clipboard_osc52: bool,
+}
+
+/// Terminal colors, each a CSS hex color like `#1e1e1e`; absent ones keep the page's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Theme {
+    /// The `foreground` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreground: Option<String>,
+    /// The `background` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// The `cursor` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// The `cursor_accent` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_accent: Option<String>,
+    /// The `selection_background` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_background: Option<String>,
+    /// The `black` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub black: Option<String>,
+    /// The `red` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub red: Option<String>,
+    /// The `green` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub green: Option<String>,
+    /// The `yellow` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yellow: Option<String>,
+    /// The `blue` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blue: Option<String>,
+    /// The `magenta` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magenta: Option<String>,
+    /// The `cyan` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cyan: Option<String>,
+    /// The `white` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub white: Option<String>,
+    /// The `bright_black` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_black: Option<String>,
+    /// The `bright_red` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_red: Option<String>,
+    /// The `bright_green` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_green: Option<String>,
+    /// The `bright_yellow` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_yellow: Option<String>,
+    /// The `bright_blue` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_blue: Option<String>,
+    /// The `bright_magenta` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_magenta: Option<String>,
+    /// The `bright_cyan` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_cyan: Option<String>,
+    /// The `bright_white` color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bright_white: Option<String>,
+}
+
+/// The cursor's shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CursorStyle {
+    /// A full cell.
+    #[default]
+    Block,
+    /// A line under the cell.
+    Underline,
+    /// A thin bar left of the cell.
+    Bar,
+}
+
+/// How the page draws the terminal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Renderer {
+    /// WebGL, falling back to the DOM when WebGL is missing or its context is lost.
+    #[default]
+    Webgl,
+    /// The DOM renderer: slower, but works everywhere.
+    Dom,
+}
+
 /// A control message from the server (a text frame).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -113,6 +228,9 @@ pub enum ServerMessage {
         rows: u16,
         /// Whether this client's input reaches the program.
         writable: bool,
+        /// How the page should set up its terminal; older servers leave it out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        options: Option<ClientOptions>,
     },
     /// A control message was rejected; the session goes on.
     Error {
@@ -121,6 +239,8 @@ pub enum ServerMessage {
     },
     /// The program ended; all its output was sent before this.
     Exit(ExitStatus),
+    /// The server is shutting down; the program is being hung up. A close frame 1001 follows.
+    Shutdown,
 }
 
 impl ServerMessage {
@@ -157,6 +277,7 @@ mod tests {
             cols: 80,
             rows: 24,
             writable: true,
+            options: None,
         };
         assert_eq!(
             hello.to_json(),
@@ -172,10 +293,42 @@ mod tests {
             message: "no".into(),
         };
         assert_eq!(error.to_json(), r#"{"type":"error","message":"no"}"#);
-        for message in [hello, code, signal, error] {
+        assert_eq!(ServerMessage::Shutdown.to_json(), r#"{"type":"shutdown"}"#);
+        for message in [hello, code, signal, error, ServerMessage::Shutdown] {
             let back: ServerMessage = serde_json::from_str(&message.to_json()).unwrap();
             assert_eq!(back, message);
         }
+    }
+
+    #[test]
+    fn hello_carries_the_client_options_in_camel_case() {
+        let options = ClientOptions {
+            font_family: "monospace".into(),
+            font_size: 15,
+            theme: Theme { background: Some("#000000".into()), bright_white: Some("#ffffff".into()), ..Theme::default() },
+            cursor_style: CursorStyle::Bar,
+            scrollback: 1000,
+            renderer: Renderer::Dom,
+            copy_on_select: true,
+            clipboard_osc52: false,
+        };
+        let hello = ServerMessage::Hello {
+            protocol: 1,
+            session: "abc".into(),
+            cols: 80,
+            rows: 24,
+            writable: true,
+            options: Some(options),
+        };
+        let json = hello.to_json();
+        assert!(
+            json.ends_with(
+                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false}}"##
+            ),
+            "{json}"
+        );
+        let back: ServerMessage = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, hello);
     }
 
     #[test]

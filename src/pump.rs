@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_ws::{CloseCode, CloseReason, Message};
@@ -15,8 +16,10 @@ use futures_util::{Sink, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::protocol::{ClientMessage, ExitStatus, PROTOCOL_VERSION, ServerMessage, Size};
 use crate::pty::Session;
+use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, Reader};
 
 /// The largest output frame: one read of the PTY, batched up to this size.
@@ -28,6 +31,9 @@ const OUTBOX_LIMIT: usize = 16;
 /// How long output is still read after the program exited, when another process keeps the terminal open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
+/// How long a client gets to take the last messages and the close frame before the connection is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// What a pump needs to know from the configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -37,15 +43,21 @@ pub struct Settings {
     pub ping_timeout: Duration,
     /// Whether this client's input reaches the program.
     pub writable: bool,
+    /// Where traffic, errors and exits are counted.
+    pub metrics: Arc<Metrics>,
+    /// Tells the pump the server is shutting down.
+    pub shutdown: Shutdown,
 }
 
 impl Settings {
     /// The settings for a connection under `config`, before the client's role is known.
-    pub fn from_config(config: &Config) -> Settings {
+    pub fn new(config: &Config, metrics: Arc<Metrics>, shutdown: Shutdown) -> Settings {
         Settings {
             ping_interval: config.websocket.ping_interval(),
             ping_timeout: config.websocket.ping_timeout(),
             writable: config.session.writable,
+            metrics,
+            shutdown,
         }
     }
 }
@@ -62,6 +74,8 @@ enum End {
     ConnectionLost,
     /// The client stopped answering pings.
     PingTimeout,
+    /// The server is shutting down and the client was told.
+    Shutdown,
 }
 
 fn text(message: ServerMessage) -> Message {
@@ -89,6 +103,9 @@ pub async fn run(
         rows = size.rows,
         "session started"
     );
+    let metrics = &settings.metrics;
+    metrics.session_started();
+    metrics.client_connected();
     let mut outbox = VecDeque::from([text(ServerMessage::Hello {
         protocol: PROTOCOL_VERSION,
         session: session.id().to_string(),
@@ -103,6 +120,7 @@ pub async fn run(
     let mut exit: Option<ExitStatus> = None;
     let mut drain_deadline = Instant::now();
     let mut closing: Option<End> = None;
+    let mut close_deadline: Option<Instant> = None;
     let mut last_heard = Instant::now();
     let mut ticker = interval_at(
         Instant::now() + settings.ping_interval,
@@ -120,6 +138,9 @@ pub async fn run(
             if let Some(end) = closing.take() {
                 break end;
             }
+        }
+        if closing.is_some() && close_deadline.is_none() {
+            close_deadline = Some(Instant::now() + CLOSE_TIMEOUT);
         }
         let output_queued = outbox.iter().any(|m| matches!(m, Message::Binary(_)));
         tokio::select! {
@@ -142,7 +163,10 @@ pub async fn run(
             },
             read = session.read(&mut buf), if !paused && !eof && !output_queued && closing.is_none() => match read {
                 Ok(0) => eof = true,
-                Ok(n) => outbox.push_back(Message::Binary(Bytes::copy_from_slice(&buf[..n]))),
+                Ok(n) => {
+                    metrics.bytes_out(n);
+                    outbox.push_back(Message::Binary(Bytes::copy_from_slice(&buf[..n])));
+                }
                 Err(error) => {
                     tracing::warn!(%error, "reading the terminal failed");
                     eof = true;
@@ -150,6 +174,7 @@ pub async fn run(
             },
             written = session.write(input.as_deref().unwrap_or_default()), if input.is_some() => match written {
                 Ok(n) => {
+                    metrics.bytes_in(n);
                     let rest = input.take().expect("input is pending").slice(n..);
                     input = (!rest.is_empty()).then_some(rest);
                 }
@@ -164,6 +189,7 @@ pub async fn run(
                     None => break End::ConnectionLost,
                     Some(Err(violation)) => {
                         tracing::info!(code = violation.code, reason = violation.reason, "protocol violation");
+                        metrics.protocol_error();
                         outbox.push_back(close(violation.code));
                         closing = Some(End::Closed(violation.code));
                     }
@@ -175,6 +201,7 @@ pub async fn run(
                     })),
                     Some(Ok(Incoming::Text(text_frame))) => {
                         if let Err(message) = control(&mut session, &mut paused, &text_frame, settings.writable) {
+                            metrics.protocol_error();
                             outbox.push_back(text(ServerMessage::Error { message }));
                         }
                     }
@@ -206,6 +233,15 @@ pub async fn run(
                     outbox.push_back(Message::Ping(Bytes::new()));
                 }
             }
+            _ = settings.shutdown.started(), if closing.is_none() => {
+                outbox.push_back(text(ServerMessage::Shutdown));
+                outbox.push_back(close(1001));
+                closing = Some(End::Shutdown);
+            }
+            _ = sleep_until(close_deadline.unwrap_or_else(Instant::now)), if close_deadline.is_some() => {
+                // The client does not take its last messages; it has had its chance.
+                break closing.take().unwrap_or(End::ConnectionLost);
+            }
             _ = sleep_until(drain_deadline), if exit.is_some() && !eof && !paused => {
                 // Another process still holds the terminal open; what the program wrote has been read.
                 eof = true;
@@ -214,7 +250,9 @@ pub async fn run(
     };
     drop((out, inbox));
     tracing::info!(?end, "connection ended");
+    metrics.client_disconnected();
     let status = session.shutdown().await;
+    metrics.session_ended(status.as_ref());
     tracing::info!(?status, "session ended");
 }
 

@@ -9,7 +9,9 @@ use actix_web::{App, HttpServer, web};
 use crate::auth::{self, Authenticator};
 use crate::client_limit::ClientLimit;
 use crate::config::{Config, ConfigError};
+use crate::metrics::Metrics;
 use crate::security_headers::{self, SecurityHeaders};
+use crate::shutdown::Shutdown;
 use crate::tls::{self, TlsError};
 use crate::{pty, routes};
 
@@ -40,6 +42,7 @@ pub struct Server {
     config: Config,
     tls: Option<rustls::ServerConfig>,
     auth: web::Data<Authenticator>,
+    shutdown: Shutdown,
 }
 
 /// Adds every route to an app; the only place where paths are named.
@@ -63,6 +66,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::echo::echo)),
     )
+    .service(
+        web::resource("/metrics")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::health::metrics)),
+    )
+    // Liveness for load balancers and systemd: no credentials, no information.
+    .route("/healthz", web::get().to(routes::health::healthz))
     .route("/{file}", web::get().to(routes::assets::file));
 }
 
@@ -92,6 +102,7 @@ impl Server {
             );
         }
         Ok(Server {
+            shutdown: Shutdown::new(),
             listener,
             config,
             tls,
@@ -122,6 +133,8 @@ impl Server {
         let config = web::Data::new(self.config.clone());
         let headers = web::Data::new(SecurityHeaders::new(&self.config));
         let clients = web::Data::new(ClientLimit::new(self.config.session.max_clients));
+        let metrics = web::Data::new(Metrics::default());
+        let shutdown = web::Data::new(self.shutdown.clone());
         let auth = self.auth.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -129,6 +142,8 @@ impl Server {
                 .app_data(auth.clone())
                 .app_data(headers.clone())
                 .app_data(clients.clone())
+                .app_data(metrics.clone())
+                .app_data(shutdown.clone())
                 .wrap(from_fn(security_headers::add))
                 .configure(routes)
         })
@@ -145,6 +160,27 @@ impl Server {
             Some(tls) => server.listen_rustls_0_23(self.listener, tls)?,
             None => server.listen(self.listener)?,
         };
-        Ok(server.run())
+        // webterm handles SIGTERM/SIGINT itself: actix's own graceful stop would wait for WebSocket connections
+        // that never end by themselves.
+        let server = server.disable_signals().shutdown_timeout(1).run();
+        let handle = server.handle();
+        let grace = self.config.shutdown_grace();
+        let shutdown = self.shutdown;
+        actix_web::rt::spawn(async move {
+            crate::shutdown::wait_for_signal().await;
+            if !shutdown.drain(grace).await {
+                tracing::warn!(
+                    ?grace,
+                    "sessions still running at the end of shutdown_grace_ms; stopping anyway"
+                );
+            }
+            handle.stop(true).await;
+        });
+        Ok(server)
+    }
+
+    /// The shutdown shared with every connection; [`Shutdown::drain`] on it is what SIGTERM does.
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
     }
 }

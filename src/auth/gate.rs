@@ -49,6 +49,11 @@ pub async fn gate(
         Ok(found) => found,
         Err(denial) => {
             let response = refuse(&auth, denial);
+            if denial == Denial::Wrong {
+                if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
+                    metrics.auth_failure();
+                }
+            }
             // SECURITY: what was refused and from where; never the credentials that were tried.
             match denial {
                 Denial::Wrong => tracing::warn!(

@@ -26,6 +26,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// On SIGTERM/SIGINT, how long connections get to end their sessions before the server stops anyway.
+    #[serde(deserialize_with = "at_most_ten_minutes")]
+    pub shutdown_grace_ms: u64,
     /// What runs in each terminal.
     pub session: SessionConfig,
     /// WebSocket limits and keep-alive.
@@ -78,6 +81,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7681)),
             workers: 0,
+            shutdown_grace_ms: 10_000,
             session: SessionConfig::default(),
             websocket: WebSocketConfig::default(),
             auth: AuthConfig::default(),
@@ -154,6 +158,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// How long a graceful shutdown may take.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+
     /// Parses config text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
@@ -266,6 +275,10 @@ fn positive_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 fn at_most_a_minute<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     bounded(d, 0, 60_000, "milliseconds")
+}
+
+fn at_most_ten_minutes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    bounded(d, 0, 600_000, "milliseconds")
 }
 
 fn message_size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {

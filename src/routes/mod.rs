@@ -2,4 +2,5 @@
 
 pub mod assets;
 pub mod echo;
+pub mod health;
 pub mod terminal;

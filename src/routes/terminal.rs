@@ -7,8 +7,10 @@ use tracing::Instrument;
 use crate::auth::{Identity, Role};
 use crate::client_limit::ClientLimit;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
 use crate::pty::{Session, SpawnOptions};
+use crate::shutdown::Shutdown;
 use crate::{pump, ws};
 
 /// The query of `/ws`.
@@ -31,8 +33,15 @@ pub async fn connect(
     payload: web::Payload,
     config: web::Data<Config>,
     clients: web::Data<ClientLimit>,
+    metrics: web::Data<Metrics>,
+    shutdown: web::Data<Shutdown>,
     identity: Identity,
 ) -> actix_web::Result<HttpResponse> {
+    if shutdown.is_started() {
+        return Ok(HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("webterm is shutting down\n"));
+    }
     let query = match web::Query::<ConnectQuery>::from_query(req.query_string()) {
         Ok(query) => query.into_inner(),
         Err(error) => return Ok(bad_request(format!("bad query: {error}"))),
@@ -66,7 +75,8 @@ pub async fn connect(
     match Session::spawn(&options) {
         Ok(session) => {
             let span = tracing::info_span!("connection", session = %session.id(), %peer, user = identity.user);
-            let mut settings = pump::Settings::from_config(&config);
+            let mut settings =
+                pump::Settings::new(&config, metrics.into_inner(), (**shutdown).clone());
             // SECURITY: the server decides who types; a read-only client's input never reaches the program,
             // whatever its page does.
             settings.writable &= identity.role == Role::Write;
@@ -74,7 +84,7 @@ pub async fn connect(
                 pump::run(session, out, inbox, settings).await;
                 drop(slot);
             };
-            actix_web::rt::spawn(pump.instrument(span));
+            actix_web::rt::spawn(shutdown.track(pump.instrument(span)));
         }
         Err(error) => {
             tracing::error!(%peer, %error, "could not start a session");

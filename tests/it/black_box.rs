@@ -188,3 +188,69 @@ async fn two_hundred_connect_disconnect_cycles_leave_no_fds_or_children() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn sigterm_tells_the_client_ends_the_shell_and_exits_zero() {
+    let mut binary = Binary::start(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
+    let url = format!("ws://{}/ws", binary.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    ws.send(Message::Binary(b"echo \"pid\"=$$\r".to_vec().into()))
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let shell: i32 = loop {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("output in time")
+        {
+            Some(Ok(Message::Binary(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            Some(Ok(_)) => {}
+            other => panic!("connection ended early: {other:?}"),
+        }
+        if let Some(pid) = seen
+            .split("pid=")
+            .nth(1)
+            .and_then(|rest| rest.split('\r').next())
+        {
+            if let Ok(pid) = pid.parse() {
+                break pid;
+            }
+        }
+    };
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(binary.pid()).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let mut got_shutdown = false;
+    let close = loop {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("shutdown in time")
+        {
+            Some(Ok(Message::Text(text))) => got_shutdown |= text.contains("\"shutdown\""),
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert!(got_shutdown, "the client was told");
+    assert_eq!(close, Some(1001));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = binary.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "webterm did not exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    crate::support::wait_until_gone(&[shell]).await;
+}

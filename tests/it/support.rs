@@ -42,6 +42,10 @@ pub fn config(command: &[&str]) -> Config {
 /// A webterm server running on a thread of its own; stopped when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The URL of the `listening on` line (with `?token=` when the token was generated).
+    pub url: String,
+    /// What SIGTERM would trigger: `shutdown.drain(grace)`.
+    pub shutdown: webterm::shutdown::Shutdown,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -52,6 +56,8 @@ impl TestServer {
         init_logs();
         let server = Server::bind(config).expect("bind");
         let addr = server.local_addr();
+        let url = server.url();
+        let shutdown = server.shutdown();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -63,6 +69,8 @@ impl TestServer {
         let handle = rx.recv().expect("server started");
         TestServer {
             addr,
+            url,
+            shutdown,
             handle,
             thread: Some(thread),
         }

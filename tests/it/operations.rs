@@ -1,0 +1,98 @@
+//! Operating webterm: `/healthz`, `/metrics`, and graceful shutdown (in-process and by SIGTERM to the binary).
+
+use std::time::Duration;
+
+use serde_json::json;
+use webterm::config::AuthMode;
+
+use crate::support::{Client, PATIENCE, TestServer, config, http_get, wait_until_gone};
+
+#[tokio::test]
+async fn healthz_answers_without_credentials_while_metrics_need_them() {
+    let mut config = config(&["sh"]);
+    config.auth.mode = AuthMode::Token;
+    let server = TestServer::start(config);
+    let (status, _, body) = http_get(server.addr, "/healthz", "").await;
+    assert_eq!((status, body.as_slice()), (200, &b"ok\n"[..]));
+    let (status, _, _) = http_get(server.addr, "/metrics", "").await;
+    assert_eq!(status, 401);
+}
+
+/// Reads `/metrics` until `line` appears in it.
+async fn wait_for_metric(server: &TestServer, line: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let (status, headers, body) = http_get(server.addr, "/metrics", "").await;
+        assert_eq!(status, 200);
+        assert!(
+            headers.contains("content-type: text/plain; version=0.0.4"),
+            "{headers}"
+        );
+        let text = String::from_utf8(body).unwrap();
+        if text.lines().any(|l| l == line) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {line:?} in:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_sessions_traffic_errors_and_exits() {
+    let server =
+        TestServer::with_command(&["sh", "-c", "read line; printf 'got %s' \"$line\"; exit 3"]);
+    let mut client = Client::connect(&server, "").await;
+    wait_for_metric(&server, "webterm_sessions_active 1").await;
+    client
+        .control(json!({"type": "resize", "cols": 0, "rows": 0}))
+        .await;
+    client.expect_control("error").await;
+    client.type_text("hi\r").await;
+    client.expect_control("exit").await;
+    let text = wait_for_metric(&server, "webterm_exits_total{status=\"3\"} 1").await;
+    for line in [
+        "webterm_sessions_total 1",
+        "webterm_sessions_active 0",
+        "webterm_clients_active 0",
+        "webterm_input_bytes_total 3",
+        "webterm_protocol_errors_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+    let out: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("webterm_output_bytes_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(out >= "hi\r\ngot hi".len() as u64, "{out}");
+}
+
+#[tokio::test]
+async fn shutdown_tells_every_client_hangs_up_the_programs_and_refuses_newcomers() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut first = Client::connect(&server, "").await;
+    let mut second = Client::connect(&server, "").await;
+    let shells = [first.ask_number("$$").await, second.ask_number("$$").await];
+    let job = first
+        .ask_number("\"$(sleep 1005 >/dev/null & echo $!)\"")
+        .await;
+
+    let shutdown = server.shutdown.clone();
+    let drained = tokio::spawn(async move { shutdown.drain(PATIENCE).await });
+    for client in [&mut first, &mut second] {
+        client.expect_control("shutdown").await;
+        assert_eq!(client.expect_close().await, Some(1001));
+    }
+    assert!(
+        drained.await.unwrap(),
+        "every session ended within the grace period"
+    );
+    wait_until_gone(&[shells[0], shells[1], job]).await;
+
+    let (status, _, body) = http_get(server.addr, "/ws", "").await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+}
