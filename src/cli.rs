@@ -39,6 +39,13 @@ pub struct Cli {
 pub enum Action {
     /// Read a password from stdin and print its argon2id hash, for `hash` in `[[auth.users]]`.
     HashPassword,
+    /// Check a config file: print the effective configuration (secrets redacted) and exit 0, or the errors
+    /// (file, line, key) and exit 1.
+    Check {
+        /// The file to check.
+        #[arg(long, value_name = "FILE")]
+        config: std::path::PathBuf,
+    },
 }
 
 /// How log lines look on stderr.

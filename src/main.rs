@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     telemetry::init(cli.log_format);
     let result = match cli.action {
         Some(Action::HashPassword) => hash_password(),
+        Some(Action::Check { config }) => check(&config),
         None => run(cli),
     };
     match result {
@@ -34,6 +35,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         server.run()?.await?;
         Ok(())
     })
+}
+
+fn check(path: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::from_file(path)?;
+    println!(
+        "# {}: valid. The effective configuration, secrets redacted:",
+        path.display()
+    );
+    print!("{}", config.to_redacted_toml());
+    Ok(())
 }
 
 fn hash_password() -> anyhow::Result<()> {

@@ -11,10 +11,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::cli::Cli;
 
 mod auth;
+mod check;
+mod client;
 mod http;
 mod tls;
 
 pub use auth::{AuthConfig, AuthMode, UserConfig};
+pub use check::REDACTED;
+pub use client::{ClientConfig, ThemeConfig};
 pub use http::HttpConfig;
 pub use tls::TlsConfig;
 
@@ -39,6 +43,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// TLS; off unless a certificate and key are given.
     pub tls: TlsConfig,
+    /// How the page sets up its terminal; sent to the page in `hello`.
+    pub client: ClientConfig,
 }
 
 /// The `[session]` table.
@@ -87,6 +93,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
             tls: TlsConfig::default(),
+            client: ClientConfig::default(),
         }
     }
 }
@@ -249,6 +256,7 @@ impl Config {
         self.auth.validate()?;
         self.http.validate()?;
         self.tls.validate()?;
+        self.client.validate()?;
         Ok(())
     }
 }

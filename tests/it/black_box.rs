@@ -254,3 +254,51 @@ async fn sigterm_tells_the_client_ends_the_shell_and_exits_zero() {
     assert_eq!(status.code(), Some(0));
     crate::support::wait_until_gone(&[shell]).await;
 }
+
+#[tokio::test]
+async fn check_prints_the_effective_config_with_secrets_redacted_or_fails_with_the_line() {
+    let dir = std::env::temp_dir().join(format!("webterm-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("webterm.toml");
+    std::fs::write(
+        &file,
+        "[auth]\ntoken = \"0123456789abcdef0123456789abcdef\"\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_webterm"))
+        .args(["check", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("valid") && stdout.contains("kill_grace_ms = 2000"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("0123456789abcdef") && stdout.contains("<redacted>"),
+        "{stdout}"
+    );
+
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml");
+    let output = Command::new(env!("CARGO_BIN_EXE_webterm"))
+        .args(["check", "--config", shipped])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "the shipped config.toml is valid");
+
+    std::fs::write(
+        &file,
+        "[session]
+kill_grace_ms = \"soon\"\n",
+    )
+    .unwrap();
+    let stderr = refusal(&["check", "--config", file.to_str().unwrap()]);
+    assert!(
+        stderr.contains("webterm.toml")
+            && stderr.contains("line 2")
+            && stderr.contains("kill_grace_ms"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
