@@ -7,6 +7,7 @@
 //!   `security_headers`: the headers on every response; `client_limit`: `session.max_clients`.
 //! - `password_prompt`: reading a password for `webterm hash-password`.
 //! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets, `/healthz`, `/metrics`).
+//! - `recording`: sessions recorded as asciicast v2 files.
 //! - `metrics`: the counters behind `/metrics`; `shutdown`: graceful shutdown on SIGTERM/SIGINT.
 //! - `protocol`: the JSON control messages of the wire protocol (pure, no I/O).
 //! - `ws`: WebSocket framing on top of actix-ws (our own strict frame reader).
@@ -23,6 +24,7 @@ pub mod password_prompt;
 pub mod protocol;
 pub mod pty;
 pub mod pump;
+pub mod recording;
 pub mod routes;
 pub mod security_headers;
 pub mod server;

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +18,11 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::protocol::{ClientMessage, ExitStatus, PROTOCOL_VERSION, ServerMessage, Size};
-use crate::pty::Session;
+use crate::protocol::{
+    ClientMessage, ClientOptions, ExitStatus, PROTOCOL_VERSION, ServerMessage, Size,
+};
+use crate::pty::{Session, default_command};
+use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, Reader};
 
@@ -43,10 +47,16 @@ pub struct Settings {
     pub ping_timeout: Duration,
     /// Whether this client's input reaches the program.
     pub writable: bool,
+    /// How the page should set up its terminal (`[client]`), sent in `hello`.
+    pub options: ClientOptions,
     /// Where traffic, errors and exits are counted.
     pub metrics: Arc<Metrics>,
     /// Tells the pump the server is shutting down.
     pub shutdown: Shutdown,
+    /// The program's command line, for the audit log and recordings.
+    pub command: String,
+    /// Where the session is recorded, if anywhere, and whether input is recorded too.
+    pub recording: Option<(PathBuf, bool)>,
 }
 
 impl Settings {
@@ -56,8 +66,18 @@ impl Settings {
             ping_interval: config.websocket.ping_interval(),
             ping_timeout: config.websocket.ping_timeout(),
             writable: config.session.writable,
+            options: config.client.options(),
             metrics,
             shutdown,
+            command: match config.session.command.as_slice() {
+                [] => default_command().join(" "),
+                command => command.join(" "),
+            },
+            recording: config
+                .session
+                .record_dir
+                .clone()
+                .map(|dir| (dir, config.session.record_input)),
         }
     }
 }
@@ -106,12 +126,22 @@ pub async fn run(
     let metrics = &settings.metrics;
     metrics.session_started();
     metrics.client_connected();
+    tracing::info!(target: "webterm::audit", event = "session.start", command = %settings.command);
+    let started = Instant::now();
+    let (mut bytes_in, mut bytes_out) = (0usize, 0usize);
+    let mut recorder = settings.recording.as_ref().and_then(|(dir, input)| {
+        Recorder::create(dir, session.id(), size, &settings.command, *input)
+            .inspect(|recorder| tracing::info!(path = %recorder.path().display(), "recording the session"))
+            .inspect_err(|error| tracing::error!(%error, dir = %dir.display(), "cannot record this session"))
+            .ok()
+    });
     let mut outbox = VecDeque::from([text(ServerMessage::Hello {
         protocol: PROTOCOL_VERSION,
         session: session.id().to_string(),
         cols: size.cols,
         rows: size.rows,
         writable: settings.writable,
+        options: Some(settings.options.clone()),
     })]);
     let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
     let mut input: Option<Bytes> = None;
@@ -165,6 +195,8 @@ pub async fn run(
                 Ok(0) => eof = true,
                 Ok(n) => {
                     metrics.bytes_out(n);
+                    bytes_out += n;
+                    record(&mut recorder, |r| r.output(&buf[..n]));
                     outbox.push_back(Message::Binary(Bytes::copy_from_slice(&buf[..n])));
                 }
                 Err(error) => {
@@ -175,7 +207,10 @@ pub async fn run(
             written = session.write(input.as_deref().unwrap_or_default()), if input.is_some() => match written {
                 Ok(n) => {
                     metrics.bytes_in(n);
-                    let rest = input.take().expect("input is pending").slice(n..);
+                    bytes_in += n;
+                    let chunk = input.take().expect("input is pending");
+                    record(&mut recorder, |r| r.input(&chunk[..n]));
+                    let rest = chunk.slice(n..);
                     input = (!rest.is_empty()).then_some(rest);
                 }
                 Err(error) => {
@@ -200,9 +235,13 @@ pub async fn run(
                         message: "input refused: this connection is read-only".into(),
                     })),
                     Some(Ok(Incoming::Text(text_frame))) => {
-                        if let Err(message) = control(&mut session, &mut paused, &text_frame, settings.writable) {
-                            metrics.protocol_error();
-                            outbox.push_back(text(ServerMessage::Error { message }));
+                        match control(&mut session, &mut paused, &text_frame, settings.writable) {
+                            Ok(Some(size)) => record(&mut recorder, |r| r.resize(size)),
+                            Ok(None) => {}
+                            Err(message) => {
+                                metrics.protocol_error();
+                                outbox.push_back(text(ServerMessage::Error { message }));
+                            }
                         }
                     }
                     Some(Ok(Incoming::Ping(payload))) => {
@@ -253,26 +292,54 @@ pub async fn run(
     metrics.client_disconnected();
     let status = session.shutdown().await;
     metrics.session_ended(status.as_ref());
-    tracing::info!(?status, "session ended");
+    if let Some(recorder) = recorder {
+        if let Err(error) = recorder.finish() {
+            tracing::error!(%error, "the recording is incomplete");
+        }
+    }
+    tracing::info!(
+        target: "webterm::audit",
+        event = "session.end",
+        command = %settings.command,
+        duration_ms = started.elapsed().as_millis() as u64,
+        bytes_in,
+        bytes_out,
+        exit = ?status,
+    );
 }
 
-/// Applies one control message. `Err` carries the text of the `error` reply.
+/// Applies one control message; returns the new size after a resize. `Err` carries the text of the `error`
+/// reply.
 fn control(
     session: &mut Session,
     paused: &mut bool,
     frame: &str,
     writable: bool,
-) -> Result<(), String> {
+) -> Result<Option<Size>, String> {
     match ClientMessage::parse(frame).map_err(|e| e.to_string())? {
         ClientMessage::Resize { cols, rows } => {
             // SECURITY: a read-only client must not change what writers see.
             if writable {
                 let size = Size::new(cols, rows)?;
                 session.resize(size).map_err(|e| e.to_string())?;
+                return Ok(Some(size));
             }
         }
         ClientMessage::Pause => *paused = true,
         ClientMessage::Resume => *paused = false,
     }
-    Ok(())
+    Ok(None)
+}
+
+/// Writes to the recording; a failure is logged once and ends the recording, never the session.
+fn record(
+    recorder: &mut Option<Recorder>,
+    write: impl FnOnce(&mut Recorder) -> std::io::Result<()>,
+) {
+    if let Some(active) = recorder {
+        if let Err(error) = write(active) {
+            tracing::error!(%error, path = %active.path().display(), "recording stopped");
+            *recorder = None;
+        }
+    }
 }

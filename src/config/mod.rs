@@ -63,6 +63,10 @@ pub struct SessionConfig {
     pub writable: bool,
     /// Terminals open at once; one more is answered 503.
     pub max_clients: usize,
+    /// When set, every session is recorded there as an asciicast v2 file named after the session id.
+    pub record_dir: Option<PathBuf>,
+    /// Whether recordings include what clients typed (passwords typed at prompts included).
+    pub record_input: bool,
 }
 
 /// The `[websocket]` table.
@@ -106,6 +110,8 @@ impl Default for SessionConfig {
             kill_grace_ms: 2000,
             writable: true,
             max_clients: 16,
+            record_dir: None,
+            record_input: false,
         }
     }
 }

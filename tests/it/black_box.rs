@@ -302,3 +302,70 @@ kill_grace_ms = \"soon\"\n",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn json_logs_carry_an_audit_trail_of_each_session() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
+        .args([
+            "--no-auth",
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--",
+            "sh",
+            "-c",
+            "exit 4",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim_end()
+        .trim_start_matches("listening on http://")
+        .trim_end_matches('/');
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    use futures_util::StreamExt;
+    while let Some(Ok(message)) = tokio::time::timeout(PATIENCE, ws.next()).await.unwrap() {
+        if message.is_close() {
+            break;
+        }
+    }
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut audit = Vec::new();
+    for line in stderr.lines() {
+        let event: serde_json::Value =
+            serde_json::from_str(&line.unwrap()).expect("every log line is JSON");
+        if event["target"] == "webterm::audit" {
+            audit.push(event);
+            if audit.len() == 2 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(audit[0]["fields"]["event"], "session.start");
+    assert_eq!(audit[0]["fields"]["command"], "sh -c exit 4");
+    assert!(
+        audit[0]["span"]["peer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("127.0.0.1:")),
+        "{}",
+        audit[0]
+    );
+    assert_eq!(audit[1]["fields"]["event"], "session.end");
+    assert!(
+        audit[1]["fields"]["exit"].as_str().unwrap().contains("4"),
+        "{}",
+        audit[1]
+    );
+    assert!(audit[1]["fields"]["duration_ms"].is_u64());
+}

@@ -96,3 +96,56 @@ async fn shutdown_tells_every_client_hangs_up_the_programs_and_refuses_newcomers
     let (status, _, body) = http_get(server.addr, "/ws", "").await;
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
 }
+
+#[tokio::test]
+async fn sessions_are_recorded_as_asciicast_files_that_asciinema_replays() {
+    let dir = std::env::temp_dir().join(format!("webterm-recordings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = config(&[
+        "sh",
+        "-c",
+        "read answer; printf 'you said %s\\n' \"$answer\"",
+    ]);
+    config.session.record_dir = Some(dir.clone());
+    config.session.record_input = true;
+    let server = TestServer::start(config);
+    let mut client = Client::connect(&server, "?cols=90&rows=30").await;
+    let session = client.hello["session"].as_str().unwrap().to_string();
+    client
+        .control(json!({"type": "resize", "cols": 100, "rows": 40}))
+        .await;
+    client.type_text("漢字\r").await;
+    client.expect_control("exit").await;
+    // The file is complete once the session ended.
+    wait_for_metric(&server, "webterm_sessions_active 0").await;
+
+    let file = dir.join(format!("{session}.cast"));
+    let text = std::fs::read_to_string(&file).expect("the recording exists");
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["version"], 2);
+    assert_eq!(
+        (events[0]["width"].as_u64(), events[0]["height"].as_u64()),
+        (Some(90), Some(30))
+    );
+    let kinds: Vec<&str> = events[1..].iter().map(|e| e[1].as_str().unwrap()).collect();
+    assert!(
+        kinds.contains(&"r") && kinds.contains(&"i") && kinds.contains(&"o"),
+        "{kinds:?}"
+    );
+
+    let output = std::process::Command::new("asciinema")
+        .arg("cat")
+        .arg(&file)
+        .output()
+        .expect("asciinema from PyPI is installed (scripts/test does it)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("you said 漢字"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
