@@ -136,7 +136,9 @@ impl Server {
         let metrics = web::Data::new(Metrics::default());
         let shutdown = web::Data::new(self.shutdown.clone());
         let auth = self.auth.clone();
+        let prefix = self.config.base_path.trim_end_matches('/').to_owned();
         let mut server = HttpServer::new(move || {
+            let prefix = prefix.clone();
             App::new()
                 .app_data(config.clone())
                 .app_data(auth.clone())
@@ -145,7 +147,12 @@ impl Server {
                 .app_data(metrics.clone())
                 .app_data(shutdown.clone())
                 .wrap(from_fn(security_headers::add))
-                .configure(routes)
+                .configure(|cfg| {
+                    if !prefix.is_empty() {
+                        cfg.route(&prefix, web::get().to(routes::assets::add_slash));
+                    }
+                })
+                .service(web::scope(&prefix).configure(routes))
         })
         // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
         // half-requests cannot pile up; idle keep-alive connections are closed too.

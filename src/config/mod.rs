@@ -30,6 +30,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// The path prefix everything is served under, for reverse proxies that do not strip it; `/` for none.
+    #[serde(deserialize_with = "base_path")]
+    pub base_path: String,
     /// On SIGTERM/SIGINT, how long connections get to end their sessions before the server stops anyway.
     #[serde(deserialize_with = "at_most_ten_minutes")]
     pub shutdown_grace_ms: u64,
@@ -91,6 +94,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7681)),
             workers: 0,
+            base_path: "/".into(),
             shutdown_grace_ms: 10_000,
             session: SessionConfig::default(),
             websocket: WebSocketConfig::default(),
@@ -291,6 +295,29 @@ fn at_most_a_minute<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     bounded(d, 0, 60_000, "milliseconds")
 }
 
+fn base_path<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = String::deserialize(d)?;
+    let clean = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    if value == "/"
+        || value
+            .strip_prefix('/')
+            .is_some_and(|rest| rest.split('/').all(clean))
+    {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be \"/\" or a path like \"/terminal\" (no trailing slash, letters, digits and -._~ only), got {value:?}"
+        )))
+    }
+}
+
 fn at_most_ten_minutes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     bounded(d, 0, 600_000, "milliseconds")
 }
@@ -353,6 +380,34 @@ mod tests {
             error.contains("line 1") && error.contains("listen"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn base_paths_must_be_clean_absolute_prefixes() {
+        for good in ["/", "/terminal", "/a/b-c_d.e~"] {
+            assert_eq!(
+                parse(&format!("base_path = {good:?}\n")).unwrap().base_path,
+                good
+            );
+        }
+        for bad in [
+            "",
+            "terminal",
+            "/terminal/",
+            "/../etc",
+            "/a/./b",
+            "/a b",
+            "/%2e%2e",
+            "//x",
+        ] {
+            let error = parse(&format!("base_path = {bad:?}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("base_path") && error.contains("line 1"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -16,19 +16,36 @@ pub async fn index(req: HttpRequest) -> HttpResponse {
 
 /// `GET /{file}`: one embedded file, or 404.
 pub async fn file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    // SECURITY: the page is only served by `index`, behind the authentication gate.
+    if path.as_str() == "index.html" {
+        return not_found();
+    }
     serve(&req, &path)
+}
+
+/// `GET {base_path}` without the trailing slash: the page's relative URLs need it.
+pub async fn add_slash(req: HttpRequest) -> HttpResponse {
+    let location = match req.query_string() {
+        "" => format!("{}/", req.path()),
+        query => format!("{}/?{query}", req.path()),
+    };
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type(ContentType::plaintext())
+        .body("not found\n")
 }
 
 /// Answers with the embedded file `name`, with its content type and a strong ETag (304 when the client
 /// already has it).
 pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
-    // SECURITY: only names the embed table knows are served; there is no filesystem path to traverse, and
-    // `index.html` is only reachable as `/`.
-    let Some(file) = Frontend::get(name).filter(|_| name != "index.html" || req.path() == "/")
-    else {
-        return HttpResponse::NotFound()
-            .content_type(ContentType::plaintext())
-            .body("not found\n");
+    // SECURITY: only names the embed table knows are served; there is no filesystem path to traverse.
+    let Some(file) = Frontend::get(name) else {
+        return not_found();
     };
     let hash: String = file
         .metadata

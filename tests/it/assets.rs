@@ -83,3 +83,23 @@ async fn a_plain_get_of_echo_shows_the_diagnostics_page() {
     assert!(headers.contains("text/html"), "{headers}");
     assert!(String::from_utf8_lossy(&body).contains("./echo.js"));
 }
+
+#[tokio::test]
+async fn with_a_base_path_everything_moves_under_it() {
+    let mut config = crate::support::config(&["sh"]);
+    config.base_path = "/term".into();
+    let server = TestServer::start(config);
+    let (status, _, body) = http_get(server.addr, "/term/", "").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("./app.js"));
+    assert_eq!(http_get(server.addr, "/term/app.js", "").await.0, 200);
+    assert_eq!(http_get(server.addr, "/term/healthz", "").await.0, 200);
+    let (status, headers, _) = http_get(server.addr, "/term?x=1", "").await;
+    assert_eq!(status, 308);
+    assert!(headers.contains("location: /term/?x=1"), "{headers}");
+    for outside in ["/", "/app.js", "/ws", "/terminal/"] {
+        assert_eq!(http_get(server.addr, outside, "").await.0, 404, "{outside}");
+    }
+    let mut client = crate::support::Client::connect_path(&server, "/term/ws").await;
+    assert_eq!(client.ask("under-a-prefix").await, "under-a-prefix");
+}

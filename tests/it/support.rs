@@ -127,7 +127,12 @@ pub struct Client {
 impl Client {
     /// Connects to `/ws` + `query` (like `?cols=100&rows=30`, or empty) and reads `hello`.
     pub async fn connect(server: &TestServer, query: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(&format!("/ws{query}")))
+        Client::connect_path(server, &format!("/ws{query}")).await
+    }
+
+    /// Connects to the terminal at `path_and_query` and reads `hello`.
+    pub async fn connect_path(server: &TestServer, path_and_query: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(path_and_query))
             .await
             .expect("connect");
         let mut client = Client {
