@@ -9,6 +9,7 @@
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
 //! - `browser`: a real headless Chromium types into the page and reads what xterm.js rendered.
+//! - `fuzz`: property tests of the frame decoder and control messages on arbitrary input (`PROPTEST_CASES`).
 
 mod support;
 
@@ -17,5 +18,6 @@ mod autobahn;
 mod bad_input;
 mod black_box;
 mod browser;
+mod fuzz;
 mod teardown;
 mod terminal;
