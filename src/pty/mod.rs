@@ -4,5 +4,5 @@ mod process;
 mod session;
 mod sys;
 
-pub use process::{become_subreaper, reap_orphans, session_tree};
+pub use process::{SESSION_ENV, become_subreaper};
 pub use session::{PtyError, Session, SpawnOptions, default_command};

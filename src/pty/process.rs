@@ -51,8 +51,15 @@ fn all_processes() -> Vec<ProcStat> {
         .collect()
 }
 
-/// Every live (not zombie) process in the session led by `leader`, and every descendant of those.
-pub fn session_tree(leader: i32) -> Vec<i32> {
+/// The environment variable every session's program gets, with the session id as its value. Children inherit
+/// it, which identifies them after they left the session with `setsid` and their parent died.
+pub const SESSION_ENV: &str = "WEBTERM_SESSION";
+
+/// Every live (not zombie) process of a session: those in the session led by `leader`, the orphans reparented
+/// to us (the subreaper) that carry `WEBTERM_SESSION=session_id`, and every descendant of those.
+pub fn session_tree(leader: i32, session_id: &str) -> Vec<i32> {
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    let marker = format!("{SESSION_ENV}={session_id}");
     let processes: Vec<ProcStat> = all_processes()
         .into_iter()
         .filter(|p| p.state != b'Z')
@@ -61,11 +68,16 @@ pub fn session_tree(leader: i32) -> Vec<i32> {
     for p in &processes {
         children.entry(p.ppid).or_default().push(p.pid);
     }
+    let leaders = leaders();
     let mut found: HashSet<i32> = processes
         .iter()
-        .filter(|p| p.session == leader)
+        .filter(|p| {
+            p.session == leader
+                || (p.ppid == me && !leaders.contains(&p.pid) && has_env(p.pid, &marker))
+        })
         .map(|p| p.pid)
         .collect();
+    drop(leaders);
     let mut queue: Vec<i32> = found.iter().copied().collect();
     while let Some(pid) = queue.pop() {
         for &child in children.get(&pid).into_iter().flatten() {
@@ -75,6 +87,12 @@ pub fn session_tree(leader: i32) -> Vec<i32> {
         }
     }
     found.into_iter().collect()
+}
+
+/// Whether `pid`'s environment holds the `NAME=value` entry `entry`.
+fn has_env(pid: i32, entry: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .is_ok_and(|environ| environ.split(|&b| b == 0).any(|e| e == entry.as_bytes()))
 }
 
 /// Sends `signal` to each process; processes that are already gone are skipped.
@@ -91,18 +109,20 @@ pub fn signal_all(pids: &[i32], signal: Signal) {
 /// then SIGKILL to whatever is still alive after the grace period.
 pub struct Teardown {
     leader: i32,
+    session_id: String,
     deadline: Instant,
     poll: Duration,
 }
 
 impl Teardown {
-    /// Hangs up the whole session tree of `leader` now.
-    pub fn start(leader: i32, grace: Duration) -> Teardown {
-        let tree = session_tree(leader);
+    /// Hangs up the whole tree of the session `session_id` led by `leader` now.
+    pub fn start(leader: i32, session_id: &str, grace: Duration) -> Teardown {
+        let tree = session_tree(leader, session_id);
         signal_all(&tree, Signal::HUP);
         signal_all(&tree, Signal::CONT);
         Teardown {
             leader,
+            session_id: session_id.to_owned(),
             deadline: Instant::now() + grace,
             poll: Duration::from_millis(2),
         }
@@ -112,7 +132,7 @@ impl Teardown {
     /// alive, else how long to wait before the next check.
     pub fn step(&mut self) -> Option<Duration> {
         reap_orphans();
-        let left = session_tree(self.leader);
+        let left = session_tree(self.leader, &self.session_id);
         if left.is_empty() {
             return None;
         }
@@ -216,6 +236,6 @@ mod tests {
     fn this_process_is_found_in_its_own_session() {
         let me = rustix::process::getpid().as_raw_nonzero().get();
         let my_session = read_stat(me).unwrap().session;
-        assert!(session_tree(my_session).contains(&me) || my_session == 0);
+        assert!(session_tree(my_session, "none").contains(&me) || my_session == 0);
     }
 }

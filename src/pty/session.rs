@@ -82,8 +82,10 @@ impl Session {
         let pair = native_pty_system()
             .openpty(pty_size(options.size))
             .map_err(|e| PtyError::Open(e.to_string()))?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
         let mut builder = CommandBuilder::new(&argv[0]);
         builder.args(&argv[1..]);
+        builder.env(process::SESSION_ENV, &id);
         builder.env("TERM", &options.term);
         builder.env("COLORTERM", "truecolor");
         if let Ok(cwd) = std::env::current_dir() {
@@ -123,14 +125,14 @@ impl Session {
         let (pidfd, io) = match (pidfd.and_then(sys::async_fd), io.and_then(sys::async_fd)) {
             (Ok(pidfd), Ok(io)) => (pidfd, io),
             (Err(error), _) | (_, Err(error)) => {
-                Teardown::start(pid, Duration::ZERO).finish_blocking();
+                Teardown::start(pid, &id, Duration::ZERO).finish_blocking();
                 let _ = rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
                 process::forget_leader(pid);
                 return Err(error.into());
             }
         };
         Ok(Session {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            id,
             size: options.size,
             master,
             io,
@@ -238,7 +240,9 @@ impl Session {
     /// Ends the session: hangs up every process in it, kills what is left after the grace period, and
     /// reaps the program. Returns how the program ended.
     pub async fn shutdown(mut self) -> Option<ExitStatus> {
-        Teardown::start(self.pid, self.kill_grace).finish().await;
+        Teardown::start(self.pid, &self.id, self.kill_grace)
+            .finish()
+            .await;
         let status = self.wait().await.ok();
         self.torn_down = true;
         status
@@ -250,12 +254,12 @@ impl Drop for Session {
     /// the teardown runs on a thread of its own so that nothing is left behind.
     fn drop(&mut self) {
         if self.torn_down
-            || self.status.get().is_some() && process::session_tree(self.pid).is_empty()
+            || self.status.get().is_some() && process::session_tree(self.pid, &self.id).is_empty()
         {
             return;
         }
         let (pid, grace, reaped) = (self.pid, self.kill_grace, self.status.get().is_some());
-        let teardown = Teardown::start(pid, grace);
+        let teardown = Teardown::start(pid, &self.id, grace);
         let spawned = std::thread::Builder::new()
             .name("webterm-teardown".into())
             .spawn(move || {

@@ -94,3 +94,30 @@ async fn stopping_the_server_ends_every_session() {
     drop(server);
     wait_until_gone(&pids).await;
 }
+
+#[tokio::test]
+async fn a_setsid_daemon_whose_parent_died_is_found_by_its_session_marker_and_ended() {
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    // A double fork: the subshell exits, so the daemon is reparented to webterm (the subreaper) in a
+    // session of its own; only the WEBTERM_SESSION it inherited ties it to this terminal.
+    let daemon = client
+        .ask_number("\"$( (setsid sleep 1007 >/dev/null 2>&1 & echo $!) )\"")
+        .await;
+    let stat = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        fields[1],
+        std::process::id().to_string(),
+        "reparented to the subreaper: {stat}"
+    );
+    assert_eq!(
+        fields[3],
+        daemon.to_string(),
+        "a session of its own: {stat}"
+    );
+    drop(client);
+    wait_until_gone(&[daemon]).await;
+}
