@@ -1,29 +1,12 @@
-//! Property tests (a bounded, stable-Rust fuzzer): the WebSocket frame decoder and the control-message parser
-//! against arbitrary and adversarial input. Each property runs `PROPTEST_CASES` cases (1024 unless set); run
-//! longer by hand with e.g. `PROPTEST_CASES=1000000 cargo test --release --test it fuzz::` (see BENCHMARKS.md).
+//! Wire-level generators for the fuzz properties: frames valid or not, well-formed message streams, corruptions.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use proptest::prelude::*;
-use webterm::protocol::{ClientMessage, MAX_DIMENSION};
-use webterm::ws::{Decoder, Incoming, Violation};
-
-/// A frame header is at most 14 bytes: 2, 8 of extended length, 4 of mask.
-const MAX_HEADER: usize = 14;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+use webterm::ws::Incoming;
 
 /// How a frame announces its payload length.
 #[derive(Debug, Clone)]
-enum Length {
+pub(super) enum Length {
     /// The shortest encoding, as RFC 6455 asks.
     Shortest,
     /// 126 and 16 bits, whatever the length.
@@ -36,7 +19,7 @@ enum Length {
 
 /// A frame as a client might put it on the wire, valid or not.
 #[derive(Debug, Clone)]
-struct WireFrame {
+pub(super) struct WireFrame {
     fin: bool,
     rsv: u8,
     opcode: u8,
@@ -83,7 +66,7 @@ impl WireFrame {
     }
 }
 
-fn encode_all(frames: &[WireFrame]) -> Vec<u8> {
+pub(super) fn encode_all(frames: &[WireFrame]) -> Vec<u8> {
     let mut out = Vec::new();
     for frame in frames {
         frame.encode(&mut out);
@@ -93,7 +76,7 @@ fn encode_all(frames: &[WireFrame]) -> Vec<u8> {
 
 /// Mostly plausible frames: known opcodes, masked, short payloads that are often UTF-8 and sometimes a close
 /// code, with now and then a reserved bit, an unmasked frame, a long length encoding or a lie about the length.
-fn wire_frame() -> impl Strategy<Value = WireFrame> {
+pub(super) fn wire_frame() -> impl Strategy<Value = WireFrame> {
     let opcode = prop_oneof![
         12 => prop::sample::select(vec![0u8, 1, 2, 8, 9, 10]),
         1 => 0u8..16,
@@ -139,90 +122,8 @@ fn wire_frame() -> impl Strategy<Value = WireFrame> {
         )
 }
 
-/// Everything one decoder gave for a stream: its items, and the violation that ended it, if one did.
-#[derive(Debug, PartialEq, Eq)]
-struct Decoded {
-    items: Vec<Incoming>,
-    violation: Option<Violation>,
-}
-
-/// Feeds `chunks` in order to one decoder with the limit `max`, checking the decoder's promises at every step.
-fn decode_chunks(max: usize, chunks: &[&[u8]]) -> Decoded {
-    let mut decoder = Decoder::new(max);
-    let mut buf = BytesMut::new();
-    let mut items = Vec::new();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(item)) => {
-                    check_item(&item, max);
-                    items.push(item);
-                }
-                Ok(None) => {
-                    assert!(
-                        buf.len() < MAX_HEADER,
-                        "{} bytes left over after Ok(None)",
-                        buf.len()
-                    );
-                    break;
-                }
-                Err(violation) => {
-                    assert!(
-                        matches!(violation.code, 1002 | 1007 | 1009),
-                        "{violation:?}"
-                    );
-                    assert!(
-                        violation.reason.len() <= 123,
-                        "the reason must fit in a close frame"
-                    );
-                    let mut more = BytesMut::from(&b"\x82\x80\0\0\0\0"[..]);
-                    assert_eq!(
-                        decoder.decode(&mut more),
-                        Err(violation),
-                        "a violation must stick"
-                    );
-                    return Decoded {
-                        items,
-                        violation: Some(violation),
-                    };
-                }
-            }
-        }
-    }
-    Decoded {
-        items,
-        violation: None,
-    }
-}
-
-fn check_item(item: &Incoming, max: usize) {
-    match item {
-        Incoming::Text(text) => assert!(
-            text.len() <= max,
-            "a {}-byte text passed the {max}-byte limit",
-            text.len()
-        ),
-        Incoming::Binary(data) => assert!(
-            data.len() <= max,
-            "a {}-byte message passed the {max}-byte limit",
-            data.len()
-        ),
-        Incoming::Ping(data) | Incoming::Pong(data) => assert!(data.len() <= 125),
-        Incoming::Close(Some(close)) => {
-            assert!(close.reason.len() <= 123);
-            assert!(
-                matches!(close.code, 1000..=1003 | 1007..=1014 | 3000..=4999),
-                "close code {}",
-                close.code
-            );
-        }
-        Incoming::Close(None) => {}
-    }
-}
-
 /// Cuts `bytes` at the given points (taken modulo its length).
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+pub(super) fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
     points.sort_unstable();
     points.dedup();
@@ -237,14 +138,14 @@ fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 
 /// A data message as the application sees it, and how it is cut into frames, with control frames in between.
 #[derive(Debug, Clone)]
-enum Sent {
+pub(super) enum Sent {
     Text(String, Vec<usize>),
     Binary(Vec<u8>, Vec<usize>),
     Ping(Vec<u8>),
     Pong(Vec<u8>),
 }
 
-fn sent() -> impl Strategy<Value = Sent> {
+pub(super) fn sent() -> impl Strategy<Value = Sent> {
     let cuts = prop::collection::vec(any::<usize>(), 0..4);
     prop_oneof![
         (".{0,80}", cuts.clone()).prop_map(|(text, cuts)| Sent::Text(text, cuts)),
@@ -257,7 +158,7 @@ fn sent() -> impl Strategy<Value = Sent> {
 
 /// Well-formed frames for `messages`, each control frame sent in the middle of the data message before it (as
 /// RFC 6455 allows), and the items a decoder must give for them, in order.
-fn well_formed(messages: &[Sent], mask: [u8; 4]) -> (Vec<u8>, Vec<Incoming>) {
+pub(super) fn well_formed(messages: &[Sent], mask: [u8; 4]) -> (Vec<u8>, Vec<Incoming>) {
     let frame = |fin, opcode, payload: &[u8]| WireFrame {
         fin,
         rsv: 0,
@@ -327,7 +228,7 @@ fn well_formed(messages: &[Sent], mask: [u8; 4]) -> (Vec<u8>, Vec<Incoming>) {
 
 /// A small corruption of a well-formed stream; positions are taken modulo the stream's length.
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(super) enum Mutation {
     /// XOR one byte.
     Flip(usize, u8),
     /// Insert bytes.
@@ -338,7 +239,7 @@ enum Mutation {
     Truncate(usize),
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(super) fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1u8..=255).prop_map(|(at, x)| Mutation::Flip(at, x)),
         (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
@@ -348,7 +249,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
+pub(super) fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
     let at = |i: usize| i % (bytes.len() + 1);
     match mutation {
         Mutation::Flip(i, x) if !bytes.is_empty() => {
@@ -374,7 +275,7 @@ fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
 }
 
 /// A well-formed stream with a few corruptions: deep into the decoder's states before anything goes wrong.
-fn corrupted_stream() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn corrupted_stream() -> impl Strategy<Value = Vec<u8>> {
     (
         prop::collection::vec(sent(), 0..10),
         any::<[u8; 4]>(),
@@ -387,89 +288,4 @@ fn corrupted_stream() -> impl Strategy<Value = Vec<u8>> {
             }
             bytes
         })
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    #[test]
-    fn arbitrary_bytes_never_panic_the_decoder(bytes in prop::collection::vec(any::<u8>(), 0..4096), max in 0usize..3000) {
-        decode_chunks(max, &[&bytes]);
-    }
-
-    #[test]
-    fn plausible_frames_never_panic_the_decoder_nor_pass_its_limit(
-        frames in prop::collection::vec(wire_frame(), 0..24),
-        max in prop_oneof![0usize..300, 300usize..5000],
-    ) {
-        decode_chunks(max, &[&encode_all(&frames)]);
-    }
-
-    #[test]
-    fn corrupted_streams_never_panic_the_decoder_nor_pass_its_limit(
-        bytes in corrupted_stream(),
-        max in prop_oneof![0usize..300, 300usize..5000],
-    ) {
-        decode_chunks(max, &[&bytes]);
-    }
-
-    #[test]
-    fn split_feeding_decodes_like_whole_feeding(
-        frames in prop::collection::vec(wire_frame(), 0..16),
-        noise in prop::collection::vec(any::<u8>(), 0..64),
-        cuts in prop::collection::vec(any::<usize>(), 0..40),
-        max in 0usize..3000,
-    ) {
-        let mut bytes = encode_all(&frames);
-        bytes.extend_from_slice(&noise);
-        let whole = decode_chunks(max, &[&bytes]);
-        prop_assert_eq!(&decode_chunks(max, &split(&bytes, &cuts)), &whole);
-        let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
-        prop_assert_eq!(&decode_chunks(max, &bytewise), &whole);
-    }
-
-    #[test]
-    fn split_feeding_of_corrupted_streams_decodes_like_whole_feeding(
-        bytes in corrupted_stream(),
-        cuts in prop::collection::vec(any::<usize>(), 0..40),
-        max in 0usize..3000,
-    ) {
-        let whole = decode_chunks(max, &[&bytes]);
-        prop_assert_eq!(&decode_chunks(max, &split(&bytes, &cuts)), &whole);
-        let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
-        prop_assert_eq!(&decode_chunks(max, &bytewise), &whole);
-    }
-
-    #[test]
-    fn well_formed_messages_decode_to_what_was_sent(
-        messages in prop::collection::vec(sent(), 0..12),
-        mask in any::<[u8; 4]>(),
-        cuts in prop::collection::vec(any::<usize>(), 0..20),
-    ) {
-        let (bytes, expected) = well_formed(&messages, mask);
-        prop_assert_eq!(decode_chunks(1 << 20, &split(&bytes, &cuts)), Decoded { items: expected, violation: None });
-    }
-
-    #[test]
-    fn a_message_over_the_limit_is_refused_with_1009(len in 1usize..5000, fragments in 1usize..4, mask in any::<[u8; 4]>()) {
-        let max = len - 1;
-        let data = vec![b'a'; len];
-        let messages = [Sent::Binary(data, (1..fragments).map(|i| i * len / fragments).collect())];
-        let (bytes, _) = well_formed(&messages, mask);
-        let decoded = decode_chunks(max, &[&bytes]);
-        prop_assert!(decoded.items.is_empty());
-        prop_assert_eq!(decoded.violation.map(|v| v.code), Some(1009));
-    }
-
-    #[test]
-    fn control_messages_never_panic_the_parser(text in ".{0,200}") {
-        let _ = ClientMessage::parse(&text);
-    }
-
-    #[test]
-    fn resize_is_accepted_exactly_within_the_limits(cols in any::<i64>(), rows in any::<i64>()) {
-        let parsed = ClientMessage::parse(&format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#));
-        let in_range = |v: i64| (1..=i64::from(MAX_DIMENSION)).contains(&v);
-        prop_assert_eq!(parsed.is_ok(), in_range(cols) && in_range(rows), "{:?}", parsed);
-    }
 }
