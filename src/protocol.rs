@@ -305,7 +305,11 @@ mod tests {
         let options = ClientOptions {
             font_family: "monospace".into(),
             font_size: 15,
-            theme: Theme { background: Some("#000000".into()), bright_white: Some("#ffffff".into()), ..Theme::default() },
+            theme: Theme {
+                background: Some("#000000".into()),
+                bright_white: Some("#ffffff".into()),
+                ..Theme::default()
+            },
             cursor_style: CursorStyle::Bar,
             scrollback: 1000,
             renderer: Renderer::Dom,
