@@ -10,6 +10,7 @@
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
 //! - `browser`: a real headless Chromium types into the page and reads what xterm.js rendered.
 //! - `fuzz`: property tests of the frame decoder and control messages on arbitrary input (`PROPTEST_CASES`).
+//! - `security`: unauthenticated, cross-origin, read-only and hostile clients; TLS; the server stays healthy.
 
 mod support;
 
@@ -19,5 +20,6 @@ mod bad_input;
 mod black_box;
 mod browser;
 mod fuzz;
+mod security; // authentication, Origin, headers, roles, hostile input, TLS
 mod teardown;
 mod terminal;

@@ -1,0 +1,192 @@
+//! Hostile and unauthenticated clients: each test shows the answer a client gets, then that the server still
+//! serves a fresh, properly authenticated client.
+//!
+//! - `auth`: the token, the session cookie, basic and proxy modes, rate limiting, `--no-auth` limits.
+//! - `browser_defences`: the `Origin` check and the security headers.
+//! - `roles`: read-only clients and `max_clients`.
+//! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
+//! - `tls`: https, HSTS, Secure cookies, mutual TLS.
+//! - `properties`: the config parser never panics; resizes are accepted exactly in range (proptest).
+
+mod auth;
+mod browser_defences;
+mod hostile_input;
+mod properties;
+mod roles;
+mod tls;
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::MaybeTlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use webterm::config::{AuthMode, Config};
+
+use crate::support::{Client, Event, PATIENCE, TestServer, config};
+
+/// The write token of [`token_config`].
+pub const TOKEN: &str = "write-token-0123456789";
+/// The read-only token of [`token_config`].
+pub const READ_TOKEN: &str = "read-token-0123456789";
+
+/// A shell behind token authentication with fixed tokens.
+pub fn token_config() -> Config {
+    let mut config = config(&["sh"]);
+    config.auth.mode = AuthMode::Token;
+    config.auth.token = Some(TOKEN.into());
+    config.auth.read_token = Some(READ_TOKEN.into());
+    config
+}
+
+/// `Authorization: Bearer TOKEN`.
+pub fn bearer(token: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {token}"))
+}
+
+/// A WebSocket upgrade request for `path` on `server` with `headers`.
+pub fn ws_request(server: &TestServer, path: &str, headers: &[(&str, String)]) -> Request {
+    let mut request = server.ws_url(path).into_client_request().unwrap();
+    for (name, value) in headers {
+        let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().unwrap();
+        let value = HeaderValue::from_str(value).unwrap();
+        if name == "host" {
+            request.headers_mut().insert(name, value);
+        } else {
+            request.headers_mut().append(name, value);
+        }
+    }
+    request
+}
+
+/// A TCP connection to `addr` from the loopback address `from` (127.0.0.0/8 is all ours).
+pub async fn connect_from(from: IpAddr, addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    socket.connect(addr).await.expect("connect")
+}
+
+/// Upgrades `path` from `from` with `headers`; the client after its `hello`, or the HTTP status it got instead.
+pub async fn upgrade_from(
+    from: IpAddr,
+    server: &TestServer,
+    path: &str,
+    headers: &[(&str, String)],
+) -> Result<Client, u16> {
+    use tokio_tungstenite::tungstenite::Error;
+    let stream = connect_from(from, server.addr).await;
+    let request = ws_request(server, path, headers);
+    let handshake = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream));
+    let ws = match tokio::time::timeout(PATIENCE, handshake)
+        .await
+        .expect("an answer to the upgrade")
+    {
+        Ok((ws, _)) => ws,
+        Err(Error::Http(response)) => return Err(response.status().as_u16()),
+        Err(other) => panic!("upgrade failed: {other}"),
+    };
+    let mut client = Client {
+        ws,
+        hello: Value::Null,
+        output: Vec::new(),
+        controls: Vec::new(),
+        frames: 0,
+    };
+    if path.starts_with("/ws") {
+        match client.next().await {
+            Event::Control(hello) if hello["type"] == "hello" => client.hello = hello,
+            other => panic!("expected hello first, got {other:?}"),
+        }
+    }
+    Ok(client)
+}
+
+/// [`upgrade_from`] 127.0.0.1.
+pub async fn upgrade(
+    server: &TestServer,
+    path: &str,
+    headers: &[(&str, String)],
+) -> Result<Client, u16> {
+    upgrade_from([127, 0, 0, 1].into(), server, path, headers).await
+}
+
+/// A raw HTTP/1.1 GET from `from`: (status, lowercase header lines, body).
+pub async fn get_from(
+    from: IpAddr,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, String)],
+) -> (u16, String, String) {
+    let mut stream = connect_from(from, addr).await;
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .unwrap();
+    parse_response(&response)
+}
+
+/// [`get_from`] 127.0.0.1.
+pub async fn get(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, String)],
+) -> (u16, String, String) {
+    get_from([127, 0, 0, 1].into(), addr, path, headers).await
+}
+
+/// Splits a raw HTTP response into (status, lowercase header lines, body).
+pub fn parse_response(response: &[u8]) -> (u16, String, String) {
+    let text = String::from_utf8_lossy(response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in {text:?}"));
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers = head
+        .lines()
+        .skip(1)
+        .map(|l| l.to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (status, headers, body.to_owned())
+}
+
+/// The value of header `name` (lowercase) in `headers` from [`get`].
+pub fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+    headers
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim))
+}
+
+/// A fresh client from `from` with the write token gets a working shell: the server is healthy.
+pub async fn still_serves_from(from: IpAddr, server: &TestServer) {
+    let mut client = upgrade_from(from, server, "/ws", &[bearer(TOKEN)])
+        .await
+        .expect("a fresh client is served");
+    assert_eq!(client.hello["writable"], true);
+    assert_eq!(client.ask("$((40+2))").await, "42");
+}
+
+/// A fresh client with the write token gets a new session whose program prints `first_line`: the server is
+/// healthy (for servers whose program is not a shell).
+pub async fn still_starts_programs(server: &TestServer, first_line: &str) {
+    let mut client = upgrade(server, "/ws", &[bearer(TOKEN)])
+        .await
+        .expect("a fresh client is served");
+    assert_eq!(client.hello["writable"], true);
+    client.expect_output(first_line).await;
+}
+
+/// [`still_serves_from`] 127.0.0.1.
+pub async fn still_serves(server: &TestServer) {
+    still_serves_from([127, 0, 0, 1].into(), server).await;
+}

@@ -1,0 +1,217 @@
+//! TLS: https with a certificate made here, HSTS, Secure cookies, and mutual TLS.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use webterm::config::AuthMode;
+
+use super::{TOKEN, header, parse_response, token_config};
+use crate::support::{PATIENCE, TestServer, config};
+
+/// A directory of its own for one test's PEM files; removed when dropped.
+struct Pems(PathBuf);
+
+impl Pems {
+    fn new(name: &str) -> Pems {
+        let dir = std::env::temp_dir().join(format!("webterm-tls-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Pems(dir)
+    }
+
+    fn write(&self, file: &str, pem: &str) -> PathBuf {
+        let path = self.0.join(file);
+        std::fs::write(&path, pem).unwrap();
+        path
+    }
+}
+
+impl Drop for Pems {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A self-signed server certificate for localhost; returns (cert path, key path, the cert to trust).
+fn server_cert(pems: &Pems) -> (PathBuf, PathBuf, CertificateDer<'static>) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = pems.write("cert.pem", &certified.cert.pem());
+    let key = pems.write("key.pem", &certified.signing_key.serialize_pem());
+    (cert, key, certified.cert.der().clone())
+}
+
+fn client_config(
+    trust: CertificateDer<'static>,
+    identity: Option<(&Path, &Path)>,
+) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(trust).unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    match identity {
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            builder
+                .with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
+                .unwrap()
+        }
+        None => builder.with_no_client_auth(),
+    }
+}
+
+async fn tls_connect(
+    server: &TestServer,
+    config: rustls::ClientConfig,
+) -> std::io::Result<TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(server.addr).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+}
+
+/// A GET over TLS: the parsed response, or the error that ended the connection.
+async fn tls_get(
+    server: &TestServer,
+    config: rustls::ClientConfig,
+    path: &str,
+) -> std::io::Result<(u16, String, String)> {
+    let mut stream = tls_connect(server, config).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        server.addr.port()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("an answer in time")?;
+    if response.is_empty() {
+        return Err(std::io::Error::other("closed without an answer"));
+    }
+    Ok(parse_response(&response))
+}
+
+#[tokio::test]
+async fn with_tls_the_url_is_https_and_the_cookie_secure_and_hsts_is_sent() {
+    let pems = Pems::new("https");
+    let (cert, key, trust) = server_cert(&pems);
+    let mut config = config(&["sh"]);
+    config.auth.mode = AuthMode::Token;
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    let server = TestServer::start(config);
+    let (url, token) = server
+        .url
+        .split_once("?token=")
+        .expect("a token in the URL");
+    assert_eq!(url, format!("https://{}/", server.addr));
+
+    let (status, headers, _) = tls_get(
+        &server,
+        client_config(trust.clone(), None),
+        &format!("/?token={token}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 303);
+    let cookie = header(&headers, "set-cookie").unwrap();
+    assert!(cookie.ends_with("; secure"), "{cookie}");
+    assert_eq!(
+        header(&headers, "strict-transport-security"),
+        Some("max-age=31536000")
+    );
+
+    // The terminal over wss:, with the page's own origin.
+    let stream = tls_connect(&server, client_config(trust, None))
+        .await
+        .unwrap();
+    let mut request = format!("wss://localhost:{}/ws", server.addr.port())
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    request.headers_mut().insert(
+        "Origin",
+        format!("https://localhost:{}", server.addr.port())
+            .parse()
+            .unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .expect("a wss: terminal");
+    let hello = tokio::time::timeout(PATIENCE, ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let Message::Text(hello) = hello else {
+        panic!("expected hello, got {hello:?}")
+    };
+    assert!(hello.contains("\"type\":\"hello\""), "{hello}");
+}
+
+#[tokio::test]
+async fn with_a_client_ca_only_clients_with_a_certificate_from_it_get_an_answer() {
+    let pems = Pems::new("mtls");
+    let (cert, key, trust) = server_cert(&pems);
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client_cert = CertificateParams::new(vec!["client".to_owned()])
+        .unwrap()
+        .signed_by(&client_key, &ca)
+        .unwrap();
+    let ca_path = pems.write("ca.pem", &ca.pem());
+    let client_cert_path = pems.write("client.pem", &client_cert.pem());
+    let client_key_path = pems.write("client-key.pem", &client_key.serialize_pem());
+    // A certificate the server's CA did not sign.
+    let stranger = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).unwrap();
+    let stranger_cert = pems.write("stranger.pem", &stranger.cert.pem());
+    let stranger_key = pems.write("stranger-key.pem", &stranger.signing_key.serialize_pem());
+
+    let mut config = token_config();
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    config.tls.client_ca = Some(ca_path);
+    let server = TestServer::start(config);
+
+    let without = tls_get(&server, client_config(trust.clone(), None), "/").await;
+    assert!(without.is_err(), "no client certificate, yet: {without:?}");
+    let foreign = client_config(trust.clone(), Some((&stranger_cert, &stranger_key)));
+    let foreign = tls_get(&server, foreign, "/").await;
+    assert!(
+        foreign.is_err(),
+        "a certificate from another CA, yet: {foreign:?}"
+    );
+
+    let good = client_config(trust, Some((&client_cert_path, &client_key_path)));
+    let (status, _, _) = tls_get(&server, good.clone(), &format!("/?token={TOKEN}"))
+        .await
+        .expect("served");
+    assert_eq!(
+        status, 303,
+        "the certificate gets past TLS; the token is still needed for the page"
+    );
+    let (status, _, _) = tls_get(&server, good, "/").await.unwrap();
+    assert_eq!(status, 401);
+}
