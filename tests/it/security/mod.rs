@@ -2,6 +2,7 @@
 //! serves a fresh, properly authenticated client.
 //!
 //! - `auth`: the token, the session cookie, basic and proxy modes, rate limiting, `--no-auth` limits.
+//! - `binary`: the real binary shows the token once and logs no secret; `webterm hash-password`.
 //! - `browser_defences`: the `Origin` check and the security headers.
 //! - `roles`: read-only clients and `max_clients`.
 //! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
@@ -9,6 +10,7 @@
 //! - `properties`: the config parser never panics; resizes are accepted exactly in range (proptest).
 
 mod auth;
+mod binary;
 mod browser_defences;
 mod hostile_input;
 mod properties;
