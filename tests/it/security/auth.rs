@@ -62,7 +62,7 @@ async fn the_printed_token_is_traded_for_a_session_cookie_and_a_redirect_without
     );
     let session = ("Cookie", cookie.split(';').next().unwrap().to_owned());
 
-    let (status, headers, body) = get(server.addr, "/", &[session.clone()]).await;
+    let (status, headers, body) = get(server.addr, "/", std::slice::from_ref(&session)).await;
     assert_eq!(status, 200);
     assert!(body.contains("app.js"), "the terminal page: {body}");
     assert_eq!(header(&headers, "cache-control"), Some("no-store"));
@@ -103,7 +103,7 @@ async fn a_wrong_token_is_refused_wherever_it_comes() {
         format!("webterm_session_{}={TOKEN}", server.addr.port()),
     );
     assert_eq!(
-        get(server.addr, "/", &[forged.clone()]).await.0,
+        get(server.addr, "/", std::slice::from_ref(&forged)).await.0,
         401,
         "the token is not a session id"
     );
