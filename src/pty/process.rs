@@ -4,7 +4,7 @@
 //! session id. Children that called `setsid` themselves are still found while their parent lives, by walking
 //! parent links down from the session's members.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,6 @@ use rustix::process::{Pid, Signal, WaitOptions};
 struct ProcStat {
     pid: i32,
     state: u8,
-    ppid: i32,
     session: i32,
 }
 
@@ -31,62 +30,65 @@ fn parse_stat(text: &str) -> Option<ProcStat> {
     let rest = &text[text.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.bytes().next()?;
-    let ppid = fields.next()?.parse().ok()?;
+    let _ppid = fields.next()?;
     let _pgrp = fields.next()?;
     let session = fields.next()?.parse().ok()?;
     Some(ProcStat {
         pid,
         state,
-        ppid,
         session,
     })
-}
-
-fn all_processes() -> Vec<ProcStat> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(read_stat)
-        .collect()
 }
 
 /// The environment variable every session's program gets, with the session id as its value. Children inherit
 /// it, which identifies them after they left the session with `setsid` and their parent died.
 pub const SESSION_ENV: &str = "WEBTERM_SESSION";
 
-/// Every live (not zombie) process of a session: those in the session led by `leader`, the orphans reparented
-/// to us (the subreaper) that carry `WEBTERM_SESSION=session_id`, and every descendant of those.
+/// Every live (not zombie) process of a session: the leader, the orphans reparented to us (the subreaper)
+/// that were in its session or carry `WEBTERM_SESSION=session_id`, and every descendant of those.
+///
+/// Only those processes and our own children are read, through `/proc/PID/task/*/children`: the cost of a
+/// teardown does not grow with the number of other processes on the machine.
 pub fn session_tree(leader: i32, session_id: &str) -> Vec<i32> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let marker = format!("{SESSION_ENV}={session_id}");
-    let processes: Vec<ProcStat> = all_processes()
-        .into_iter()
-        .filter(|p| p.state != b'Z')
-        .collect();
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-    for p in &processes {
-        children.entry(p.ppid).or_default().push(p.pid);
-    }
-    let leaders = leaders();
-    let mut found: HashSet<i32> = processes
-        .iter()
-        .filter(|p| {
-            p.session == leader
-                || (p.ppid == me && !leaders.contains(&p.pid) && has_env(p.pid, &marker))
-        })
-        .map(|p| p.pid)
-        .collect();
-    drop(leaders);
-    let mut queue: Vec<i32> = found.iter().copied().collect();
-    while let Some(pid) = queue.pop() {
-        for &child in children.get(&pid).into_iter().flatten() {
-            if found.insert(child) {
-                queue.push(child);
+    let alive = |pid: i32| read_stat(pid).filter(|stat| stat.state != b'Z');
+    let mut roots: Vec<i32> = alive(leader).map(|stat| stat.pid).into_iter().collect();
+    let orphans: Vec<i32> = {
+        let leaders = leaders();
+        children(me)
+            .into_iter()
+            .filter(|pid| !leaders.contains(pid))
+            .collect()
+    };
+    roots.extend(orphans.into_iter().filter(|&pid| {
+        alive(pid).is_some_and(|stat| stat.session == leader || has_env(pid, &marker))
+    }));
+    let mut found: HashSet<i32> = roots.iter().copied().collect();
+    while let Some(pid) = roots.pop() {
+        for child in children(pid) {
+            if alive(child).is_some() && found.insert(child) {
+                roots.push(child);
             }
         }
     }
     found.into_iter().collect()
+}
+
+/// The children of `pid`, from every one of its threads.
+fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
 }
 
 /// Whether `pid`'s environment holds the `NAME=value` entry `entry`.
@@ -209,9 +211,13 @@ pub fn reap_orphans() {
         return;
     };
     let leaders = leaders();
-    for p in all_processes() {
-        if p.ppid == me && p.state == b'Z' && p.session != my_session && !leaders.contains(&p.pid) {
-            if let Some(pid) = Pid::from_raw(p.pid) {
+    for pid in children(me) {
+        if leaders.contains(&pid) {
+            continue;
+        }
+        let Some(stat) = read_stat(pid) else { continue };
+        if stat.state == b'Z' && stat.session != my_session {
+            if let Some(pid) = Pid::from_raw(pid) {
                 let _ = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG);
             }
         }
@@ -226,16 +232,6 @@ mod tests {
     fn stat_lines_with_odd_command_names_parse() {
         let line = "4242 (we ird) (name)) S 100 4242 4242 34816 4242 4194560 0 0 0 0";
         let stat = parse_stat(line).unwrap();
-        assert_eq!(
-            (stat.pid, stat.state, stat.ppid, stat.session),
-            (4242, b'S', 100, 4242)
-        );
-    }
-
-    #[test]
-    fn this_process_is_found_in_its_own_session() {
-        let me = rustix::process::getpid().as_raw_nonzero().get();
-        let my_session = read_stat(me).unwrap().session;
-        assert!(session_tree(my_session, "none").contains(&me) || my_session == 0);
+        assert_eq!((stat.pid, stat.state, stat.session), (4242, b'S', 4242));
     }
 }

@@ -1,66 +1,10 @@
 //! The real `webterm` binary, run as a user would: its one stdout line, its errors, and what it leaves behind.
 
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{PATIENCE, http_get};
-
-/// A running `webterm` child process, killed when dropped.
-struct Binary {
-    child: Child,
-    addr: SocketAddr,
-    url: String,
-}
-
-impl Binary {
-    fn start(args: &[&str]) -> Binary {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the webterm binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line is `listening on URL`, got {line:?}"))
-            .trim_end()
-            .to_string();
-        let host = url
-            .strip_prefix("http://")
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap();
-        Binary {
-            addr: host.parse().unwrap(),
-            url,
-            child,
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn open_fds(pid: i32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
+use crate::support::{Binary, PATIENCE, http_get, open_fds};
 
 #[tokio::test]
 async fn the_binary_prints_one_listening_line_and_serves_the_page() {

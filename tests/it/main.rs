@@ -6,6 +6,10 @@
 //! - `teardown`: disconnects of every kind leave no process behind.
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
+//! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
+//! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
+//! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected.
+//! - `soak`: thousands of sessions against the real binary; nothing left behind.
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
 //! - `browser`: a real headless Chromium types into the page and reads what xterm.js rendered.
@@ -19,7 +23,11 @@ mod autobahn;
 mod bad_input;
 mod black_box;
 mod browser;
+mod flood;
 mod fuzz;
+mod operations;
+mod proxy;
 mod security; // authentication, Origin, headers, roles, hostile input, TLS
+mod soak;
 mod teardown;
 mod terminal;

@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -367,4 +369,62 @@ pub async fn http_get(addr: SocketAddr, path: &str, extra_headers: &str) -> (u16
         .collect::<Vec<_>>()
         .join("\n");
     (status, headers, response[split + 4..].to_vec())
+}
+
+/// A running `webterm` child process, killed when dropped.
+pub struct Binary {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub url: String,
+}
+
+impl Binary {
+    /// Starts `webterm ARGS` and reads its `listening on` line.
+    pub fn start(args: &[&str]) -> Binary {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the webterm binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line is `listening on URL`, got {line:?}"))
+            .trim_end()
+            .to_string();
+        let host = url
+            .strip_prefix("http://")
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        Binary {
+            addr: host.parse().unwrap(),
+            url,
+            child,
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How many file descriptors `pid` has open.
+pub fn open_fds(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
