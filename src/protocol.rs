@@ -230,7 +230,7 @@ pub enum ServerMessage {
         writable: bool,
         /// How the page should set up its terminal; older servers leave it out.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        options: Option<ClientOptions>,
+        options: Option<Box<ClientOptions>>,
     },
     /// A control message was rejected; the session goes on.
     Error {
@@ -322,7 +322,7 @@ mod tests {
             cols: 80,
             rows: 24,
             writable: true,
-            options: Some(options),
+            options: Some(Box::new(options)),
         };
         let json = hello.to_json();
         assert!(

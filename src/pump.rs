@@ -141,7 +141,7 @@ pub async fn run(
         cols: size.cols,
         rows: size.rows,
         writable: settings.writable,
-        options: Some(settings.options.clone()),
+        options: Some(Box::new(settings.options.clone())),
     })]);
     let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
     let mut input: Option<Bytes> = None;
