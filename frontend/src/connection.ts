@@ -1,12 +1,13 @@
-// The terminal's WebSocket: input out as binary frames, output in as binary frames, control messages as JSON text.
+// One terminal WebSocket: input out as binary frames, output in as binary frames, control messages as JSON text.
+// It knows nothing of reconnecting; `connector.ts` decides what happens when it ends.
 
-import type { PageTerminal } from './terminal';
-import type { StatusBar } from './status';
+import type { Terminal } from '@xterm/xterm';
 import { WriteFlow } from './flow';
 import {
   type ClientMessage,
+  type ExitStatus,
+  type Hello,
   type Size,
-  describeExit,
   encodeClientMessage,
   isValidSize,
   parseServerMessage,
@@ -31,93 +32,117 @@ export function terminalSocketUrl(size: Size, page: string = location.href): str
   return url.href;
 }
 
-/** Connects `page`'s terminal to the server and keeps `status` up to date. Returns the socket. */
-export function connect(page: PageTerminal, status: StatusBar): WebSocket {
-  const { term } = page;
-  status.show('connecting');
-  const socket = new WebSocket(terminalSocketUrl({ cols: term.cols, rows: term.rows }));
-  socket.binaryType = 'arraybuffer';
+/** What a connection reports. Exactly one of `exit` and `dropped` is called, once, at its end. */
+export interface ConnectionEvents {
+  /** The server's first message arrived. */
+  hello(hello: Hello): void;
+  /** The program ended; its output has all been written to the terminal. */
+  exit(status: ExitStatus): void;
+  /** The socket closed without an exit message (network, server restart, refused upgrade). */
+  dropped(): void;
+}
 
-  const isOpen = () => socket.readyState === WebSocket.OPEN;
-  const sendControl = (message: ClientMessage): boolean => {
-    if (!isOpen()) return false;
-    socket.send(encodeClientMessage(message));
-    return true;
-  };
-  const sendBytes = (bytes: Uint8Array<ArrayBuffer>): void => {
-    if (isOpen()) socket.send(bytes);
-  };
+/** One WebSocket attached to `term`. Output goes straight into the terminal; input is handed in by the page. */
+export class Connection {
+  private readonly socket: WebSocket;
+  private readonly encoder = new TextEncoder();
+  private readonly flow: WriteFlow;
+  /** The size the server last heard of; the terminal is spawned at the size in the URL. */
+  private serverSize: Size;
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private ended = false;
 
-  const encoder = new TextEncoder();
-  term.onData((data) => sendBytes(encoder.encode(data)));
-  // onBinary gives one byte per UTF-16 code unit (some mouse reports); send those bytes as they are.
-  term.onBinary((data) => sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
+  constructor(
+    private readonly term: Terminal,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.serverSize = { cols: term.cols, rows: term.rows };
+    this.socket = new WebSocket(terminalSocketUrl(this.serverSize));
+    this.socket.binaryType = 'arraybuffer';
+    this.flow = new WriteFlow(
+      () => this.sendControl({ type: 'pause' }),
+      () => this.sendControl({ type: 'resume' }),
+    );
+    this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
+    this.socket.addEventListener('close', () => {
+      clearTimeout(this.resizeTimer);
+      if (this.ended) return;
+      this.ended = true;
+      this.events.dropped();
+    });
+  }
 
-  // The size the server last heard of; the terminal is spawned at the size in the URL.
-  let serverSize: Size = { cols: term.cols, rows: term.rows };
-  let resizeTimer: ReturnType<typeof setTimeout> | undefined;
-  const sendSizeSoon = () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => {
-      const size = { cols: term.cols, rows: term.rows };
-      if (size.cols === serverSize.cols && size.rows === serverSize.rows) return;
+  /** Sends typed or pasted text. */
+  sendText(data: string): void {
+    this.sendBytes(this.encoder.encode(data));
+  }
+
+  /** Sends bytes given as one UTF-16 code unit each (xterm's `onBinary`, some mouse reports). */
+  sendBinaryString(data: string): void {
+    this.sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+  }
+
+  /** Tells the server the terminal's new size, once the size has stopped changing for a moment. */
+  sizeChanged(): void {
+    clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => {
+      const size = { cols: this.term.cols, rows: this.term.rows };
+      if (size.cols === this.serverSize.cols && size.rows === this.serverSize.rows) return;
       if (!isValidSize(size.cols, size.rows)) return;
-      if (sendControl({ type: 'resize', ...size })) serverSize = size;
+      if (this.sendControl({ type: 'resize', ...size })) this.serverSize = size;
     }, RESIZE_DEBOUNCE_MS);
-  };
-  term.onResize(sendSizeSoon);
+  }
 
-  const flow = new WriteFlow(
-    () => sendControl({ type: 'pause' }),
-    () => sendControl({ type: 'resume' }),
-  );
+  /** Closes the socket without reporting anything more. */
+  close(): void {
+    this.ended = true;
+    clearTimeout(this.resizeTimer);
+    this.socket.close(1000);
+  }
 
-  let ended = false;
-  socket.addEventListener('open', () => status.show('connected'));
-  socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => {
-    if (event.data instanceof ArrayBuffer) {
-      const bytes = new Uint8Array(event.data);
-      term.write(bytes, flow.written(bytes.length));
+  private isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  private sendControl(message: ClientMessage): boolean {
+    if (!this.isOpen()) return false;
+    this.socket.send(encodeClientMessage(message));
+    return true;
+  }
+
+  private sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
+    if (this.isOpen() && bytes.length > 0) this.socket.send(bytes);
+  }
+
+  private receive(data: ArrayBuffer | string): void {
+    if (this.ended) return;
+    if (data instanceof ArrayBuffer) {
+      const bytes = new Uint8Array(data);
+      this.term.write(bytes, this.flow.written(bytes.length));
       return;
     }
-    const message = parseServerMessage(event.data);
+    const message = parseServerMessage(data);
     if (message === null) {
-      console.warn('webterm: ignoring a control message this page does not understand:', event.data);
+      console.warn('webterm: ignoring a control message this page does not understand:', data);
       return;
     }
     switch (message.type) {
       case 'hello':
-        serverSize = { cols: message.cols, rows: message.rows };
-        term.options.disableStdin = !message.writable;
-        sendSizeSoon();
+        this.serverSize = { cols: message.cols, rows: message.rows };
+        this.events.hello(message);
+        this.sizeChanged();
         break;
       case 'error':
         console.warn('webterm: the server rejected a control message:', message.message);
         break;
       case 'exit': {
-        ended = true;
-        const how = describeExit(message);
-        term.write(`\r\n[process exited with ${how}]\r\n`);
-        stopInput();
-        status.show('exited', `exited with ${how}`);
+        this.ended = true;
+        clearTimeout(this.resizeTimer);
+        // Report once everything written before the exit message has been parsed, so the banner comes last.
+        const { type: _, ...status } = message;
+        this.term.write('', () => this.events.exit(status));
         break;
       }
     }
-  });
-  socket.addEventListener('close', () => {
-    clearTimeout(resizeTimer);
-    if (ended) return;
-    ended = true;
-    term.write('\r\n[disconnected]\r\n');
-    stopInput();
-    status.show('disconnected');
-  });
-
-  function stopInput(): void {
-    term.options.disableStdin = true;
-    term.options.cursorBlink = false;
-    term.write('\x1b[?25l'); // hide the cursor: nothing typed here goes anywhere now
   }
-
-  return socket;
 }

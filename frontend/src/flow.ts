@@ -1,10 +1,10 @@
 // Flow control for terminal output: asks the server to pause while xterm.js has too much unparsed output queued.
 
 /** Pause the server above this many bytes handed to `term.write` and not yet parsed. */
-export const HIGH_WATER_BYTES = 1024 * 1024;
+export const HIGH_WATER_BYTES = 256 * 1024;
 
 /** Resume the server below this many. */
-export const LOW_WATER_BYTES = 128 * 1024;
+export const LOW_WATER_BYTES = 64 * 1024;
 
 /**
  * Counts the bytes handed to `term.write` whose write callback has not fired, and calls `pause` when the count

@@ -1,28 +1,71 @@
-// Entry point of the terminal page (`/`): opens the terminal, connects it, and keeps it fitted to the window.
+// Entry point of the terminal page (`/`): opens the terminal, wires the page's parts to it, and connects.
 
 import '@xterm/xterm/css/xterm.css';
 import '../style.css';
 import type { Terminal } from '@xterm/xterm';
-import { connect } from './connection';
+import { flashOnBell } from './bell';
+import { Clipboard } from './clipboard';
+import { Connector } from './connector';
+import { element } from './dom';
+import { installFullscreen } from './fullscreen';
+import { KeyBar } from './keybar';
+import type { ClientOptions } from './protocol';
+import { SearchBar } from './search';
+import { effectiveLook, loadSettings } from './settings';
+import { SettingsPanel } from './settings_panel';
+import { installShortcuts } from './shortcuts';
 import { StatusBar } from './status';
 import { openTerminal } from './terminal';
+import { followTitle } from './title';
 
 declare global {
   interface Window {
     /** A read-only debug hook for tests and the console. */
-    readonly webterm?: { readonly term: Terminal };
+    readonly webterm?: { readonly term: Terminal; readonly connector: Connector };
   }
 }
 
-const container = document.getElementById('terminal');
-if (container === null) {
-  throw new Error('webterm: the page has no #terminal element');
-}
-const status = new StatusBar(document.getElementById('status'));
-const page = openTerminal(container);
-Object.defineProperty(window, 'webterm', { value: Object.freeze({ term: page.term }) });
+const frame = element('terminal-frame', HTMLElement);
+let settings = loadSettings();
+let serverOptions: ClientOptions = {};
+const page = openTerminal(element('terminal', HTMLElement), effectiveLook(serverOptions, settings));
+const { term } = page;
+const focusTerminal = () => term.focus();
+const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
 
-window.addEventListener('resize', () => page.fit.fit());
+const status = new StatusBar(document.getElementById('status'));
+const clipboard = new Clipboard(term);
+const search = new SearchBar(page.search, focusTerminal);
+new SettingsPanel(
+  settings,
+  () => term.options.fontSize ?? 15,
+  (changed) => {
+    settings = changed;
+    applyLook();
+  },
+  focusTerminal,
+);
+const connector = new Connector(term, status, (hello) => {
+  serverOptions = hello.options ?? {};
+  clipboard.options = {
+    copyOnSelect: serverOptions.copyOnSelect ?? false,
+    clipboardOsc52: serverOptions.clipboardOsc52 ?? false,
+  };
+  applyLook();
+});
+const keybar = new KeyBar(element('keybar', HTMLElement), term, (data) => connector.input(data), () => page.fit.fit());
+
+installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
+installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
+followTitle(term);
+flashOnBell(term, frame);
+term.onData((data) => connector.input(keybar.transform(data)));
+term.onBinary((data) => connector.binaryInput(data));
+term.onResize(() => connector.sizeChanged());
+
+Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connector }) });
+
+new ResizeObserver(() => page.fit.fit()).observe(frame);
 // Web fonts that finish loading late change the cell size; refit then (a size change is sent as a resize).
 void document.fonts.ready.then(() => page.fit.fit());
-connect(page, status);
+connector.connect();

@@ -1,10 +1,10 @@
-// The connection state as the page shows it: the `#status` bar and `document.body.dataset.state`.
+// The connection state as the page shows it: the `#status` text, `data-state` on it, on `#bar` and on `<body>`.
 //
-// Tests wait on `data-state`, so its values are part of the page's contract: connecting, connected, exited,
-// disconnected.
+// Tests wait on `body[data-state]`, so its values are part of the page's contract: connecting, connected,
+// reconnecting, exited, disconnected. `body[data-writable]` is "false" while the connection is read-only.
 
 /** Where a page's WebSocket connection stands. */
-export type ConnectionState = 'connecting' | 'connected' | 'exited' | 'disconnected';
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exited' | 'disconnected';
 
 /** Shows the connection state in a status element and on `<body data-state>`. */
 export class StatusBar {
@@ -25,6 +25,12 @@ export class StatusBar {
     if (this.element) {
       this.element.textContent = text;
       this.element.dataset.state = state;
+      if (this.element.parentElement?.id === 'bar') this.element.parentElement.dataset.state = state;
     }
+  }
+
+  /** Marks the page read-only (input goes nowhere) or writable. */
+  showWritable(writable: boolean): void {
+    document.body.dataset.writable = String(writable);
   }
 }

@@ -1,53 +1,136 @@
-// The xterm.js terminal: options, addons, and the renderer choice (WebGL when it works, else the DOM renderer).
+// The xterm.js terminal: options, addons, and the renderer choice (WebGL on a GPU, else the DOM renderer).
 
-import { Terminal } from '@xterm/xterm';
+import { type ITheme, Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
+import type { CursorStyle, Renderer } from './protocol';
 
-/** A terminal opened in the page, with the fit addon that sizes it to its container. */
+/**
+ * The page's own look, used until the server's `hello` says otherwise. Mirrors the defaults of the `[client]`
+ * table in `config.toml`.
+ */
+export const DEFAULT_LOOK: Look = {
+  fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace',
+  fontSize: 15,
+  theme: {
+    background: '#1e1e1e',
+    foreground: '#d4d4d4',
+    cursor: '#d4d4d4',
+    selectionBackground: '#264f78',
+  },
+  cursorStyle: 'block',
+  scrollback: 5000,
+  renderer: 'webgl',
+};
+
+/** Everything about how the terminal looks that the server or the settings panel may change. */
+export interface Look {
+  fontFamily: string;
+  fontSize: number;
+  theme: ITheme;
+  cursorStyle: CursorStyle;
+  scrollback: number;
+  renderer: Renderer;
+}
+
+/** A terminal opened in the page, with the addons the rest of the page drives. */
 export interface PageTerminal {
   term: Terminal;
   fit: FitAddon;
+  search: SearchAddon;
+  /** Changes the look; refits when the cell size may have changed. */
+  setLook(look: Look): void;
+  /** The renderer in use now: `dom` when WebGL was asked for but is not available. */
+  renderer(): Renderer;
 }
 
 /** Creates a terminal inside `container`, fits it, and focuses it. */
-export function openTerminal(container: HTMLElement): PageTerminal {
+export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK): PageTerminal {
   const term = new Terminal({
     // The unicode addon uses `term.unicode`, which xterm.js still marks as proposed API.
     allowProposedApi: true,
     cursorBlink: true,
-    fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace',
-    fontSize: 15,
-    scrollback: 5000,
-    theme: {
-      background: '#1e1e1e',
-      foreground: '#d4d4d4',
-      cursor: '#d4d4d4',
-      selectionBackground: '#264f78',
-    },
+    fontFamily: look.fontFamily,
+    fontSize: look.fontSize,
+    scrollback: look.scrollback,
+    cursorStyle: look.cursorStyle,
+    theme: look.theme,
   });
   const fit = new FitAddon();
+  const search = new SearchAddon();
   term.loadAddon(fit);
+  term.loadAddon(search);
   term.loadAddon(new WebLinksAddon());
   term.loadAddon(new Unicode11Addon());
   term.unicode.activeVersion = '11';
 
   term.open(container);
-  useWebglIfPossible(term);
+  let webgl: WebglAddon | undefined;
+  const useRenderer = (renderer: Renderer) => {
+    if (renderer === 'dom') {
+      webgl?.dispose();
+      webgl = undefined;
+    } else if (webgl === undefined) {
+      webgl = webglIfPossible(term, () => (webgl = undefined));
+    }
+  };
+  useRenderer(look.renderer);
   fit.fit();
   term.focus();
-  return { term, fit };
+
+  return {
+    term,
+    fit,
+    search,
+    setLook(next: Look): void {
+      const o = term.options;
+      if (o.fontFamily !== next.fontFamily) o.fontFamily = next.fontFamily;
+      if (o.fontSize !== next.fontSize) o.fontSize = next.fontSize;
+      if (o.cursorStyle !== next.cursorStyle) o.cursorStyle = next.cursorStyle;
+      if (o.scrollback !== next.scrollback) o.scrollback = next.scrollback;
+      o.theme = next.theme;
+      useRenderer(next.renderer);
+      fit.fit();
+    },
+    renderer: () => (webgl === undefined ? 'dom' : 'webgl'),
+  };
 }
 
-/** Switches to the WebGL renderer; stays on (or goes back to) the DOM renderer if WebGL fails or is lost. */
-function useWebglIfPossible(term: Terminal): void {
+/**
+ * Whether this browser draws WebGL on a GPU. Software WebGL (SwiftShader, llvmpipe: machines and VMs without a
+ * usable GPU) is about ten times slower than the DOM renderer for a terminal, so it does not count.
+ */
+function hasHardwareWebgl(): boolean {
+  try {
+    const canvas = document.createElement('canvas');
+    const gl = canvas.getContext('webgl2', { failIfMajorPerformanceCaveat: true });
+    if (gl === null) return false;
+    // The unmasked name where the browser tells it (Chromium, Firefox); the plain one is often just "WebKit WebGL".
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return !/swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
+/** Loads the WebGL renderer; returns undefined (the DOM renderer stays) when WebGL is slow or fails. */
+function webglIfPossible(term: Terminal, onLost: () => void): WebglAddon | undefined {
+  if (!hasHardwareWebgl()) return undefined;
   try {
     const webgl = new WebglAddon();
-    webgl.onContextLoss(() => webgl.dispose());
+    webgl.onContextLoss(() => {
+      webgl.dispose();
+      onLost();
+    });
     term.loadAddon(webgl);
+    return webgl;
   } catch {
     // No WebGL here (headless, blocked GPU, old browser): the DOM renderer is already in place.
+    return undefined;
   }
 }
