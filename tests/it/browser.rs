@@ -1,39 +1,90 @@
-//! A real headless Chromium (Debian's `chromium`) loads the page, types `echo hello` and reads what xterm.js
-//! rendered; then `exit 3` shows the exit banner. The browser side is `tests/browser/terminal.mjs`.
+//! A real headless Chromium (Debian's `chromium`) drives the page as a person would. `tests/browser/terminal.mjs`
+//! types `echo hello` and reads what xterm.js rendered, then `exit 3` shows the exit banner;
+//! `tests/browser/scenarios.mjs` runs one named scenario per test below. Screenshots go to `tests/artifacts/`.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::support::TestServer;
 
-#[tokio::test]
-async fn chromium_types_into_the_page_and_sees_the_output_rendered() {
+/// Runs `node SCRIPT ARGS... URL tests/artifacts` against a fresh server running `sh`; fails with its output.
+async fn run_browser(script: &str, args: &[&str]) -> String {
     let server = TestServer::with_command(&["sh"]);
     let url = format!("http://{}/", server.addr);
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let artifacts = repo.join("tests/artifacts");
-    let script = repo.join("tests/browser/terminal.mjs");
-    let run = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(url)
-            .arg(artifacts)
-            .output()
-    });
-    let output = run
+    let mut command = Command::new("node");
+    command
+        .arg(repo.join(script))
+        .args(args)
+        .arg(url)
+        .arg(repo.join("tests/artifacts"));
+    let run = tokio::task::spawn_blocking(move || command.output());
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = run
         .await
         .unwrap()
         .expect("node runs (Node.js is needed to build webterm anyway)");
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
     assert!(
-        output.status.success(),
-        "the browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        status.success(),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&stderr)
     );
-    for screenshot in ["typed-echo.png", "exited.png"] {
-        assert!(
-            repo.join("tests/artifacts").join(screenshot).exists(),
-            "{screenshot} was saved"
-        );
+    stdout
+}
+
+fn assert_screenshots(names: &[&str]) {
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
+    for name in names {
+        assert!(artifacts.join(name).exists(), "{name} was saved");
     }
+}
+
+#[tokio::test]
+async fn chromium_types_into_the_page_and_sees_the_output_rendered() {
+    run_browser("tests/browser/terminal.mjs", &[]).await;
+    assert_screenshots(&["typed-echo.png", "exited.png"]);
+}
+
+#[tokio::test]
+async fn resizing_the_window_changes_the_size_the_program_sees() {
+    run_browser("tests/browser/scenarios.mjs", &["resize"]).await;
+    assert_screenshots(&["resize-small.png"]);
+}
+
+#[tokio::test]
+async fn a_multi_line_paste_arrives_intact_and_bracketed() {
+    run_browser("tests/browser/scenarios.mjs", &["paste"]).await;
+    assert_screenshots(&["paste-bracketed.png"]);
+}
+
+#[tokio::test]
+async fn vim_opens_edits_a_file_and_quits() {
+    run_browser("tests/browser/scenarios.mjs", &["vim"]).await;
+    assert_screenshots(&["vim-editing.png"]);
+}
+
+#[tokio::test]
+async fn fifty_megabytes_of_output_finish_while_the_page_stays_responsive() {
+    let stdout = run_browser("tests/browser/scenarios.mjs", &["flood"]).await;
+    // The timings and heap sizes, for whoever runs the tests with --nocapture.
+    for line in stdout.lines().filter(|l| l.starts_with("measure:")) {
+        println!("{line}");
+    }
+    assert_screenshots(&["flood-finished.png"]);
+}
+
+#[tokio::test]
+async fn title_bell_ime_search_and_settings_work_in_the_page() {
+    run_browser("tests/browser/scenarios.mjs", &["features"]).await;
+    assert_screenshots(&["features-search.png", "features-settings.png"]);
+}
+
+#[tokio::test]
+async fn the_page_reconnects_after_the_connection_drops() {
+    run_browser("tests/browser/scenarios.mjs", &["reconnect"]).await;
+    assert_screenshots(&["reconnect-waiting.png", "reconnect-reconnected.png"]);
 }

@@ -1,0 +1,158 @@
+// The browser side of webterm's browser tests: launches Debian's headless Chromium with playwright-core, runs
+// named steps, and on a failure prints what the page showed and saves failure-NAME.png.
+//
+// playwright-core comes from frontend/node_modules (`npm ci` in frontend/, or any `cargo build`); it never
+// downloads a browser. A missing /usr/bin/chromium is a failure: these tests never pass without a browser.
+
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** How long any one step may take unless it says otherwise. */
+export const STEP_MS = 10_000;
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Prints `FAIL: message` and exits 1. */
+export function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * Opens a browser for scenario `name`, whose screenshots go to `artifacts`. Returns the helpers the scenarios use.
+ */
+export async function openBrowser(name, artifactDir, { viewport = { width: 1000, height: 600 } } = {}) {
+  if (!existsSync(CHROMIUM)) {
+    fail(`${CHROMIUM} is missing; install it (Debian: apt-get install chromium). This test cannot pass without it.`);
+  }
+  let chromium;
+  try {
+    ({ chromium } = createRequire(path.join(repo, 'frontend', 'package.json'))('playwright-core'));
+  } catch (e) {
+    fail(`playwright-core is not installed in frontend/node_modules (run npm ci in frontend/): ${e.message}`);
+  }
+  const artifacts = path.resolve(artifactDir);
+  await mkdir(artifacts, { recursive: true });
+  const profile = await mkdtemp(path.join(tmpdir(), 'webterm-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport,
+      timeout: 30_000,
+    });
+  } catch (e) {
+    await rm(profile, { recursive: true, force: true });
+    fail(`could not launch ${CHROMIUM}: ${e.message}`);
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(STEP_MS);
+  // Uncaught exceptions fail the test; console errors and webterm's own warnings are only reported.
+  const pageErrors = [];
+  const consoleLines = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('console', (message) => {
+    const text = message.text();
+    if (message.type() === 'error' || text.startsWith('webterm:')) {
+      consoleLines.push(`console.${message.type()}: ${text}`);
+    }
+  });
+
+  /** What the terminal shows: every line of the active buffer, trailing blanks trimmed. */
+  const screenText = () =>
+    page.evaluate(() => {
+      const term = window.webterm?.term;
+      if (!term) return '(window.webterm.term is not there)';
+      const buffer = term.buffer.active;
+      const lines = [];
+      for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+      return lines.join('\n').replace(/\n+$/, '');
+    });
+
+  async function close() {
+    await context.close().catch(() => {});
+    await rm(profile, { recursive: true, force: true });
+  }
+
+  const t = {
+    page,
+    context,
+    artifacts,
+    screenText,
+
+    /** Runs one step; on failure reports the page's state and exits 1. */
+    async step(title, action) {
+      try {
+        const value = await action();
+        console.log(`ok: ${name}: ${title}`);
+        return value;
+      } catch (error) {
+        const state = await page.evaluate(() => document.body.dataset.state).catch(() => '(unknown)');
+        const status = await page.locator('#status').textContent({ timeout: 1000 }).catch(() => '(unknown)');
+        const screen = await screenText().catch((e) => `(could not read the buffer: ${e.message})`);
+        await page.screenshot({ path: path.join(artifacts, `failure-${name}.png`) }).catch(() => {});
+        console.error(`FAIL: ${name}: ${title}: ${error.message.split('\n')[0]}`);
+        console.error(`state: ${state}; status bar: ${JSON.stringify(status)}`);
+        console.error(`terminal buffer (last 40 lines):\n----\n${screen.split('\n').slice(-40).join('\n')}\n----`);
+        if (pageErrors.length > 0) console.error(`uncaught page errors:\n${pageErrors.join('\n')}`);
+        if (consoleLines.length > 0) console.error(`console:\n${consoleLines.join('\n')}`);
+        await close();
+        process.exit(1);
+      }
+    },
+
+    /** Waits until `<body data-state>` is `state`. */
+    waitForState: (state, timeout = STEP_MS) =>
+      page.waitForFunction((want) => document.body.dataset.state === want, state, { timeout }),
+
+    /** Waits until some line of the buffer, trailing spaces trimmed, is exactly `text`; returns its number. */
+    waitForLine: (text, timeout = STEP_MS) =>
+      page.waitForFunction(
+        (want) => {
+          const buffer = window.webterm.term.buffer.active;
+          for (let i = buffer.length - 1; i >= 0; i--) {
+            if (buffer.getLine(i)?.translateToString(true).trimEnd() === want) return i + 1;
+          }
+          return false;
+        },
+        text,
+        { timeout, polling: 50 },
+      ),
+
+    /** Types `line` and Enter into the terminal. */
+    async typeLine(line) {
+      await page.keyboard.type(line);
+      await page.keyboard.press('Enter');
+    },
+
+    /** Saves `file` (a .png name) among the artifacts. */
+    screenshot: (file) => page.screenshot({ path: path.join(artifacts, file) }),
+
+    /** Fails if the page threw, then closes the browser. */
+    async finish() {
+      await t.step('the page threw no uncaught error', async () => {
+        if (pageErrors.length > 0) throw new Error(`uncaught page errors: ${pageErrors.join('; ')}`);
+      });
+      if (consoleLines.length > 0) console.log(`console (not fatal):\n${consoleLines.join('\n')}`);
+      await close();
+    },
+  };
+  return t;
+}
