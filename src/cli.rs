@@ -1,9 +1,10 @@
 //! The command line. Flags are `Option`s without defaults so that a flag only wins when it is given.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+
+use crate::config::Listen;
 
 /// webterm: a real shell in the browser.
 #[derive(Debug, Clone, Default, Parser)]
@@ -17,9 +18,10 @@ pub struct Cli {
     #[arg(long, env = "WEBTERM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Listen on this address and port (default 127.0.0.1:7681; port 0 picks a free port).
-    #[arg(long, env = "WEBTERM_LISTEN", value_name = "ADDR:PORT")]
-    pub listen: Option<SocketAddr>,
+    /// Listen on this address and port (default 127.0.0.1:7681; port 0 picks a free port), or on the Unix
+    /// socket unix:PATH.
+    #[arg(long, env = "WEBTERM_LISTEN", value_name = "ADDR:PORT|unix:PATH")]
+    pub listen: Option<Listen>,
 
     /// Run without authentication (auth.mode = "none"); only allowed on a loopback address.
     #[arg(long, env = "WEBTERM_NO_AUTH")]

@@ -31,4 +31,5 @@ pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
+pub mod unix_socket;
 pub mod ws;

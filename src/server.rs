@@ -1,6 +1,7 @@
 //! The one route table, and the server's life: bind first (so the real address is known), then run.
 
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::net::UnixListener;
 use std::time::Duration;
 
 use actix_web::middleware::from_fn;
@@ -8,12 +9,12 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::{self, Authenticator};
 use crate::client_limit::ClientLimit;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Listen};
 use crate::metrics::Metrics;
 use crate::security_headers::{self, SecurityHeaders};
 use crate::shutdown::Shutdown;
 use crate::tls::{self, TlsError};
-use crate::{pty, routes};
+use crate::{pty, routes, unix_socket};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -27,18 +28,29 @@ pub enum ServerError {
     )]
     Bind {
         /// The configured address.
-        addr: SocketAddr,
+        addr: Listen,
         /// Why.
         source: std::io::Error,
     },
+    /// TLS was configured for a Unix socket.
+    #[error(
+        "TLS on a Unix socket is not supported: terminate TLS in the reverse proxy in front of it"
+    )]
+    UnixTls,
     /// The certificate, key or client CA could not be loaded.
     #[error(transparent)]
     Tls(#[from] TlsError),
 }
 
+/// A bound socket.
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
 /// A bound, not yet running, webterm server.
 pub struct Server {
-    listener: TcpListener,
+    listener: Listener,
     config: Config,
     tls: Option<rustls::ServerConfig>,
     auth: web::Data<Authenticator>,
@@ -82,19 +94,23 @@ impl Server {
     pub fn bind(config: Config) -> Result<Server, ServerError> {
         config.validate()?;
         let tls = tls::server_config(&config.tls)?;
-        let listener = TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
-            addr: config.listen,
+        let bind_error = |source| ServerError::Bind {
+            addr: config.listen.clone(),
             source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind {
-                addr: config.listen,
-                source,
-            })?
-            .port();
+        };
+        let listener = match &config.listen {
+            Listen::Tcp(addr) => Listener::Tcp(TcpListener::bind(addr).map_err(bind_error)?),
+            Listen::Unix(_) if tls.is_some() => return Err(ServerError::UnixTls),
+            Listen::Unix(path) => Listener::Unix(
+                unix_socket::bind(path, config.unix_socket_mode()).map_err(bind_error)?,
+            ),
+        };
+        let port = match &listener {
+            Listener::Tcp(tcp) => tcp.local_addr().map_err(bind_error)?.port(),
+            Listener::Unix(_) => 0,
+        };
         let auth = web::Data::new(Authenticator::new(&config, port));
-        if !config.listen.ip().is_loopback() && tls.is_none() {
+        if !config.listen.is_local() && tls.is_none() {
             tracing::warn!(
                 listen = %config.listen,
                 "serving a terminal over plain HTTP on a non-loopback address: credentials and keystrokes cross the \
@@ -110,20 +126,25 @@ impl Server {
         })
     }
 
-    /// The address actually bound.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+    /// The TCP address actually bound (port 0 replaced by the real port); `None` on a Unix socket.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.listener {
+            Listener::Tcp(tcp) => Some(tcp.local_addr().expect("a bound listener has an address")),
+            Listener::Unix(_) => None,
+        }
     }
 
-    /// The URL a browser should open: `http(s)://ADDR/`, with `?token=TOKEN` when the token was generated at
-    /// start. This is the only place the token is shown.
+    /// The URL a browser should open: `http(s)://ADDR/` (or `unix:PATH` on a Unix socket), with
+    /// `?token=TOKEN` when the token was generated at start. This is the only place the token is shown.
     pub fn url(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let base = match self.local_addr() {
+            Some(addr) => format!("{scheme}://{addr}/"),
+            None => self.config.listen.to_string(),
+        };
         match self.auth.url_token() {
-            Some(token) => format!("{scheme}://{}/?token={token}", self.local_addr()),
-            None => format!("{scheme}://{}/", self.local_addr()),
+            Some(token) => format!("{base}?token={token}"),
+            None => base,
         }
     }
 
@@ -163,9 +184,10 @@ impl Server {
         if self.config.workers > 0 {
             server = server.workers(self.config.workers);
         }
-        server = match self.tls {
-            Some(tls) => server.listen_rustls_0_23(self.listener, tls)?,
-            None => server.listen(self.listener)?,
+        server = match (self.listener, self.tls) {
+            (Listener::Tcp(tcp), Some(tls)) => server.listen_rustls_0_23(tcp, tls)?,
+            (Listener::Tcp(tcp), None) => server.listen(tcp)?,
+            (Listener::Unix(socket), _) => server.listen_uds(socket)?,
         };
         // webterm handles SIGTERM/SIGINT itself: actix's own graceful stop would wait for WebSocket connections
         // that never end by themselves.

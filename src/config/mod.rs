@@ -14,20 +14,25 @@ mod auth;
 mod check;
 mod client;
 mod http;
+mod listen;
 mod tls;
 
 pub use auth::{AuthConfig, AuthMode, UserConfig};
 pub use check::REDACTED;
 pub use client::{ClientConfig, ThemeConfig};
 pub use http::HttpConfig;
+pub use listen::Listen;
 pub use tls::TlsConfig;
 
 /// The whole configuration. Every key is documented, with its default, in the shipped `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address and port to listen on; port 0 picks a free port.
-    pub listen: SocketAddr,
+    /// Address and port to listen on (port 0 picks a free port), or `unix:PATH`.
+    pub listen: Listen,
+    /// The permissions of the Unix socket when `listen` is `unix:PATH`, in octal.
+    #[serde(deserialize_with = "file_mode")]
+    pub unix_socket_mode: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// The path prefix everything is served under, for reverse proxies that do not strip it; `/` for none.
@@ -92,7 +97,8 @@ pub struct WebSocketConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 7681)),
+            listen: Listen::Tcp(SocketAddr::from(([127, 0, 0, 1], 7681))),
+            unix_socket_mode: "0600".into(),
             workers: 0,
             base_path: "/".into(),
             shutdown_grace_ms: 10_000,
@@ -206,8 +212,8 @@ impl Config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
         };
-        if let Some(listen) = cli.listen {
-            config.listen = listen;
+        if let Some(listen) = &cli.listen {
+            config.listen = listen.clone();
         }
         if !cli.command.is_empty() {
             config.session.command = cli.command.clone();
@@ -246,7 +252,7 @@ impl Config {
         }
         // SECURITY: a terminal without authentication is a shell for anyone who can reach the port. Only the
         // machine itself may, so only loopback is allowed.
-        if self.auth.mode == AuthMode::None && !self.listen.ip().is_loopback() {
+        if self.auth.mode == AuthMode::None && !self.listen.is_local() {
             return Err(ConfigError::Invalid(format!(
                 "refusing to listen on {} without authentication: anyone who can reach it gets a shell. Use                  auth.mode = \"token\" (the default, drop --no-auth), \"basic\" or \"proxy\", or listen on                  127.0.0.1",
                 self.listen
@@ -318,6 +324,23 @@ fn base_path<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
 }
 
+fn file_mode<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = String::deserialize(d)?;
+    match u32::from_str_radix(&value, 8) {
+        Ok(mode) if mode <= 0o777 && value.len() <= 4 => Ok(value),
+        _ => Err(serde::de::Error::custom(format!(
+            "must be an octal file mode like \"0660\", got {value:?}"
+        ))),
+    }
+}
+
+impl Config {
+    /// The Unix socket's permissions as a number.
+    pub fn unix_socket_mode(&self) -> u32 {
+        u32::from_str_radix(&self.unix_socket_mode, 8).expect("checked when parsed")
+    }
+}
+
 fn at_most_ten_minutes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     bounded(d, 0, 600_000, "milliseconds")
 }
@@ -380,6 +403,25 @@ mod tests {
             error.contains("line 1") && error.contains("listen"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_unix_socket_and_its_mode_are_read_from_the_file() {
+        let config =
+            parse("listen = \"unix:/run/webterm.sock\"\nunix_socket_mode = \"0660\"\n").unwrap();
+        assert_eq!(config.listen, Listen::Unix("/run/webterm.sock".into()));
+        assert_eq!(config.unix_socket_mode(), 0o660);
+        for bad in ["999", "0x1ff", "07777", ""] {
+            let error = parse(&format!("unix_socket_mode = {bad:?}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("unix_socket_mode") && error.contains("octal"),
+                "{bad}: {error}"
+            );
+        }
+        let error = parse("listen = \"unix:\"\n").unwrap_err().to_string();
+        assert!(error.contains("needs a path"), "{error}");
     }
 
     #[test]

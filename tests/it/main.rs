@@ -7,6 +7,7 @@
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
 //! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
+//! - `unix_socket`: listening on a Unix socket.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected.
 //! - `soak`: thousands of sessions against the real binary; nothing left behind.
@@ -31,3 +32,4 @@ mod security; // authentication, Origin, headers, roles, hostile input, TLS
 mod soak;
 mod teardown;
 mod terminal;
+mod unix_socket;

@@ -41,6 +41,21 @@ pub fn config(command: &[&str]) -> Config {
     config
 }
 
+/// Runs a bound server on a thread of its own; returns its handle (to stop it) and the thread.
+pub fn run_on_a_thread(
+    server: Server,
+) -> (actix_web::dev::ServerHandle, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let running = server.run().expect("run");
+            tx.send(running.handle()).unwrap();
+            running.await.expect("server");
+        })
+    });
+    (rx.recv().expect("server started"), thread)
+}
+
 /// A webterm server running on a thread of its own; stopped when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -57,18 +72,10 @@ impl TestServer {
     pub fn start(config: Config) -> TestServer {
         init_logs();
         let server = Server::bind(config).expect("bind");
-        let addr = server.local_addr();
+        let addr = server.local_addr().expect("test servers listen on TCP");
         let url = server.url();
         let shutdown = server.shutdown();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let running = server.run().expect("run");
-                tx.send(running.handle()).unwrap();
-                running.await.expect("server");
-            })
-        });
-        let handle = rx.recv().expect("server started");
+        let (handle, thread) = run_on_a_thread(server);
         TestServer {
             addr,
             url,

@@ -1,0 +1,80 @@
+//! `listen = "unix:PATH"`: the page and the terminal over a Unix socket with the configured mode; a stale
+//! socket is replaced, a live one is not.
+
+use std::os::unix::fs::PermissionsExt;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tokio_tungstenite::tungstenite::Message;
+use webterm::config::Listen;
+use webterm::server::Server;
+
+use crate::support::{PATIENCE, config, run_on_a_thread};
+
+#[tokio::test]
+async fn the_terminal_is_served_on_a_unix_socket_with_its_mode() {
+    let dir = std::env::temp_dir().join(format!("webterm-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("webterm.sock");
+    // A stale socket from an earlier run is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+
+    let mut config = config(&["sh"]);
+    config.listen = Listen::Unix(path.clone());
+    config.unix_socket_mode = "0660".into();
+    let server = Server::bind(config.clone()).expect("bind the socket");
+    assert_eq!(server.url(), format!("unix:{}", path.display()));
+    assert_eq!(server.local_addr(), None);
+    let (handle, thread) = run_on_a_thread(server);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660);
+
+    // A live socket is not taken over.
+    let error = Server::bind(config)
+        .err()
+        .expect("a second server is refused")
+        .to_string();
+    assert!(error.contains("another server is listening"), "{error}");
+
+    let mut stream = UnixStream::connect(&path).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200") && response.ends_with("ok\n"),
+        "{response}"
+    );
+
+    let stream = UnixStream::connect(&path).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async("ws://localhost/ws?cols=90&rows=20", stream)
+        .await
+        .unwrap();
+    let Some(Ok(Message::Text(hello))) = ws.next().await else {
+        panic!("hello first")
+    };
+    assert!(hello.contains("\"cols\":90"), "{hello}");
+    ws.send(Message::Binary(b"stty size\r".to_vec().into()))
+        .await
+        .unwrap();
+    let mut output = String::new();
+    while !output.contains("20 90") {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("output in time")
+        {
+            Some(Ok(Message::Binary(bytes))) => output.push_str(&String::from_utf8_lossy(&bytes)),
+            Some(Ok(_)) => {}
+            other => panic!("connection ended: {other:?}"),
+        }
+    }
+    drop(handle.stop(false));
+    thread.join().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
