@@ -254,7 +254,9 @@ impl Config {
         // machine itself may, so only loopback is allowed.
         if self.auth.mode == AuthMode::None && !self.listen.is_local() {
             return Err(ConfigError::Invalid(format!(
-                "refusing to listen on {} without authentication: anyone who can reach it gets a shell. Use                  auth.mode = \"token\" (the default, drop --no-auth), \"basic\" or \"proxy\", or listen on                  127.0.0.1",
+                "refusing to listen on {} without authentication: anyone who can reach it gets a shell. Use \
+                 auth.mode = \"token\" (the default, drop --no-auth), \"basic\" or \"proxy\", or listen \
+                 on 127.0.0.1",
                 self.listen
             )));
         }
