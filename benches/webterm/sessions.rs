@@ -1,0 +1,154 @@
+//! Idle sessions: idle CPU, memory per session, how many one server holds, how fast it opens them as they
+//! pile up, and what dropping them all at once costs.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
+
+use crate::measure::{Sizes, set};
+use crate::report::{Row, Target};
+use crate::server::{self, Contender, Server};
+use crate::system;
+use crate::workloads::{self, Program};
+
+/// Handshakes in flight while sessions are opened.
+const CONCURRENCY: usize = 16;
+
+/// How long the dropped sessions may take to be reaped.
+const REAP_PATIENCE: Duration = Duration::from_secs(180);
+
+fn row(figure: String, target: Target) -> Row {
+    Row::new(figure, None, None, target)
+}
+
+/// The section's rows, for every contender.
+pub fn sessions(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result<Vec<Row>> {
+    let (cpu_n, memory_n, max_n) = (
+        sizes.idle_cpu_sessions,
+        sizes.memory_sessions,
+        sizes.max_sessions,
+    );
+    let mut rows = vec![
+        row(
+            format!("idle CPU, {cpu_n} sessions, % of one core"),
+            Target::AtMost(0.1),
+        ),
+        row(
+            format!("RSS growth per idle session ({memory_n} sessions), KiB"),
+            Target::AtMost(16.0),
+        ),
+        row(
+            format!("idle sessions held (of {max_n} tried)"),
+            Target::AtLeast(max_n as f64),
+        ),
+        row(
+            "RSS growth per idle session (all held), KiB".into(),
+            Target::None,
+        ),
+        row(
+            format!("opening sessions 1 to {cpu_n}, sessions/s"),
+            Target::None,
+        ),
+        row(
+            format!("opening sessions {memory_n} to all held, sessions/s"),
+            Target::None,
+        ),
+        row("RSS at start, MiB".into(), Target::None),
+        row("RSS after all closed, MiB".into(), Target::None),
+        row(
+            "dropping all held sessions: until all reaped, s".into(),
+            Target::None,
+        ),
+    ];
+    if let (Some(max), Some(used)) = (system::pty_max(), system::pty_in_use()) {
+        if max.saturating_sub(used) < max_n as u64 {
+            eprintln!(
+                "  note: kernel.pty.max = {max} ({used} in use) caps this run below {max_n} sessions; \
+                 raise it with `sysctl -w kernel.pty.max=8192` to try them all"
+            );
+        }
+    }
+    for contender in contenders {
+        let figures = rt.block_on(idle_sessions(contender, sizes))?;
+        for (row, value) in rows.iter_mut().zip(figures) {
+            set(row, contender.flavor, value);
+        }
+    }
+    Ok(rows)
+}
+
+/// Opens sessions up to `target`; returns the opening rate, or the error that stopped it.
+async fn open(server: &Server, held: &mut JoinSet<()>, target: usize) -> Result<f64> {
+    let (before, started) = (held.len(), Instant::now());
+    if let Some(error) = workloads::open_sessions(server, held, target, CONCURRENCY).await {
+        return Err(error.context(format!("opening session {} of {target}", held.len() + 1)));
+    }
+    Ok((held.len() - before) as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Option<f64>>> {
+    let server = contender.start(&Program::Idle)?;
+    // One session first, so that the code paths and buffers of a session exist before the baseline.
+    workloads::churn(&server, 1, 1).await?;
+    server
+        .wait_childless(Duration::from_secs(10))
+        .context("the warm-up session was not reaped")?;
+    let rss_start = server.rss_kib()?;
+    let per_session = |rss: u64, n: usize| (rss as f64 - rss_start as f64) / n as f64;
+
+    let mut held = JoinSet::new();
+    let first_rate = open(&server, &mut held, sizes.idle_cpu_sessions).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let cpu_before = server.cpu_time()?;
+    let window = Instant::now();
+    tokio::time::sleep(sizes.idle_cpu_window).await;
+    let cpu = server.cpu_time()? - cpu_before;
+    let idle_cpu = cpu.as_secs_f64() / window.elapsed().as_secs_f64() * 100.0;
+
+    open(&server, &mut held, sizes.memory_sessions).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let at_memory = per_session(server.rss_kib()?, held.len());
+
+    let last_rate = match open(&server, &mut held, sizes.max_sessions).await {
+        Ok(rate) => Some(rate),
+        Err(error) => {
+            eprintln!(
+                "  {}: stopped at {} sessions: {error:#} (server log: {})",
+                contender.name(),
+                held.len(),
+                server.log().display()
+            );
+            None
+        }
+    };
+    let count = held.len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let at_max = per_session(server.rss_kib()?, count);
+
+    // An abrupt drop of every connection at once, the worst case for the server's teardown.
+    held.abort_all();
+    while held.join_next().await.is_some() {}
+    let pid = server.pid();
+    let reaped =
+        tokio::task::spawn_blocking(move || server::wait_childless(pid, REAP_PATIENCE)).await?;
+    if reaped.is_none() {
+        eprintln!(
+            "  {}: dropped sessions were still not reaped after {REAP_PATIENCE:?}",
+            contender.name()
+        );
+    }
+    let rss_end = server.rss_kib()?;
+    Ok(vec![
+        Some(idle_cpu),
+        Some(at_memory),
+        Some(count as f64),
+        Some(at_max),
+        Some(first_rate),
+        last_rate,
+        Some(rss_start as f64 / 1024.0),
+        Some(rss_end as f64 / 1024.0),
+        reaped.map(|d| d.as_secs_f64()),
+    ])
+}
