@@ -226,7 +226,7 @@ impl Authenticator {
                 if let Some(client) = client {
                     if self.limiter.failed(client) {
                         // SECURITY: the address and the count only; never what was tried.
-                        tracing::warn!(%client, "too many failed attempts; refusing this address for a while");
+                        tracing::warn!(target: "webterm::audit", event = "login.locked_out", %client, "too many failed attempts; refusing this address for a while");
                     }
                 }
                 Err(Denial::Wrong)

@@ -57,6 +57,8 @@ pub async fn gate(
             // SECURITY: what was refused and from where; never the credentials that were tried.
             match denial {
                 Denial::Wrong => tracing::warn!(
+                    target: "webterm::audit",
+                    event = "login.failed",
                     ?client,
                     path = req.path(),
                     "authentication failed: wrong credentials"
@@ -77,7 +79,7 @@ pub async fn gate(
         Via::QueryToken => {
             // The token leaves the address bar (and the history, and any Referer) at once: the browser keeps the
             // session cookie instead and loads the same page without `?token=`.
-            tracing::info!(?client, user = identity.user, role = ?identity.role, "session started from the URL token");
+            tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from the URL token");
             let cookie = auth.start_session(identity);
             let page = req.match_pattern().unwrap_or_default();
             // Relative, so that it stays under the prefix a reverse proxy may serve webterm at.
@@ -97,7 +99,7 @@ pub async fn gate(
             return Ok(req.into_response(response));
         }
         Via::Basic if !upgrade => {
-            tracing::info!(?client, user = identity.user, role = ?identity.role, "session started from a password");
+            tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from a password");
             let cookie = auth.start_session(identity.clone());
             req.extensions_mut().insert(identity);
             let mut response = next.call(req).await?.map_into_boxed_body();

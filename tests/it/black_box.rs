@@ -313,3 +313,69 @@ async fn json_logs_carry_an_audit_trail_of_each_session() {
     );
     assert!(audit[1]["fields"]["duration_ms"].is_u64());
 }
+
+#[tokio::test]
+async fn logins_and_failed_logins_are_in_the_audit_trail_without_the_token() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
+        .args([
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--",
+            "sh",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let (url, token) = line
+        .trim_end()
+        .split_once("/?token=")
+        .expect("a token in the URL");
+    let addr = url
+        .trim_start_matches("listening on http://")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        http_get(addr, "/?token=0123456789abcdef0123456789abcdef", "")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(http_get(addr, &format!("/?token={token}"), "").await.0, 303);
+
+    let stderr = child.stderr.take().unwrap();
+    let token = token.to_string();
+    let events = tokio::task::spawn_blocking(move || {
+        let mut events = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            assert!(!line.contains(&token), "the token reached the log: {line}");
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if event["target"] == "webterm::audit" {
+                events.push(
+                    event["fields"]["event"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+                if events.len() == 2 {
+                    return events;
+                }
+            }
+        }
+        events
+    });
+    let events = tokio::time::timeout(PATIENCE, events)
+        .await
+        .expect("audit events in time")
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(events, ["login.failed", "login"]);
+}
