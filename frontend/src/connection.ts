@@ -135,6 +135,10 @@ export class Connection {
       case 'error':
         console.warn('webterm: the server rejected a control message:', message.message);
         break;
+      case 'shutdown':
+        // The close frame follows; the page then reconnects once the server is back.
+        this.term.write('\r\n\x1b[2m[webterm is shutting down]\x1b[0m\r\n');
+        break;
       case 'exit': {
         this.ended = true;
         clearTimeout(this.resizeTimer);

@@ -128,8 +128,13 @@ export type ExitStatus = { code: number } | { signal: string };
 /** The program ended; all its output was sent before this. */
 export type Exit = { type: 'exit' } & ExitStatus;
 
+/** The server is shutting down; the program is being hung up. A close frame 1001 follows. */
+export interface Shutdown {
+  type: 'shutdown';
+}
+
 /** A control message from the server (a text frame). */
-export type ServerMessage = Hello | ErrorMessage | Exit;
+export type ServerMessage = Hello | ErrorMessage | Exit | Shutdown;
 
 /** The JSON text of a client message, ready to send as a text frame. */
 export function encodeClientMessage(message: ClientMessage): string {
@@ -188,6 +193,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
         return { type: 'exit', signal: v.signal };
       }
       return null;
+    case 'shutdown':
+      return { type: 'shutdown' };
     default:
       return null;
   }
