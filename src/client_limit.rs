@@ -1,51 +1,87 @@
-//! `session.max_clients`: how many terminals may be open at once.
+//! `session.max_clients` and `session.max_per_user`: how many terminals may be open at once, in all and per user.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-/// Counts open terminals against a maximum.
+/// Counts open terminals against the maximums.
 #[derive(Debug, Clone)]
 pub struct ClientLimit {
-    open: Arc<AtomicUsize>,
+    open: Arc<Mutex<Open>>,
     max: usize,
+    max_per_user: usize,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    by_user: HashMap<String, usize>,
+}
+
+/// Which limit refused a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    /// `session.max_clients` terminals are open.
+    Server,
+    /// This user has `session.max_per_user` terminals open.
+    User,
 }
 
 /// One open terminal's place; dropping it frees the place.
 #[derive(Debug)]
 pub struct ClientSlot {
-    open: Arc<AtomicUsize>,
+    open: Arc<Mutex<Open>>,
+    user: String,
 }
 
 impl ClientLimit {
-    /// A limit of `max` terminals.
-    pub fn new(max: usize) -> ClientLimit {
+    /// A limit of `max` terminals, and `max_per_user` for each user (0: no limit of its own).
+    pub fn new(max: usize, max_per_user: usize) -> ClientLimit {
         ClientLimit {
-            open: Arc::new(AtomicUsize::new(0)),
+            open: Arc::default(),
             max,
+            max_per_user,
         }
     }
 
-    /// A place for one more terminal, or `None` when all `max` are taken.
-    pub fn acquire(&self) -> Option<ClientSlot> {
-        self.open
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
-                (open < self.max).then_some(open + 1)
-            })
-            .ok()
-            .map(|_| ClientSlot {
-                open: self.open.clone(),
-            })
+    /// A place for one more terminal of `user`, or which limit is reached.
+    pub fn acquire(&self, user: &str) -> Result<ClientSlot, Full> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.total >= self.max {
+            return Err(Full::Server);
+        }
+        let mine = open.by_user.get(user).copied().unwrap_or(0);
+        if self.max_per_user > 0 && mine >= self.max_per_user {
+            return Err(Full::User);
+        }
+        open.total += 1;
+        open.by_user.insert(user.to_string(), mine + 1);
+        Ok(ClientSlot {
+            open: self.open.clone(),
+            user: user.to_string(),
+        })
     }
 
     /// The most terminals open at once.
     pub fn max(&self) -> usize {
         self.max
     }
+
+    /// The most terminals one user may have open at once (0: no limit of its own).
+    pub fn max_per_user(&self) -> usize {
+        self.max_per_user
+    }
 }
 
 impl Drop for ClientSlot {
     fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::AcqRel);
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.total -= 1;
+        if let Some(mine) = open.by_user.get_mut(&self.user) {
+            *mine -= 1;
+            if *mine == 0 {
+                open.by_user.remove(&self.user);
+            }
+        }
     }
 }
 
@@ -55,11 +91,21 @@ mod tests {
 
     #[test]
     fn places_are_limited_and_come_back_when_dropped() {
-        let limit = ClientLimit::new(2);
-        let (a, b) = (limit.acquire(), limit.acquire());
-        assert!(a.is_some() && b.is_some());
-        assert!(limit.acquire().is_none());
+        let limit = ClientLimit::new(2, 0);
+        let (a, b) = (limit.acquire("u"), limit.acquire("u"));
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(limit.acquire("v").unwrap_err(), Full::Server);
         drop(a);
-        assert!(limit.acquire().is_some());
+        assert!(limit.acquire("v").is_ok());
+    }
+
+    #[test]
+    fn each_user_has_a_limit_of_their_own() {
+        let limit = ClientLimit::new(10, 1);
+        let alice = limit.acquire("alice").unwrap();
+        assert_eq!(limit.acquire("alice").unwrap_err(), Full::User);
+        assert!(limit.acquire("bob").is_ok());
+        drop(alice);
+        assert!(limit.acquire("alice").is_ok());
     }
 }

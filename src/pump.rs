@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::protocol::{
     ClientMessage, ClientOptions, ExitStatus, PROTOCOL_VERSION, ServerMessage, Size,
 };
-use crate::pty::{Session, default_command};
+use crate::pty::Session;
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, Reader};
@@ -53,8 +53,6 @@ pub struct Settings {
     pub metrics: Arc<Metrics>,
     /// Tells the pump the server is shutting down.
     pub shutdown: Shutdown,
-    /// The program's command line, for the audit log and recordings.
-    pub command: String,
     /// Where the session is recorded, if anywhere, and whether input is recorded too.
     pub recording: Option<(PathBuf, bool)>,
 }
@@ -69,10 +67,6 @@ impl Settings {
             options: config.client.options(),
             metrics,
             shutdown,
-            command: match config.session.command.as_slice() {
-                [] => default_command().join(" "),
-                command => command.join(" "),
-            },
             recording: config
                 .session
                 .record_dir
@@ -126,11 +120,11 @@ pub async fn run(
     let metrics = &settings.metrics;
     metrics.session_started();
     metrics.client_connected();
-    tracing::info!(target: "webterm::audit", event = "session.start", command = %settings.command);
+    tracing::info!(target: "webterm::audit", event = "session.start", command = session.command());
     let started = Instant::now();
     let (mut bytes_in, mut bytes_out) = (0usize, 0usize);
     let mut recorder = settings.recording.as_ref().and_then(|(dir, input)| {
-        Recorder::create(dir, session.id(), size, &settings.command, *input)
+        Recorder::create(dir, session.id(), size, session.command(), *input)
             .inspect(|recorder| tracing::info!(path = %recorder.path().display(), "recording the session"))
             .inspect_err(|error| tracing::error!(%error, dir = %dir.display(), "cannot record this session"))
             .ok()
@@ -290,6 +284,7 @@ pub async fn run(
     drop((out, inbox));
     tracing::info!(?end, "connection ended");
     metrics.client_disconnected();
+    let command = session.command().to_owned();
     let status = session.shutdown().await;
     metrics.session_ended(status.as_ref());
     if let Some(recorder) = recorder {
@@ -300,7 +295,7 @@ pub async fn run(
     tracing::info!(
         target: "webterm::audit",
         event = "session.end",
-        command = %settings.command,
+        command,
         duration_ms = started.elapsed().as_millis() as u64,
         bytes_in,
         bytes_out,

@@ -153,7 +153,10 @@ impl Server {
         pty::become_subreaper();
         let config = web::Data::new(self.config.clone());
         let headers = web::Data::new(SecurityHeaders::new(&self.config));
-        let clients = web::Data::new(ClientLimit::new(self.config.session.max_clients));
+        let clients = web::Data::new(ClientLimit::new(
+            self.config.session.max_clients,
+            self.config.session.max_per_user,
+        ));
         let metrics = web::Data::new(Metrics::default());
         let shutdown = web::Data::new(self.shutdown.clone());
         let auth = self.auth.clone();

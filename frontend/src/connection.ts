@@ -25,6 +25,8 @@ export function terminalSocketUrl(size: Size, page: string = location.href): str
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.search = '';
   url.hash = '';
+  // Program arguments from the page's URL (`?arg=…`); the server refuses them unless session.allow_url_args.
+  for (const arg of new URL(page).searchParams.getAll('arg')) url.searchParams.append('arg', arg);
   if (isValidSize(size.cols, size.rows)) {
     url.searchParams.set('cols', String(size.cols));
     url.searchParams.set('rows', String(size.rows));

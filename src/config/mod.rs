@@ -15,6 +15,7 @@ mod check;
 mod client;
 mod http;
 mod listen;
+mod session;
 mod tls;
 
 pub use auth::{AuthConfig, AuthMode, UserConfig};
@@ -22,6 +23,7 @@ pub use check::REDACTED;
 pub use client::{ClientConfig, ThemeConfig};
 pub use http::HttpConfig;
 pub use listen::Listen;
+pub use session::SessionConfig;
 pub use tls::TlsConfig;
 
 /// The whole configuration. Every key is documented, with its default, in the shipped `config.toml`.
@@ -53,28 +55,6 @@ pub struct Config {
     pub tls: TlsConfig,
     /// How the page sets up its terminal; sent to the page in `hello`.
     pub client: ClientConfig,
-}
-
-/// The `[session]` table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SessionConfig {
-    /// The program and its arguments; empty means `$SHELL`, else `/bin/sh`.
-    pub command: Vec<String>,
-    /// The `TERM` value the program sees.
-    #[serde(deserialize_with = "non_empty_string")]
-    pub term: String,
-    /// Milliseconds between SIGHUP and SIGKILL when a client goes away.
-    #[serde(deserialize_with = "at_most_a_minute")]
-    pub kill_grace_ms: u64,
-    /// Whether anyone's input reaches the program; `false` makes every client read-only.
-    pub writable: bool,
-    /// Terminals open at once; one more is answered 503.
-    pub max_clients: usize,
-    /// When set, every session is recorded there as an asciicast v2 file named after the session id.
-    pub record_dir: Option<PathBuf>,
-    /// Whether recordings include what clients typed (passwords typed at prompts included).
-    pub record_input: bool,
 }
 
 /// The `[websocket]` table.
@@ -112,20 +92,6 @@ impl Default for Config {
     }
 }
 
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig {
-            command: Vec::new(),
-            term: "xterm-256color".into(),
-            kill_grace_ms: 2000,
-            writable: true,
-            max_clients: 16,
-            record_dir: None,
-            record_input: false,
-        }
-    }
-}
-
 impl Default for WebSocketConfig {
     fn default() -> Self {
         WebSocketConfig {
@@ -134,13 +100,6 @@ impl Default for WebSocketConfig {
             ping_timeout_secs: 60,
             allowed_origins: Vec::new(),
         }
-    }
-}
-
-impl SessionConfig {
-    /// The grace period between SIGHUP and SIGKILL.
-    pub fn kill_grace(&self) -> Duration {
-        Duration::from_millis(self.kill_grace_ms)
     }
 }
 
@@ -235,21 +194,7 @@ impl Config {
                 ws.ping_timeout_secs, ws.ping_interval_secs
             )));
         }
-        if self
-            .session
-            .command
-            .first()
-            .is_some_and(|program| program.is_empty())
-        {
-            return Err(ConfigError::Invalid(
-                "session.command must not start with an empty string".into(),
-            ));
-        }
-        if self.session.max_clients == 0 {
-            return Err(ConfigError::Invalid(
-                "session.max_clients must be at least 1".into(),
-            ));
-        }
+        self.session.validate()?;
         // SECURITY: a terminal without authentication is a shell for anyone who can reach the port. Only the
         // machine itself may, so only loopback is allowed.
         if self.auth.mode == AuthMode::None && !self.listen.is_local() {

@@ -1,8 +1,10 @@
 //! The pseudo-terminal layer: a program under a PTY, and the teardown of everything it started.
 
+mod account;
 mod process;
 mod session;
 mod sys;
 
+pub use account::Account;
 pub use process::{SESSION_ENV, become_subreaper};
 pub use session::{PtyError, Session, SpawnOptions, default_command};

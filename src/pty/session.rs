@@ -5,6 +5,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
 use tokio::io::unix::AsyncFd;
 
+use super::account::Account;
 use super::process::{self, Teardown};
 use super::sys;
 use crate::protocol::{ExitStatus, Size};
@@ -28,6 +30,12 @@ pub struct SpawnOptions {
     pub term: String,
     /// How long hung-up processes get before SIGKILL.
     pub kill_grace: Duration,
+    /// Where the program starts; `None` means webterm's own directory (the account's home with `account`).
+    pub cwd: Option<PathBuf>,
+    /// The program's environment besides `TERM` and `COLORTERM`; `None` means webterm's own.
+    pub env: Option<Vec<(String, String)>>,
+    /// The account to run the program as; `None` means webterm's own.
+    pub account: Option<Account>,
 }
 
 /// Why a session could not start or be driven.
@@ -55,6 +63,7 @@ pub enum PtyError {
 /// One program under one pseudo-terminal.
 pub struct Session {
     id: String,
+    command: String,
     size: Size,
     master: Box<dyn MasterPty + Send>,
     io: AsyncFd<OwnedFd>,
@@ -65,6 +74,9 @@ pub struct Session {
     torn_down: bool,
 }
 
+/// The `PATH` a program gets when `session.env_allow` does not let webterm's own through.
+pub const STANDARD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// The program a session runs when none is configured.
 pub fn default_command() -> Vec<String> {
     let shell = std::env::var("SHELL").ok().filter(|s| !s.is_empty());
@@ -74,10 +86,15 @@ pub fn default_command() -> Vec<String> {
 impl Session {
     /// Opens a PTY of the requested size and starts the program on it, as the leader of a new session.
     pub fn spawn(options: &SpawnOptions) -> Result<Session, PtyError> {
-        let argv = if options.command.is_empty() {
-            default_command()
-        } else {
-            options.command.clone()
+        let argv = match (&options.account, options.command.is_empty()) {
+            (_, false) => options.command.clone(),
+            (Some(account), true) => vec![account.shell.clone()],
+            (None, true) => default_command(),
+        };
+        let command = argv.join(" ");
+        let argv = match &options.account {
+            Some(account) => account.wrap(&argv),
+            None => argv,
         };
         let pair = native_pty_system()
             .openpty(pty_size(options.size))
@@ -85,15 +102,44 @@ impl Session {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let mut builder = CommandBuilder::new(&argv[0]);
         builder.args(&argv[1..]);
+        if let Some(env) = &options.env {
+            // SECURITY: only the allowed variables of webterm's environment reach the program.
+            builder.env_clear();
+            for (name, value) in env {
+                builder.env(name, value);
+            }
+            if !env.iter().any(|(name, _)| name == "PATH") {
+                // Programs are found through PATH; without webterm's, the standard one.
+                builder.env("PATH", STANDARD_PATH);
+            }
+        }
+        if let Some(account) = &options.account {
+            builder.env("HOME", &account.home);
+            builder.env("USER", &account.name);
+            builder.env("LOGNAME", &account.name);
+            builder.env("SHELL", &account.shell);
+        }
         builder.env(process::SESSION_ENV, &id);
         builder.env("TERM", &options.term);
         builder.env("COLORTERM", "truecolor");
-        if let Ok(cwd) = std::env::current_dir() {
+        let cwd = options
+            .cwd
+            .clone()
+            .or_else(|| {
+                let home = &options.account.as_ref()?.home;
+                Some(if home.is_dir() {
+                    home.clone()
+                } else {
+                    PathBuf::from("/")
+                })
+            })
+            .or_else(|| std::env::current_dir().ok());
+        if let Some(cwd) = cwd {
             builder.cwd(cwd);
         }
 
         let spawn_error = |reason: String| PtyError::Spawn {
-            command: argv[0].clone(),
+            command: command.clone(),
             reason,
         };
         let mut failure = None;
@@ -133,6 +179,7 @@ impl Session {
         };
         Ok(Session {
             id,
+            command,
             size: options.size,
             master,
             io,
@@ -147,6 +194,11 @@ impl Session {
     /// The session's id, unique for the life of the server.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The program and its arguments as configured, for logs and recordings.
+    pub fn command(&self) -> &str {
+        &self.command
     }
 
     /// The process id of the program (the session leader).

@@ -1,11 +1,10 @@
 //! `GET /ws`: the terminal. Checks the query, starts a PTY session and hands both ends to the pump.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::auth::{Identity, Role};
-use crate::client_limit::ClientLimit;
+use crate::client_limit::{ClientLimit, Full};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
@@ -13,12 +12,39 @@ use crate::pty::{Session, SpawnOptions};
 use crate::shutdown::Shutdown;
 use crate::{pump, ws};
 
-/// The query of `/ws`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The query of `/ws`: `cols`, `rows`, and `arg` (repeatable) when `session.allow_url_args` is on.
+#[derive(Debug, Default)]
 struct ConnectQuery {
     cols: Option<u32>,
     rows: Option<u32>,
+    args: Vec<String>,
+}
+
+impl ConnectQuery {
+    fn parse(query: &str, allow_args: bool) -> Result<ConnectQuery, String> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query).map_err(|e| format!("bad query: {e}"))?;
+        let number = |name: &str, value: &str| {
+            value
+                .parse::<u32>()
+                .map_err(|_| format!("{name} must be a whole number, got {value:?}"))
+        };
+        let mut parsed = ConnectQuery::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "cols" => parsed.cols = Some(number("cols", &value)?),
+                "rows" => parsed.rows = Some(number("rows", &value)?),
+                // SECURITY: URL arguments reach the program only when the operator opted in, and only as argv
+                // entries of their own: no shell ever sees them.
+                "arg" if allow_args => parsed.args.push(value),
+                "arg" => {
+                    return Err("arguments from the URL are off (session.allow_url_args)".into());
+                }
+                other => return Err(format!("unknown query parameter {other:?}")),
+            }
+        }
+        Ok(parsed)
+    }
 }
 
 fn bad_request(reason: String) -> HttpResponse {
@@ -42,9 +68,9 @@ pub async fn connect(
             .content_type("text/plain; charset=utf-8")
             .body("webterm is shutting down\n"));
     }
-    let query = match web::Query::<ConnectQuery>::from_query(req.query_string()) {
-        Ok(query) => query.into_inner(),
-        Err(error) => return Ok(bad_request(format!("bad query: {error}"))),
+    let query = match ConnectQuery::parse(req.query_string(), config.session.allow_url_args) {
+        Ok(query) => query,
+        Err(reason) => return Ok(bad_request(reason)),
     };
     let size = match Size::new(
         query.cols.unwrap_or(DEFAULT_SIZE.cols.into()),
@@ -54,23 +80,50 @@ pub async fn connect(
         Err(reason) => return Ok(bad_request(reason)),
     };
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let Some(slot) = clients.acquire() else {
-        tracing::warn!(%peer, max_clients = clients.max(), "refused a terminal: session.max_clients are open");
-        return Ok(HttpResponse::ServiceUnavailable()
-            .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
-            .content_type("text/plain; charset=utf-8")
-            .body(format!(
-                "webterm already has its maximum of {} terminals open (session.max_clients); try again later\n",
-                clients.max()
-            )));
+    let slot = match clients.acquire(&identity.user) {
+        Ok(slot) => slot,
+        Err(full) => {
+            let reason = match full {
+                Full::Server => format!(
+                    "webterm already has its maximum of {} terminals open (session.max_clients); try again later",
+                    clients.max()
+                ),
+                Full::User => format!(
+                    "you already have {} terminals open (session.max_per_user); close one and try again",
+                    clients.max_per_user()
+                ),
+            };
+            tracing::warn!(%peer, user = identity.user, "refused a terminal: {reason}");
+            return Ok(HttpResponse::ServiceUnavailable()
+                .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
+                .content_type("text/plain; charset=utf-8")
+                .body(reason + "\n"));
+        }
     };
     let (response, out, inbox) = ws::accept(&req, payload, config.websocket.max_message_size)?;
 
+    let session_config = &config.session;
+    let mut command = session_config.command.clone();
+    if !query.args.is_empty() {
+        if command.is_empty() {
+            command = crate::pty::default_command();
+        }
+        command.extend(query.args);
+    }
     let options = SpawnOptions {
-        command: config.session.command.clone(),
+        command,
         size,
-        term: config.session.term.clone(),
-        kill_grace: config.session.kill_grace(),
+        term: session_config.term.clone(),
+        kill_grace: session_config.kill_grace(),
+        cwd: session_config.cwd.clone(),
+        env: session_config.env_allow.is_some().then(|| {
+            std::env::vars()
+                .filter(|(name, _)| session_config.env_allowed(name))
+                .collect()
+        }),
+        account: session_config
+            .account()
+            .map_err(actix_web::error::ErrorInternalServerError)?,
     };
     match Session::spawn(&options) {
         Ok(session) => {

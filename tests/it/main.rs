@@ -6,6 +6,7 @@
 //! - `teardown`: disconnects of every kind leave no process behind.
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
+//! - `session_options`: URL arguments, cwd, environment allow-list, user, per-user limit.
 //! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
 //! - `unix_socket`: listening on a Unix socket.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
@@ -28,7 +29,8 @@ mod flood;
 mod fuzz;
 mod operations;
 mod proxy;
-mod security; // authentication, Origin, headers, roles, hostile input, TLS
+mod security;
+mod session_options; // authentication, Origin, headers, roles, hostile input, TLS
 mod soak;
 mod teardown;
 mod terminal;
