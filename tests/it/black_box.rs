@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{Binary, PATIENCE, http_get, open_fds};
+use crate::support::{Binary, PATIENCE, audit_events, http_get, open_fds};
 
 #[tokio::test]
 async fn the_binary_prints_one_listening_line_and_serves_the_page() {
@@ -249,31 +249,16 @@ kill_grace_ms = \"soon\"\n",
 
 #[tokio::test]
 async fn json_logs_carry_an_audit_trail_of_each_session() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
-        .args([
-            "--no-auth",
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--",
-            "sh",
-            "-c",
-            "exit 4",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim_end()
-        .trim_start_matches("listening on http://")
-        .trim_end_matches('/');
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+    let (binary, logs) = Binary::start_with_json_logs(&[
+        "--no-auth",
+        "--listen",
+        "127.0.0.1:0",
+        "--",
+        "sh",
+        "-c",
+        "exit 4",
+    ]);
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", binary.addr))
         .await
         .unwrap();
     use futures_util::StreamExt;
@@ -282,100 +267,42 @@ async fn json_logs_carry_an_audit_trail_of_each_session() {
             break;
         }
     }
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut audit = Vec::new();
-    for line in stderr.lines() {
-        let event: serde_json::Value =
-            serde_json::from_str(&line.unwrap()).expect("every log line is JSON");
-        if event["target"] == "webterm::audit" {
-            audit.push(event);
-            if audit.len() == 2 {
-                break;
-            }
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let audit = audit_events(logs, 2, "").await;
     assert_eq!(audit[0]["fields"]["event"], "session.start");
     assert_eq!(audit[0]["fields"]["command"], "sh -c exit 4");
-    assert!(
-        audit[0]["span"]["peer"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("127.0.0.1:")),
-        "{}",
-        audit[0]
-    );
+    let peer = audit[0]["span"]["peer"].as_str().unwrap_or_default();
+    assert!(peer.starts_with("127.0.0.1:"), "{}", audit[0]);
     assert_eq!(audit[1]["fields"]["event"], "session.end");
-    assert!(
-        audit[1]["fields"]["exit"].as_str().unwrap().contains("4"),
-        "{}",
-        audit[1]
-    );
+    let exit = audit[1]["fields"]["exit"].as_str().unwrap_or_default();
+    assert!(exit.contains('4'), "{}", audit[1]);
     assert!(audit[1]["fields"]["duration_ms"].is_u64());
 }
 
 #[tokio::test]
 async fn logins_and_failed_logins_are_in_the_audit_trail_without_the_token() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
-        .args([
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--",
-            "sh",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let (url, token) = line
-        .trim_end()
-        .split_once("/?token=")
-        .expect("a token in the URL");
-    let addr = url
-        .trim_start_matches("listening on http://")
-        .parse()
-        .unwrap();
+    let (binary, logs) = Binary::start_with_json_logs(&["--listen", "127.0.0.1:0", "--", "sh"]);
+    let token = binary
+        .url
+        .split_once("?token=")
+        .expect("a token in the URL")
+        .1;
+    let wrong = "/?token=0123456789abcdef0123456789abcdef";
+    assert_eq!(http_get(binary.addr, wrong, "").await.0, 401);
     assert_eq!(
-        http_get(addr, "/?token=0123456789abcdef0123456789abcdef", "")
+        http_get(binary.addr, &format!("/?token={token}"), "")
             .await
             .0,
-        401
+        303
     );
-    assert_eq!(http_get(addr, &format!("/?token={token}"), "").await.0, 303);
-
-    let stderr = child.stderr.take().unwrap();
-    let token = token.to_string();
-    let events = tokio::task::spawn_blocking(move || {
-        let mut events = Vec::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap();
-            assert!(!line.contains(&token), "the token reached the log: {line}");
-            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-            if event["target"] == "webterm::audit" {
-                events.push(
-                    event["fields"]["event"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-                if events.len() == 2 {
-                    return events;
-                }
-            }
-        }
-        events
-    });
-    let events = tokio::time::timeout(PATIENCE, events)
+    let events: Vec<_> = audit_events(logs, 2, token)
         .await
-        .expect("audit events in time")
-        .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+        .iter()
+        .map(|event| {
+            event["fields"]["event"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
     assert_eq!(events, ["login.failed", "login"]);
 }

@@ -363,10 +363,20 @@ pub async fn http_get(addr: SocketAddr, path: &str, extra_headers: &str) -> (u16
         .await
         .expect("response in time")
         .unwrap();
+    split_response(&response)
+}
+
+/// An HTTP/1.1 response as (status, headers as lowercase `name: value` lines, body).
+pub fn split_response(response: &[u8]) -> (u16, String, Vec<u8>) {
     let split = response
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
+        .unwrap_or_else(|| {
+            panic!(
+                "no end of headers in {:?}",
+                String::from_utf8_lossy(response)
+            )
+        });
     let head = String::from_utf8_lossy(&response[..split]).to_string();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let headers = head
@@ -386,12 +396,24 @@ pub struct Binary {
 }
 
 impl Binary {
-    /// Starts `webterm ARGS` and reads its `listening on` line.
+    /// Starts `webterm ARGS` and reads its `listening on` line; its logs are dropped.
     pub fn start(args: &[&str]) -> Binary {
+        Binary::spawn(args, Stdio::null())
+    }
+
+    /// Starts `webterm --log-format json ARGS`; returns it and its stderr, one JSON log event per line.
+    pub fn start_with_json_logs(args: &[&str]) -> (Binary, std::process::ChildStderr) {
+        let args = [&["--log-format", "json"], args].concat();
+        let mut binary = Binary::spawn(&args, Stdio::piped());
+        let stderr = binary.child.stderr.take().unwrap();
+        (binary, stderr)
+    }
+
+    fn spawn(args: &[&str], stderr: Stdio) -> Binary {
         let mut child = Command::new(env!("CARGO_BIN_EXE_webterm"))
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the webterm binary starts");
         let mut line = String::new();
@@ -420,6 +442,38 @@ impl Binary {
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
     }
+}
+
+/// Reads JSON log events from `logs` until `count` audit events (target `webterm::audit`) came; fails the test
+/// after [`PATIENCE`], or at once if a line contains `forbidden`.
+pub async fn audit_events(
+    logs: std::process::ChildStderr,
+    count: usize,
+    forbidden: &str,
+) -> Vec<Value> {
+    let forbidden = forbidden.to_string();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut events = Vec::new();
+        for line in BufReader::new(logs).lines() {
+            let line = line.unwrap();
+            assert!(
+                forbidden.is_empty() || !line.contains(&forbidden),
+                "{forbidden:?} reached the log: {line}"
+            );
+            let event: Value = serde_json::from_str(&line).expect("every log line is JSON");
+            if event["target"] == "webterm::audit" {
+                events.push(event);
+                if events.len() == count {
+                    break;
+                }
+            }
+        }
+        events
+    });
+    tokio::time::timeout(PATIENCE, read)
+        .await
+        .expect("audit events in time")
+        .unwrap()
 }
 
 impl Drop for Binary {

@@ -148,18 +148,8 @@ pub async fn get(
 
 /// Splits a raw HTTP response into (status, lowercase header lines, body).
 pub fn parse_response(response: &[u8]) -> (u16, String, String) {
-    let text = String::from_utf8_lossy(response);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no end of headers in {text:?}"));
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let headers = head
-        .lines()
-        .skip(1)
-        .map(|l| l.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join("\n");
-    (status, headers, body.to_owned())
+    let (status, headers, body) = crate::support::split_response(response);
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// The value of header `name` (lowercase) in `headers` from [`get`].
