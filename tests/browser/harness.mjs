@@ -64,12 +64,14 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
   }
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(STEP_MS);
-  // Uncaught exceptions fail the test; console errors and webterm's own warnings are only reported.
+  // Uncaught exceptions and Content-Security-Policy violations fail the test; other console errors and webterm's
+  // own warnings are only reported.
   const pageErrors = [];
   const consoleLines = [];
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {
     const text = message.text();
+    if (text.includes('Content Security Policy')) pageErrors.push(`CSP violation: ${text}`);
     if (message.type() === 'error' || text.startsWith('webterm:')) {
       consoleLines.push(`console.${message.type()}: ${text}`);
     }
