@@ -231,6 +231,9 @@ pub enum ServerMessage {
         /// How the page should set up its terminal; older servers leave it out.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         options: Option<Box<ClientOptions>>,
+        /// The tab title until the program sets one; absent means the page's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
     },
     /// A control message was rejected; the session goes on.
     Error {
@@ -278,6 +281,7 @@ mod tests {
             rows: 24,
             writable: true,
             options: None,
+            title: None,
         };
         assert_eq!(
             hello.to_json(),
@@ -323,11 +327,12 @@ mod tests {
             rows: 24,
             writable: true,
             options: Some(Box::new(options)),
+            title: Some("Logs".into()),
         };
         let json = hello.to_json();
         assert!(
             json.ends_with(
-                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false}}"##
+                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs"}"##
             ),
             "{json}"
         );

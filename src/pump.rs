@@ -53,6 +53,8 @@ pub struct Settings {
     pub metrics: Arc<Metrics>,
     /// Tells the pump the server is shutting down.
     pub shutdown: Shutdown,
+    /// The tab title until the program sets one (a `[[terminal]]`'s `title`).
+    pub title: Option<String>,
     /// Where the session is recorded, if anywhere, and whether input is recorded too.
     pub recording: Option<(PathBuf, bool)>,
 }
@@ -67,6 +69,7 @@ impl Settings {
             options: config.client.options(),
             metrics,
             shutdown,
+            title: None,
             recording: config
                 .session
                 .record_dir
@@ -136,6 +139,7 @@ pub async fn run(
         rows: size.rows,
         writable: settings.writable,
         options: Some(Box::new(settings.options.clone())),
+        title: settings.title.clone(),
     })]);
     let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
     let mut input: Option<Bytes> = None;

@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::{self, Authenticator};
 use crate::client_limit::ClientLimit;
-use crate::config::{Config, ConfigError, Listen};
+use crate::config::{Config, ConfigError, Listen, TerminalConfig};
 use crate::metrics::Metrics;
 use crate::security_headers::{self, SecurityHeaders};
 use crate::shutdown::Shutdown;
@@ -57,23 +57,22 @@ pub struct Server {
     shutdown: Shutdown,
 }
 
-/// Adds every route to an app; the only place where paths are named.
+/// Adds every route to an app (under `base_path`); the only place where paths are named. `terminals` are the
+/// `[[terminal]]` tables, each with its page, socket and files under its own path.
 ///
-/// SECURITY: the page, the terminal and the echo socket are behind the gate (credentials, and the `Origin` of
+/// SECURITY: the pages, the terminals and the echo socket are behind the gate (credentials, and the `Origin` of
 /// upgrades). The other files are the public bundle, the same for everyone and free of secrets, so a browser may
 /// load them before it has signed in.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, terminals: &[TerminalConfig]) {
+    for terminal in terminals {
+        cfg.route(&terminal.path, web::get().to(routes::assets::add_slash))
+            .service(
+                web::scope(&terminal.path)
+                    .app_data(web::Data::new(terminal.clone()))
+                    .configure(terminal_routes),
+            );
+    }
     cfg.service(
-        web::resource("/")
-            .wrap(from_fn(auth::gate))
-            .route(web::get().to(routes::assets::index)),
-    )
-    .service(
-        web::resource("/ws")
-            .wrap(from_fn(auth::gate))
-            .route(web::get().to(routes::terminal::connect)),
-    )
-    .service(
         web::resource("/echo")
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::echo::echo)),
@@ -84,7 +83,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(routes::health::metrics)),
     )
     // Liveness for load balancers and systemd: no credentials, no information.
-    .route("/healthz", web::get().to(routes::health::healthz))
+    .route("/healthz", web::get().to(routes::health::healthz));
+    terminal_routes(cfg);
+}
+
+/// One terminal: its page, its socket, and the page's files.
+fn terminal_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::assets::index)),
+    )
+    .service(
+        web::resource("/ws")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::terminal::connect)),
+    )
     .route("/{file}", web::get().to(routes::assets::file));
 }
 
@@ -161,8 +175,9 @@ impl Server {
         let shutdown = web::Data::new(self.shutdown.clone());
         let auth = self.auth.clone();
         let prefix = self.config.base_path.trim_end_matches('/').to_owned();
+        let terminals = self.config.terminals.clone();
         let mut server = HttpServer::new(move || {
-            let prefix = prefix.clone();
+            let (prefix, terminals) = (prefix.clone(), terminals.clone());
             App::new()
                 .app_data(config.clone())
                 .app_data(auth.clone())
@@ -176,7 +191,7 @@ impl Server {
                         cfg.route(&prefix, web::get().to(routes::assets::add_slash));
                     }
                 })
-                .service(web::scope(&prefix).configure(routes))
+                .service(web::scope(&prefix).configure(|cfg| routes(cfg, &terminals)))
         })
         // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
         // half-requests cannot pile up; idle keep-alive connections are closed too.

@@ -52,12 +52,13 @@ const connector = new Connector(term, status, (hello) => {
     clipboardOsc52: serverOptions.clipboardOsc52 ?? false,
   };
   applyLook();
+  if (hello.title !== undefined) setPageTitle(hello.title);
 });
 const keybar = new KeyBar(element('keybar', HTMLElement), term, (data) => connector.input(data), () => page.fit.fit());
 
 installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
-followTitle(term);
+const setPageTitle = followTitle(term);
 flashOnBell(term, frame);
 term.onData((data) => connector.input(keybar.transform(data)));
 term.onBinary((data) => connector.binaryInput(data));

@@ -114,6 +114,8 @@ export interface Hello {
   rows: number;
   writable: boolean;
   options?: ClientOptions;
+  /** The tab title until the program sets one; absent means the page's own. */
+  title?: string;
 }
 
 /** A control message was rejected; the session goes on. */
@@ -180,6 +182,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
           writable: v.writable,
         };
         if (isRecord(v.options)) hello.options = parseClientOptions(v.options);
+        if (typeof v.title === 'string') hello.title = v.title;
         return hello;
       }
       return null;

@@ -16,6 +16,7 @@ mod client;
 mod http;
 mod listen;
 mod session;
+mod terminal;
 mod tls;
 
 pub use auth::{AuthConfig, AuthMode, UserConfig};
@@ -24,6 +25,7 @@ pub use client::{ClientConfig, ThemeConfig};
 pub use http::HttpConfig;
 pub use listen::Listen;
 pub use session::SessionConfig;
+pub use terminal::TerminalConfig;
 pub use tls::TlsConfig;
 
 /// The whole configuration. Every key is documented, with its default, in the shipped `config.toml`.
@@ -55,6 +57,9 @@ pub struct Config {
     pub tls: TlsConfig,
     /// How the page sets up its terminal; sent to the page in `hello`.
     pub client: ClientConfig,
+    /// More terminals, each at its own path (`[[terminal]]` tables).
+    #[serde(rename = "terminal")]
+    pub terminals: Vec<TerminalConfig>,
 }
 
 /// The `[websocket]` table.
@@ -88,6 +93,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             tls: TlsConfig::default(),
             client: ClientConfig::default(),
+            terminals: Vec::new(),
         }
     }
 }
@@ -195,6 +201,7 @@ impl Config {
             )));
         }
         self.session.validate()?;
+        TerminalConfig::validate(&self.terminals)?;
         // SECURITY: a terminal without authentication is a shell for anyone who can reach the port. Only the
         // machine itself may, so only loopback is allowed.
         if self.auth.mode == AuthMode::None && !self.listen.is_local() {

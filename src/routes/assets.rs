@@ -4,13 +4,25 @@ use actix_web::http::header::{self, ContentType, EntityTag, IfNoneMatch};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
 
+use crate::auth::Identity;
+use crate::config::TerminalConfig;
+
 /// The files `build.rs` put in `$OUT_DIR/frontend`.
 #[derive(RustEmbed)]
 #[folder = "$OUT_DIR/frontend"]
 struct Frontend;
 
 /// `GET /`: the terminal page.
-pub async fn index(req: HttpRequest) -> HttpResponse {
+pub async fn index(
+    req: HttpRequest,
+    route: Option<web::Data<TerminalConfig>>,
+    identity: Identity,
+) -> HttpResponse {
+    if let Some(refusal) =
+        super::terminal::refuse_user(route.as_ref().map(|r| r.get_ref()), &identity)
+    {
+        return refusal;
+    }
     serve(&req, "index.html")
 }
 

@@ -5,7 +5,7 @@ use tracing::Instrument;
 
 use crate::auth::{Identity, Role};
 use crate::client_limit::{ClientLimit, Full};
-use crate::config::Config;
+use crate::config::{Config, SessionConfig, TerminalConfig};
 use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
 use crate::pty::{Session, SpawnOptions};
@@ -47,6 +47,47 @@ impl ConnectQuery {
     }
 }
 
+/// `403` when `identity` may not use the `[[terminal]]` `route`.
+pub fn refuse_user(route: Option<&TerminalConfig>, identity: &Identity) -> Option<HttpResponse> {
+    let terminal = route.filter(|terminal| !terminal.allows(&identity.user))?;
+    tracing::warn!(
+        user = identity.user,
+        path = terminal.path,
+        "refused: not among the terminal's users"
+    );
+    Some(
+        HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "{} may not use the terminal at {}\n",
+                identity.user, terminal.path
+            )),
+    )
+}
+
+/// The program's environment: `None` to inherit webterm's, else the allowed variables and the route's own.
+fn environment(
+    session: &SessionConfig,
+    route: Option<&TerminalConfig>,
+) -> Option<Vec<(String, String)>> {
+    let extra = route
+        .map(|terminal| &terminal.env)
+        .filter(|env| !env.is_empty());
+    if session.env_allow.is_none() && extra.is_none() {
+        return None;
+    }
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| session.env_allowed(name))
+        .collect();
+    env.extend(
+        extra
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.clone(), value.clone())),
+    );
+    Some(env)
+}
+
 fn bad_request(reason: String) -> HttpResponse {
     HttpResponse::BadRequest()
         .content_type("text/plain; charset=utf-8")
@@ -63,6 +104,11 @@ pub async fn connect(
     shutdown: web::Data<Shutdown>,
     identity: Identity,
 ) -> actix_web::Result<HttpResponse> {
+    // The `[[terminal]]` this socket belongs to; none for the main terminal.
+    let route = req.app_data::<web::Data<TerminalConfig>>().cloned();
+    if let Some(refusal) = refuse_user(route.as_ref().map(|r| r.get_ref()), &identity) {
+        return Ok(refusal);
+    }
     if shutdown.is_started() {
         return Ok(HttpResponse::ServiceUnavailable()
             .content_type("text/plain; charset=utf-8")
@@ -103,7 +149,11 @@ pub async fn connect(
     let (response, out, inbox) = ws::accept(&req, payload, config.websocket.max_message_size)?;
 
     let session_config = &config.session;
-    let mut command = session_config.command.clone();
+    let route = route.as_ref().map(|r| r.get_ref());
+    let mut command = match route {
+        Some(terminal) => terminal.command.clone(),
+        None => session_config.command.clone(),
+    };
     if !query.args.is_empty() {
         if command.is_empty() {
             command = crate::pty::default_command();
@@ -115,12 +165,10 @@ pub async fn connect(
         size,
         term: session_config.term.clone(),
         kill_grace: session_config.kill_grace(),
-        cwd: session_config.cwd.clone(),
-        env: session_config.env_allow.is_some().then(|| {
-            std::env::vars()
-                .filter(|(name, _)| session_config.env_allowed(name))
-                .collect()
-        }),
+        cwd: route
+            .and_then(|terminal| terminal.cwd.clone())
+            .or_else(|| session_config.cwd.clone()),
+        env: environment(session_config, route),
         account: session_config
             .account()
             .map_err(actix_web::error::ErrorInternalServerError)?,
@@ -132,7 +180,8 @@ pub async fn connect(
                 pump::Settings::new(&config, metrics.into_inner(), (**shutdown).clone());
             // SECURITY: the server decides who types; a read-only client's input never reaches the program,
             // whatever its page does.
-            settings.writable &= identity.role == Role::Write;
+            settings.writable &= identity.role == Role::Write && route.is_none_or(|t| t.writable);
+            settings.title = route.and_then(|terminal| terminal.title.clone());
             let pump = async move {
                 pump::run(session, out, inbox, settings).await;
                 drop(slot);

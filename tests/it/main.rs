@@ -7,6 +7,7 @@
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
 //! - `session_options`: URL arguments, cwd, environment allow-list, user, per-user limit.
+//! - `terminals`: `[[terminal]]` tables, each at its own path.
 //! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
 //! - `unix_socket`: listening on a Unix socket.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
@@ -34,4 +35,5 @@ mod session_options; // authentication, Origin, headers, roles, hostile input, T
 mod soak;
 mod teardown;
 mod terminal;
+mod terminals;
 mod unix_socket;
