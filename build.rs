@@ -24,6 +24,7 @@ fn main() {
         "src",
         "index.html",
         "echo.html",
+        "replay.html",
         "style.css",
         "build.mjs",
         "tsconfig.json",

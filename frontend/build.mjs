@@ -2,7 +2,8 @@
 //
 //     node build.mjs [OUT_DIR]      (default: ../target/frontend)
 //
-// Writes app.js + app.css (the terminal page), echo.js (the /echo page), index.html and echo.html.
+// Writes app.js + app.css (the terminal page), echo.js (the /echo page), replay.js (the /replay page) and the
+// three HTML pages.
 
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,7 +18,7 @@ await mkdir(outdir, { recursive: true });
 
 const options = {
   absWorkingDir: here,
-  entryPoints: { app: 'src/main.ts', echo: 'src/echo.ts' },
+  entryPoints: { app: 'src/main.ts', echo: 'src/echo.ts', replay: 'src/replay.ts' },
   outdir,
   bundle: true,
   format: 'iife',
@@ -35,6 +36,6 @@ try {
   process.exit(1);
 }
 
-for (const page of ['index.html', 'echo.html']) {
+for (const page of ['index.html', 'echo.html', 'replay.html']) {
   await copyFile(path.join(here, page), path.join(outdir, page));
 }

@@ -82,6 +82,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, terminals: &[TerminalConfig]) {
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::health::metrics)),
     )
+    .service(
+        web::resource("/replay")
+            .wrap(from_fn(auth::gate))
+            .route(web::get().to(routes::assets::replay)),
+    )
     // Liveness for load balancers and systemd: no credentials, no information.
     .route("/healthz", web::get().to(routes::health::healthz));
     terminal_routes(cfg);

@@ -26,6 +26,11 @@ pub async fn index(
     serve(&req, "index.html")
 }
 
+/// `GET /replay`: the page that plays a recording the user picks (it stays in the browser).
+pub async fn replay(req: HttpRequest) -> HttpResponse {
+    serve(&req, "replay.html")
+}
+
 /// `GET /{file}`: one embedded file, or 404.
 pub async fn file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     // SECURITY: the page is only served by `index`, behind the authentication gate.

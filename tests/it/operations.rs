@@ -149,3 +149,34 @@ async fn sessions_are_recorded_as_asciicast_files_that_asciinema_replays() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("you said 漢字"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_replay_page_plays_a_recording_in_chromium() {
+    let dir = std::env::temp_dir().join(format!("webterm-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = config(&["sh", "-c", "printf 'replayed %s\\n' 漢字"]);
+    config.session.record_dir = Some(dir.clone());
+    let server = TestServer::start(config);
+    let mut client = Client::connect(&server, "").await;
+    let session = client.hello["session"].as_str().unwrap().to_string();
+    client.expect_control("exit").await;
+    wait_for_metric(&server, "webterm_sessions_active 0").await;
+
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut node = std::process::Command::new("node");
+    node.arg(repo.join("tests/browser/replay.mjs"))
+        .arg(format!("http://{}/replay", server.addr))
+        .arg(dir.join(format!("{session}.cast")))
+        .arg(repo.join("tests/artifacts"));
+    let output = tokio::task::spawn_blocking(move || node.output())
+        .await
+        .unwrap()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "the replay page failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
