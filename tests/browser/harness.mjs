@@ -35,8 +35,9 @@ export function fail(message) {
 
 /**
  * Opens a browser for scenario `name`, whose screenshots go to `artifacts`. Returns the helpers the scenarios use.
+ * `device` adds Playwright context options, like `{ hasTouch: true, isMobile: true }` for a phone.
  */
-export async function openBrowser(name, artifactDir, { viewport = { width: 1000, height: 600 } } = {}) {
+export async function openBrowser(name, artifactDir, { viewport = { width: 1000, height: 600 }, device = {} } = {}) {
   if (!existsSync(CHROMIUM)) {
     fail(`${CHROMIUM} is missing; install it (Debian: apt-get install chromium). This test cannot pass without it.`);
   }
@@ -56,6 +57,7 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
       headless: true,
       args: CHROMIUM_ARGS,
       viewport,
+      ...device,
       timeout: 30_000,
     });
   } catch (e) {
@@ -157,4 +159,15 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
     },
   };
   return t;
+}
+
+/** Opens the page, waits for the shell, and gives it the keyboard. */
+export async function start(t, url) {
+  await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
+  await t.step('page reaches state "connected"', () => t.waitForState('connected'));
+  await t.step('the shell is ready', async () => {
+    await t.page.locator('#terminal').click();
+    await t.typeLine('echo ready""-now');
+    await t.waitForLine('ready-now');
+  });
 }

@@ -2,15 +2,17 @@
 //
 //     node tests/browser/scenarios.mjs SCENARIO URL ARTIFACT_DIR
 //
-// URL is the terminal page of a running webterm whose program is `sh`. SCENARIO is one of the names in
-// `SCENARIOS` below. Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success,
-// 1 on any failure. Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
+// URL is the terminal page of a running webterm whose program is `sh` (tests/it/browser.rs sets the server options
+// some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs.
+// Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success, 1 on any failure.
+// Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openBrowser } from './harness.mjs';
+import { CLIENT_SCENARIOS, DEVICES } from './client.mjs';
+import { openBrowser, start } from './harness.mjs';
 
 /** The window size changes `stty size`. */
 async function resize(t, url) {
@@ -297,18 +299,7 @@ async function reconnect(t, url) {
   }
 }
 
-const SCENARIOS = { resize, paste, vim, flood, features, reconnect };
-
-/** Opens the page, waits for the shell, and gives it the keyboard. */
-async function start(t, url) {
-  await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
-  await t.step('page reaches state "connected"', () => t.waitForState('connected'));
-  await t.step('the shell is ready', async () => {
-    await t.page.locator('#terminal').click();
-    await t.typeLine('echo ready""-now');
-    await t.waitForLine('ready-now');
-  });
-}
+const SCENARIOS = { resize, paste, vim, flood, features, reconnect, ...CLIENT_SCENARIOS };
 
 function termSize(t) {
   return t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
@@ -364,7 +355,7 @@ if (!scenario || !url || !artifactDir) {
   console.error(`usage: node tests/browser/scenarios.mjs (${Object.keys(SCENARIOS).join('|')}) URL ARTIFACT_DIR`);
   process.exit(2);
 }
-const t = await openBrowser(name, artifactDir);
+const t = await openBrowser(name, artifactDir, { device: DEVICES[name] });
 // Screenshots are named after the scenario: `resize` saves small.png as resize-small.png.
 const screenshot = t.screenshot;
 t.screenshot = (file) => screenshot(`${name}-${file}`);

@@ -1,15 +1,33 @@
 //! A real headless Chromium (Debian's `chromium`) drives the page as a person would. `tests/browser/terminal.mjs`
 //! types `echo hello` and reads what xterm.js rendered, then `exit 3` shows the exit banner;
-//! `tests/browser/scenarios.mjs` runs one named scenario per test below. Screenshots go to `tests/artifacts/`.
+//! `tests/browser/scenarios.mjs` runs one named scenario per test below (the client features' scenarios live in
+//! `tests/browser/client.mjs`). Screenshots go to `tests/artifacts/`. Full screen with the Keyboard Lock API is the
+//! one client feature left out: headless Chromium has no full screen for it to lock.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::TestServer;
+use webterm::config::Config;
+
+use crate::support::{TestServer, config};
 
 /// Runs `node SCRIPT ARGS... URL tests/artifacts` against a fresh server running `sh`; fails with its output.
 async fn run_browser(script: &str, args: &[&str]) -> String {
-    let server = TestServer::with_command(&["sh"]);
+    run_browser_on(TestServer::with_command(&["sh"]), script, args).await
+}
+
+/// Runs scenario `name` of `tests/browser/scenarios.mjs` against a server started from `config`.
+async fn run_scenario_with(config: Config, name: &str) -> String {
+    run_browser_on(
+        TestServer::start(config),
+        "tests/browser/scenarios.mjs",
+        &[name],
+    )
+    .await
+}
+
+/// Runs `node SCRIPT ARGS... URL tests/artifacts` against `server`; fails with its output.
+async fn run_browser_on(server: TestServer, script: &str, args: &[&str]) -> String {
     let url = format!("http://{}/", server.addr);
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new("node");
@@ -87,4 +105,44 @@ async fn title_bell_ime_search_and_settings_work_in_the_page() {
 async fn the_page_reconnects_after_the_connection_drops() {
     run_browser("tests/browser/scenarios.mjs", &["reconnect"]).await;
     assert_screenshots(&["reconnect-waiting.png", "reconnect-reconnected.png"]);
+}
+
+#[tokio::test]
+async fn ctrl_shift_c_copies_ctrl_shift_v_pastes_and_programs_cannot_write_the_clipboard_by_default()
+ {
+    run_browser("tests/browser/scenarios.mjs", &["copy"]).await;
+    assert_screenshots(&["copy-selected.png"]);
+}
+
+#[tokio::test]
+async fn with_the_options_on_osc_52_and_selecting_text_both_copy() {
+    let mut config = config(&["sh"]);
+    config.client.clipboard_osc52 = true;
+    config.client.copy_on_select = true;
+    run_scenario_with(config, "clipboard-opt-in").await;
+    assert_screenshots(&["clipboard-opt-in-selected.png"]);
+}
+
+#[tokio::test]
+async fn on_a_phone_the_key_bar_types_ctrl_c_escape_tab_and_arrows() {
+    run_browser("tests/browser/scenarios.mjs", &["keybar"]).await;
+    assert_screenshots(&["keybar-shown.png"]);
+}
+
+#[tokio::test]
+async fn a_read_only_session_says_so_and_typed_keys_never_reach_the_program() {
+    let mut config = config(&[
+        "sh",
+        "-c",
+        "echo waiting for input; read line; echo \"got: $line\"; sleep 100",
+    ]);
+    config.session.writable = false;
+    run_scenario_with(config, "read-only").await;
+    assert_screenshots(&["read-only-shown.png"]);
+}
+
+#[tokio::test]
+async fn enter_after_the_program_exits_starts_a_new_session() {
+    run_browser("tests/browser/scenarios.mjs", &["new-session"]).await;
+    assert_screenshots(&["new-session-started.png"]);
 }

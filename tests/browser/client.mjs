@@ -1,0 +1,257 @@
+// Browser scenarios for the page's own client features: copy and paste, OSC 52, the touch key bar, the read-only
+// look, and a new session after the program exits. scenarios.mjs runs them by name; tests/it/browser.rs starts
+// each against a server with the options it needs (named in each scenario's comment).
+
+import { start } from './harness.mjs';
+
+/** Shell code that prints the line `raw-ready` once `stty raw` has run (raw output needs its own CR). */
+const RAW_READY = "printf 'raw-''ready\\r\\n';";
+
+/** What the clipboard holds before a scenario copies anything, so "nothing was copied" can be told apart. */
+const SENTINEL = 'clipboard before the test';
+
+/**
+ * Default server. Selecting does not copy; Ctrl+Shift+C copies the selection without typing ^C; Ctrl+Shift+V, a
+ * real key press, pastes bracketed; a program's OSC 52 does not reach the clipboard; the key bar stays hidden.
+ */
+async function copy(t, url) {
+  await grantClipboard(t, url);
+  await start(t, url);
+  await t.step('the key bar is hidden on a desktop (fine pointer)', async () => {
+    if (await t.page.evaluate(() => matchMedia('(pointer: coarse)').matches)) throw new Error('the pointer is coarse');
+    if (await t.page.locator('#keybar').isVisible()) throw new Error('#keybar is visible');
+  });
+  await setClipboard(t, SENTINEL);
+  await t.step('OSC 52 from a program does not reach the clipboard by default', async () => {
+    await t.typeLine(`printf '\\033]52;c;%s\\007' "$(printf hi | base64)"; echo osc""-sent`);
+    await t.waitForLine('osc-sent');
+    await expectClipboardStays(t, SENTINEL);
+  });
+  await t.step('selecting text does not copy it by default', async () => {
+    await t.typeLine('echo copy""-me-please');
+    await selectLine(t, 'copy-me-please');
+    await expectClipboardStays(t, SENTINEL);
+  });
+  await t.step('screenshot selected.png', () => t.screenshot('selected.png'));
+  await t.step('Ctrl+Shift+C copies the selection', async () => {
+    await t.page.keyboard.press('Control+Shift+C');
+    await waitForClipboard(t, 'copy-me-please');
+  });
+  const text = 'line one\nline "two"';
+  const sent = `\x1b[200~${text.replaceAll('\n', '\r')}\x1b[201~`;
+  await t.step('a program turns bracketed paste on and reads raw bytes', async () => {
+    await t.typeLine(
+      `printf '\\033[?2004h'; stty raw -echo; ${RAW_READY} ` +
+        `head -c ${sent.length} | cat -vT; stty sane; echo; echo pasted""-done`,
+    );
+    await t.waitForLine('raw-ready');
+    await t.page.waitForFunction(() => window.webterm.term.modes.bracketedPasteMode);
+  });
+  await t.step('Ctrl+Shift+C types nothing, Ctrl+Shift+V pastes bracketed', async () => {
+    // Were Ctrl+Shift+C typed as ^C, the program would read it first and the paste's end would be cut off.
+    await t.page.keyboard.press('Control+Shift+C');
+    await setClipboard(t, text);
+    await t.page.keyboard.press('Control+Shift+V');
+    await t.waitForLine('^[[200~line one^Mline "two"^[[201~');
+    await t.waitForLine('pasted-done');
+  });
+}
+
+/** Server with `copy_on_select` and `clipboard_osc52`: a program's OSC 52 and a double-click both copy. */
+async function clipboardOptIn(t, url) {
+  await grantClipboard(t, url);
+  await start(t, url);
+  await setClipboard(t, SENTINEL);
+  await t.step('OSC 52 from a program writes the clipboard', async () => {
+    await t.typeLine(`printf '\\033]52;c;%s\\007' "$(printf 'from osc 52 ✓' | base64)"`);
+    await waitForClipboard(t, 'from osc 52 ✓');
+  });
+  await t.step('an OSC 52 query is not answered with the clipboard', async () => {
+    // `cat` shows whatever comes back within half a second (`time 5`), between the brackets.
+    await t.typeLine(
+      `stty raw -echo min 0 time 5; printf '\\033]52;c;?\\007answer''=['; cat -v; printf ']\\r\\n'; stty sane`,
+    );
+    await t.waitForLine('answer=[]');
+  });
+  await t.step('double-clicking a word copies it at once', async () => {
+    await t.typeLine('echo copied""-by-selecting and more');
+    const row = await bufferRow(t, 'copied-by-selecting and more');
+    const { x, y } = await cellCenter(t, 3, row);
+    await t.page.mouse.dblclick(x, y);
+    await waitForClipboard(t, 'copied-by-selecting');
+  });
+  await t.step('screenshot selected.png', () => t.screenshot('selected.png'));
+}
+
+/** Default server, on a phone: the key bar shows, and its keys and sticky modifiers type the right bytes. */
+async function keybar(t, url) {
+  await start(t, url);
+  const bar = t.page.locator('#keybar');
+  await t.step('a touch device has a coarse pointer and shows the key bar', async () => {
+    if (!(await t.page.evaluate(() => matchMedia('(pointer: coarse)').matches))) {
+      throw new Error('(pointer: coarse) does not match in a hasTouch, isMobile context');
+    }
+    await bar.waitFor({ state: 'visible' });
+  });
+  await t.step('screenshot shown.png', () => t.screenshot('shown.png'));
+  const key = (name) => bar.locator(`button[data-key="${name}"]`);
+  const modifier = (name) => bar.locator(`button[data-modifier="${name}"]`);
+  await t.step('tapping Ctrl, then typing c interrupts a program', async () => {
+    // Once `sleeping` shows, the program is the terminal's foreground job: ^C reaches it, not the shell.
+    await t.typeLine(`sh -c 'echo sleep''ing; exec sleep 100'`);
+    await t.waitForLine('sleeping');
+    await modifier('ctrl').tap();
+    if ((await modifier('ctrl').getAttribute('aria-pressed')) !== 'true') throw new Error('Ctrl does not show pressed');
+    await t.page.keyboard.type('c');
+    await t.typeLine('echo after""-interrupt');
+    // `sleep 100` outlives the step's timeout: the shell answering proves the interrupt.
+    await t.waitForLine('after-interrupt');
+    if ((await modifier('ctrl').getAttribute('aria-pressed')) !== 'false') throw new Error('Ctrl stayed pressed');
+  });
+  // Esc, Tab, the four arrows, | and ~, then Ctrl+Left from the bar and Alt+x with x from the keyboard.
+  const expected = '^[^I^[[D^[[A^[[B^[[C|~^[[1;5D^[x';
+  const bytes = 1 + 1 + 4 * 3 + 1 + 1 + 6 + 2;
+  await t.step('a program reads the bar keys in raw mode', async () => {
+    await t.typeLine(`stty raw -echo; ${RAW_READY} head -c ${bytes} | cat -vT; stty sane; echo; echo keys""-done`);
+    await t.waitForLine('raw-ready');
+  });
+  await t.step(`tapping the bar types ${expected}`, async () => {
+    for (const name of ['Escape', 'Tab', 'ArrowLeft', 'ArrowUp', 'ArrowDown', 'ArrowRight']) await key(name).tap();
+    await bar.locator('button[data-text="|"]').tap();
+    await bar.locator('button[data-text="~"]').tap();
+    await modifier('ctrl').tap();
+    await key('ArrowLeft').tap();
+    await modifier('alt').tap();
+    await t.page.keyboard.type('x');
+    await t.waitForLine(expected);
+    await t.waitForLine('keys-done');
+  });
+}
+
+/** Server with `session.writable = false`, running a program that reports any input line it gets. */
+async function readOnly(t, url) {
+  await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
+  await t.step('the page is connected and says read-only', async () => {
+    await t.waitForState('connected');
+    await t.page.waitForFunction(() => document.body.dataset.writable === 'false');
+    const status = await t.page.locator('#status').textContent();
+    if (!status.includes('read-only')) throw new Error(`the status bar says ${JSON.stringify(status)}`);
+    await t.waitForLine('waiting for input');
+  });
+  await t.step('the status bar has its own read-only colour', async () => {
+    const colour = await t.page.locator('#bar').evaluate((bar) => getComputedStyle(bar).backgroundColor);
+    if (colour !== 'rgb(92, 45, 145)') throw new Error(`#bar is ${colour}`);
+  });
+  await t.step('typed keys do not reach the program', async () => {
+    await t.page.locator('#terminal').click();
+    await t.typeLine('typed-line');
+    await t.page.waitForTimeout(500);
+    const screen = await t.screenText();
+    if (screen.includes('typed-line') || screen.includes('got:')) throw new Error('the input reached the program');
+  });
+  await t.step('screenshot shown.png', () => t.screenshot('shown.png'));
+}
+
+/** Default server: after the program exits only Enter starts a new session, with fresh terminal modes. */
+async function newSession(t, url) {
+  await start(t, url);
+  await t.step('the program exits with bracketed paste left on', async () => {
+    await t.typeLine(`printf '\\033[?2004h'; exit 7`);
+    await t.waitForState('exited');
+    await t.waitForLine('[process exited with code 7; press Enter for a new session]');
+    const status = await t.page.locator('#status').textContent();
+    if (!status.includes('exited with code 7')) throw new Error(`the status bar says ${JSON.stringify(status)}`);
+  });
+  await t.step('other keys do not start a session', async () => {
+    await t.page.keyboard.type('x');
+    await t.page.waitForTimeout(300);
+    if ((await t.page.evaluate(() => document.body.dataset.state)) !== 'exited') throw new Error('it left "exited"');
+  });
+  await t.step('Enter starts a new shell, with bracketed paste off again', async () => {
+    await t.page.keyboard.press('Enter');
+    await t.waitForState('connected');
+    await t.typeLine('echo new""-session');
+    await t.waitForLine('new-session');
+    if (await t.page.evaluate(() => window.webterm.term.modes.bracketedPasteMode)) {
+      throw new Error('bracketed paste mode survived into the new session');
+    }
+  });
+  await t.step('screenshot started.png', () => t.screenshot('started.png'));
+}
+
+/** The scenarios of this file, by the names scenarios.mjs runs them under. */
+export const CLIENT_SCENARIOS = {
+  copy,
+  'clipboard-opt-in': clipboardOptIn,
+  keybar,
+  'read-only': readOnly,
+  'new-session': newSession,
+};
+
+/** Context options per scenario: the key bar needs a phone (touch, coarse pointer). */
+export const DEVICES = { keybar: { hasTouch: true, isMobile: true } };
+
+function grantClipboard(t, url) {
+  return t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+}
+
+function setClipboard(t, text) {
+  return t.step(`the clipboard holds ${JSON.stringify(text)}`, () =>
+    t.page.evaluate((value) => navigator.clipboard.writeText(value), text),
+  );
+}
+
+const readClipboard = (t) => t.page.evaluate(() => navigator.clipboard.readText());
+
+/** Waits until the clipboard holds `want`. */
+async function waitForClipboard(t, want, timeout = 5_000) {
+  const deadline = Date.now() + timeout;
+  let got;
+  while (Date.now() < deadline) {
+    got = await readClipboard(t);
+    if (got === want) return;
+    await t.page.waitForTimeout(50);
+  }
+  throw new Error(`the clipboard holds ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
+}
+
+/** Fails if the clipboard changes from `want` within half a second (clipboard writes are asynchronous). */
+async function expectClipboardStays(t, want) {
+  await t.page.waitForTimeout(500);
+  const got = await readClipboard(t);
+  if (got !== want) throw new Error(`the clipboard changed to ${JSON.stringify(got)}`);
+}
+
+/** The buffer row of the last line that is exactly `text`. */
+async function bufferRow(t, text) {
+  await t.waitForLine(text);
+  return t.page.evaluate((want) => {
+    const buffer = window.webterm.term.buffer.active;
+    for (let i = buffer.length - 1; i >= 0; i--) {
+      if (buffer.getLine(i)?.translateToString(true).trimEnd() === want) return i;
+    }
+    return -1;
+  }, text);
+}
+
+/** Selects the last line that is exactly `text`, as the API that a mouse selection ends in. */
+async function selectLine(t, text) {
+  const row = await bufferRow(t, text);
+  await t.page.evaluate(([r, length]) => window.webterm.term.select(0, r, length), [row, text.length]);
+  if ((await t.page.evaluate(() => window.webterm.term.getSelection())) !== text) throw new Error('nothing selected');
+}
+
+/** Page coordinates of the middle of cell (`col`, buffer row `row`), which must be on screen. */
+function cellCenter(t, col, row) {
+  return t.page.evaluate(
+    ([c, r]) => {
+      const term = window.webterm.term;
+      const screen = term.element.querySelector('.xterm-screen').getBoundingClientRect();
+      const width = screen.width / term.cols;
+      const height = screen.height / term.rows;
+      const visible = r - term.buffer.active.viewportY;
+      return { x: screen.left + (c + 0.5) * width, y: screen.top + (visible + 0.5) * height };
+    },
+    [col, row],
+  );
+}
