@@ -158,7 +158,10 @@ impl Server {
     pub fn url(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         let base = match self.local_addr() {
-            Some(addr) => format!("{scheme}://{addr}/"),
+            Some(addr) => format!(
+                "{scheme}://{addr}{}/",
+                self.config.base_path.trim_end_matches('/')
+            ),
             None => self.config.listen.to_string(),
         };
         match self.auth.url_token() {

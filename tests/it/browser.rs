@@ -13,22 +13,20 @@ use crate::support::{TestServer, config};
 
 /// Runs `node SCRIPT ARGS... URL tests/artifacts` against a fresh server running `sh`; fails with its output.
 async fn run_browser(script: &str, args: &[&str]) -> String {
-    run_browser_on(TestServer::with_command(&["sh"]), script, args).await
+    let server = TestServer::with_command(&["sh"]);
+    let url = format!("http://{}/", server.addr);
+    run_browser_on(server, &url, script, args).await
 }
 
 /// Runs scenario `name` of `tests/browser/scenarios.mjs` against a server started from `config`.
 async fn run_scenario_with(config: Config, name: &str) -> String {
-    run_browser_on(
-        TestServer::start(config),
-        "tests/browser/scenarios.mjs",
-        &[name],
-    )
-    .await
+    let server = TestServer::start(config);
+    let url = format!("http://{}/", server.addr);
+    run_browser_on(server, &url, "tests/browser/scenarios.mjs", &[name]).await
 }
 
-/// Runs `node SCRIPT ARGS... URL tests/artifacts` against `server`; fails with its output.
-async fn run_browser_on(server: TestServer, script: &str, args: &[&str]) -> String {
-    let url = format!("http://{}/", server.addr);
+/// Runs `node SCRIPT ARGS... URL tests/artifacts` against `server` (kept running meanwhile); fails with its output.
+async fn run_browser_on(server: TestServer, url: &str, script: &str, args: &[&str]) -> String {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new("node");
     command
@@ -145,4 +143,15 @@ async fn a_read_only_session_says_so_and_typed_keys_never_reach_the_program() {
 async fn enter_after_the_program_exits_starts_a_new_session() {
     run_browser("tests/browser/scenarios.mjs", &["new-session"]).await;
     assert_screenshots(&["new-session-started.png"]);
+}
+
+#[tokio::test]
+async fn the_page_works_under_a_base_path_with_the_token_from_the_listening_line() {
+    let mut config = config(&["sh"]);
+    config.base_path = "/term".into();
+    config.auth.mode = webterm::config::AuthMode::Token;
+    let server = TestServer::start(config);
+    let url = server.url.clone();
+    assert!(url.contains("/term/?token="), "{url}");
+    run_browser_on(server, &url, "tests/browser/terminal.mjs", &[]).await;
 }
