@@ -25,8 +25,8 @@ async fn run_scenario_with(config: Config, name: &str) -> String {
     run_browser_on(server, &url, "tests/browser/scenarios.mjs", &[name]).await
 }
 
-/// Runs `node SCRIPT ARGS... URL tests/artifacts` against `server` (kept running meanwhile); fails with its output.
-async fn run_browser_on(server: TestServer, url: &str, script: &str, args: &[&str]) -> String {
+/// Runs `node SCRIPT ARGS... URL tests/artifacts` while `_server` runs; fails with its output.
+async fn run_browser_on(_server: TestServer, url: &str, script: &str, args: &[&str]) -> String {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new("node");
     command
