@@ -93,6 +93,21 @@ impl Client {
         Ok(client)
     }
 
+    /// Connects to webterm's `/echo` route: the same WebSocket stack with no terminal behind it.
+    pub async fn connect_echo(server: &Server) -> Result<Client> {
+        let url = format!("ws://{}/echo", server.addr);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            url,
+            Some(WebSocketConfig::default()),
+            true,
+        )
+        .await?;
+        Ok(Client {
+            ws,
+            flavor: Flavor::Webterm,
+        })
+    }
+
     /// Sends input for the program.
     pub async fn send_input(&mut self, data: &[u8]) -> Result<()> {
         let frame = match self.flavor {

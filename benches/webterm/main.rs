@@ -3,7 +3,8 @@
 //! read them.
 //!
 //! Options (after `--`): `--quick` for a smoke run of a few seconds; `--only throughput,echo,flow,sessions,churn,
-//! binary` for some sections. `TTYD=/path/to/ttyd` (or a `ttyd` on PATH) adds ttyd's figures.
+//! binary` for some sections. `TTYD=/path/to/ttyd` (or a `ttyd` on PATH) adds ttyd's figures; `WEBTERM_BIN=/path`
+//! measures another webterm build than the one cargo just built (to compare before and after a change).
 //!
 //! A bench target rather than a `src/bin` binary: cargo builds the release `webterm` binary first and hands its
 //! path over (`CARGO_BIN_EXE_webterm`), and the WebSocket client (a dev-dependency) never reaches the shipped
@@ -97,9 +98,11 @@ fn main() -> ExitCode {
 fn contenders() -> Result<Vec<Contender>> {
     let log_dir = std::env::temp_dir().join(format!("webterm-bench-{}", std::process::id()));
     std::fs::create_dir_all(&log_dir)?;
+    // `WEBTERM_BIN` measures another build, e.g. before and after a change.
+    let webterm = std::env::var_os("WEBTERM_BIN").filter(|p| !p.is_empty());
     let mut contenders = vec![Contender {
         flavor: Flavor::Webterm,
-        binary: env!("CARGO_BIN_EXE_webterm").into(),
+        binary: webterm.map_or_else(|| env!("CARGO_BIN_EXE_webterm").into(), PathBuf::from),
         log_dir: log_dir.clone(),
     }];
     if let Some(ttyd) = find_ttyd() {

@@ -154,7 +154,23 @@ pub fn echo(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result<Vec
             Some(micros(quantile(&times, 0.99))),
         );
     }
-    Ok(vec![p50, p99])
+    // Where the time goes: the WebSocket path alone, through the same server with no PTY behind it.
+    let webterm = contenders.iter().find(|c| c.flavor == Flavor::Webterm);
+    let mut rows = vec![p50, p99];
+    if let Some(contender) = webterm {
+        let server = contender.start(&Program::Idle)?;
+        let times = rt.block_on(workloads::websocket_echo(&server, sizes.echoes, warmup))?;
+        for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+            let figure = format!("WebSocket round trip without a PTY (/echo) {name}, µs");
+            rows.push(Row::new(
+                figure,
+                None,
+                Some(micros(quantile(&times, q))),
+                Target::None,
+            ));
+        }
+    }
+    Ok(rows)
 }
 
 /// A client that parses at 25 MB/s and pauses above 1 MiB unparsed (the frontend's marks).

@@ -79,6 +79,15 @@ pub async fn throughput(server: &Server) -> Result<Flood> {
 pub async fn echo(server: &Server, count: usize, warmup: usize) -> Result<Vec<Duration>> {
     let mut client = Client::connect(server, Buffers::Default).await?;
     client.wait_for(ECHO_READY).await?;
+    round_trips(client, count, warmup).await
+}
+
+/// The same round trips through webterm's `/echo` route: the WebSocket path alone, without a PTY.
+pub async fn websocket_echo(server: &Server, count: usize, warmup: usize) -> Result<Vec<Duration>> {
+    round_trips(Client::connect_echo(server).await?, count, warmup).await
+}
+
+async fn round_trips(mut client: Client, count: usize, warmup: usize) -> Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(count);
     for i in 0..warmup + count {
         let started = Instant::now();
