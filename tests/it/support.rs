@@ -354,7 +354,17 @@ fn alive(pids: &[i32]) -> Vec<String> {
 
 /// A raw HTTP/1.1 exchange: returns (status, headers as lowercase `name: value` lines, body).
 pub async fn http_get(addr: SocketAddr, path: &str, extra_headers: &str) -> (u16, String, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    http_get_over(stream, addr, path, extra_headers).await
+}
+
+/// [`http_get`] over a connection the caller opened (from a chosen source address, say).
+pub async fn http_get_over(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    extra_headers: &str,
+) -> (u16, String, Vec<u8>) {
     let request =
         format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();

@@ -20,7 +20,6 @@ mod tls;
 use std::net::{IpAddr, SocketAddr};
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -122,19 +121,13 @@ pub async fn get_from(
     path: &str,
     headers: &[(&str, String)],
 ) -> (u16, String, String) {
-    let mut stream = connect_from(from, addr).await;
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
-        .await
-        .expect("response in time")
-        .unwrap();
-    parse_response(&response)
+    let stream = connect_from(from, addr).await;
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let (status, headers, body) = crate::support::http_get_over(stream, addr, path, &extra).await;
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// [`get_from`] 127.0.0.1.
