@@ -119,7 +119,8 @@ pub enum Event {
     End,
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The WebSocket a test client holds.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A protocol v1 client over a real WebSocket.
 pub struct Client {
@@ -139,18 +140,23 @@ impl Client {
         Client::connect_path(server, &format!("/ws{query}")).await
     }
 
-    /// Connects to the terminal at `path_and_query` and reads `hello`.
-    pub async fn connect_path(server: &TestServer, path_and_query: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(path_and_query))
-            .await
-            .expect("connect");
-        let mut client = Client {
+    /// A client over an open WebSocket that has read nothing yet.
+    pub fn from_ws(ws: Ws) -> Client {
+        Client {
             ws,
             hello: Value::Null,
             output: Vec::new(),
             controls: Vec::new(),
             frames: 0,
-        };
+        }
+    }
+
+    /// Connects to the terminal at `path_and_query` and reads `hello`.
+    pub async fn connect_path(server: &TestServer, path_and_query: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(path_and_query))
+            .await
+            .expect("connect");
+        let mut client = Client::from_ws(ws);
         match client.next().await {
             Event::Control(hello) if hello["type"] == "hello" => client.hello = hello,
             other => panic!("expected hello first, got {other:?}"),

@@ -6,8 +6,8 @@ use webterm::config::{AuthMode, UserConfig};
 use webterm::server::Server;
 
 use super::{
-    READ_TOKEN, TOKEN, bearer, get, get_from, header, still_serves, still_serves_from,
-    token_config, upgrade, upgrade_from,
+    READ_TOKEN, TOKEN, bearer, get, get_from, header, session_cookie, still_serves,
+    still_serves_from, token_config, upgrade, upgrade_from,
 };
 use crate::support::{TestServer, config};
 
@@ -127,15 +127,7 @@ async fn a_thousand_failed_logins_get_429_with_retry_after_and_other_clients_are
     let server = TestServer::start(token_config());
     // A browser that signed in before the attack keeps its session.
     let (_, headers, _) = get(server.addr, &format!("/?token={TOKEN}"), &[]).await;
-    let session = (
-        "Cookie",
-        header(&headers, "set-cookie")
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned(),
-    );
+    let session = session_cookie(&headers);
 
     let mut statuses = std::collections::BTreeMap::new();
     let mut retry_after = None;
@@ -233,15 +225,7 @@ async fn basic_mode_checks_argon2id_passwords_and_gives_the_browser_a_session() 
 
     let (status, headers, _) = get(server.addr, "/", &[basic("ann", "ann's password")]).await;
     assert_eq!(status, 200);
-    let session = (
-        "Cookie",
-        header(&headers, "set-cookie")
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned(),
-    );
+    let session = session_cookie(&headers);
     let mut ann = upgrade(&server, "/ws", &[session])
         .await
         .expect("the session opens the terminal");

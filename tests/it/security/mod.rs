@@ -19,7 +19,6 @@ mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 
-use serde_json::Value;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -89,13 +88,7 @@ pub async fn upgrade_from(
         Err(Error::Http(response)) => return Err(response.status().as_u16()),
         Err(other) => panic!("upgrade failed: {other}"),
     };
-    let mut client = Client {
-        ws,
-        hello: Value::Null,
-        output: Vec::new(),
-        controls: Vec::new(),
-        frames: 0,
-    };
+    let mut client = Client::from_ws(ws);
     if path.starts_with("/ws") {
         match client.next().await {
             Event::Control(hello) if hello["type"] == "hello" => client.hello = hello,
@@ -143,6 +136,12 @@ pub async fn get(
 pub fn parse_response(response: &[u8]) -> (u16, String, String) {
     let (status, headers, body) = crate::support::split_response(response);
     (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The `Cookie` header that sends back the session cookie set in `headers`.
+pub fn session_cookie(headers: &str) -> (&'static str, String) {
+    let set_cookie = header(headers, "set-cookie").expect("a session cookie");
+    ("Cookie", set_cookie.split(';').next().unwrap().to_owned())
 }
 
 /// The value of header `name` (lowercase) in `headers` from [`get`].
