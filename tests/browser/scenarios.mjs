@@ -237,6 +237,13 @@ async function features(t, url) {
     await cdp.send('Input.imeSetComposition', { text: 'ni', selectionStart: 2, selectionEnd: 2 });
     await cdp.send('Input.imeSetComposition', { text: 'nihao', selectionStart: 5, selectionEnd: 5 });
     await cdp.send('Input.insertText', { text: '你好' });
+    // xterm.js sends the committed text from a timer after compositionend; a user sees it on the command line
+    // before pressing Enter, and so does the test (an Enter racing that timer is xterm.js's, not ours).
+    await t.page.waitForFunction(() => {
+      const buffer = window.webterm.term.buffer.active;
+      const line = buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) ?? '';
+      return line.trimEnd().endsWith('echo ime=你好');
+    }, undefined, { polling: 50 });
     await t.page.keyboard.press('Enter');
     await t.waitForLine('ime=你好');
   });
