@@ -8,6 +8,7 @@
 //! - `password_prompt`: reading a password for `webterm hash-password`.
 //! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets, `/healthz`, `/metrics`).
 //! - `recording`: sessions recorded as asciicast v2 files.
+//! - `screen`: the server-side model of a session's terminal (alacritty_terminal) and its snapshots.
 //! - `metrics`: the counters behind `/metrics`; `shutdown`: graceful shutdown on SIGTERM/SIGINT.
 //! - `protocol`: the JSON control messages of the wire protocol (pure, no I/O).
 //! - `ws`: WebSocket framing on top of actix-ws (our own strict frame reader).
@@ -26,6 +27,7 @@ pub mod pty;
 pub mod pump;
 pub mod recording;
 pub mod routes;
+pub mod screen;
 pub mod security_headers;
 pub mod server;
 pub mod shutdown;
