@@ -6,14 +6,16 @@
 //! - `auth`: who may connect and with which role; `origin`: the `Origin` check on WebSocket upgrades;
 //!   `security_headers`: the headers on every response; `client_limit`: `session.max_clients`.
 //! - `password_prompt`: reading a password for `webterm hash-password`.
-//! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets, `/healthz`, `/metrics`).
+//! - `routes`: HTTP handlers (`/`, `/ws`, `/echo`, assets, `/healthz`, `/metrics`, `/api/sessions`).
 //! - `recording`: sessions recorded as asciicast v2 files.
 //! - `screen`: the server-side model of a session's terminal (alacritty_terminal) and its snapshots.
 //! - `metrics`: the counters behind `/metrics`; `shutdown`: graceful shutdown on SIGTERM/SIGINT.
 //! - `protocol`: the JSON control messages of the wire protocol (pure, no I/O).
 //! - `ws`: WebSocket framing on top of actix-ws (our own strict frame reader).
 //! - `pty`: the pseudo-terminal, the process under it and its teardown. Knows nothing of WebSockets.
-//! - `pump`: moves bytes and control messages between one PTY session and one WebSocket.
+//! - `sessions`: sessions that outlive connections: the registry, and the hub task that runs each session
+//!   (its PTY, its screen, its clients).
+//! - `pump`: moves bytes and control messages between one WebSocket and the session it is attached to.
 
 pub mod auth;
 pub mod cli;
@@ -30,6 +32,7 @@ pub mod routes;
 pub mod screen;
 pub mod security_headers;
 pub mod server;
+pub mod sessions;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;

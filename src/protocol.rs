@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::auth::Role;
+
 /// The protocol version announced in `hello`.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -56,6 +58,20 @@ pub enum ClientMessage {
     Pause,
     /// Start reading again.
     Resume,
+    /// Under the `single` input policy: make this client the one that types.
+    #[serde(rename = "take_control")]
+    TakeControl,
+}
+
+/// Who may type when several clients share a session (a route's `input`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputPolicy {
+    /// Every client with the `write` role types.
+    #[default]
+    Shared,
+    /// One writer at a time; another takes over with `take_control`.
+    Single,
 }
 
 /// Why a client's control message was rejected; the text goes back in an `error` message.
@@ -226,8 +242,14 @@ pub enum ServerMessage {
         cols: u16,
         /// Rows.
         rows: u16,
-        /// Whether this client's input reaches the program.
+        /// Whether this client's input reaches the program, now.
         writable: bool,
+        /// Whether the session was already running (a reattach); its screen follows as output.
+        resumed: bool,
+        /// Who may type when several clients share the session.
+        input: InputPolicy,
+        /// The most this client may do: `read` never types, `write` types (or may take control).
+        role: Role,
         /// How the page should set up its terminal; older servers leave it out.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         options: Option<Box<ClientOptions>>,
@@ -239,6 +261,11 @@ pub enum ServerMessage {
     Error {
         /// What was wrong.
         message: String,
+    },
+    /// Whether this client may type changed (the `single` policy's writer changed).
+    Control {
+        /// Whether this client's input reaches the program from now on.
+        writable: bool,
     },
     /// The program ended; all its output was sent before this.
     Exit(ExitStatus),
@@ -266,10 +293,15 @@ mod tests {
             },
             ClientMessage::Pause,
             ClientMessage::Resume,
+            ClientMessage::TakeControl,
         ] {
             let text = serde_json::to_string(&message).unwrap();
             assert_eq!(ClientMessage::parse(&text).unwrap(), message);
         }
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"take_control"}"#).unwrap(),
+            ClientMessage::TakeControl
+        );
     }
 
     #[test]
@@ -280,13 +312,18 @@ mod tests {
             cols: 80,
             rows: 24,
             writable: true,
+            resumed: false,
+            input: InputPolicy::Shared,
+            role: Role::Write,
             options: None,
             title: None,
         };
         assert_eq!(
             hello.to_json(),
-            r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true}"#
+            r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"resumed":false,"input":"shared","role":"write"}"#
         );
+        let control = ServerMessage::Control { writable: false };
+        assert_eq!(control.to_json(), r#"{"type":"control","writable":false}"#);
         let code = ServerMessage::Exit(ExitStatus::Code { code: 3 });
         assert_eq!(code.to_json(), r#"{"type":"exit","code":3}"#);
         let signal = ServerMessage::Exit(ExitStatus::Signal {
@@ -298,7 +335,7 @@ mod tests {
         };
         assert_eq!(error.to_json(), r#"{"type":"error","message":"no"}"#);
         assert_eq!(ServerMessage::Shutdown.to_json(), r#"{"type":"shutdown"}"#);
-        for message in [hello, code, signal, error, ServerMessage::Shutdown] {
+        for message in [hello, control, code, signal, error, ServerMessage::Shutdown] {
             let back: ServerMessage = serde_json::from_str(&message.to_json()).unwrap();
             assert_eq!(back, message);
         }
@@ -326,6 +363,9 @@ mod tests {
             cols: 80,
             rows: 24,
             writable: true,
+            resumed: true,
+            input: InputPolicy::Single,
+            role: Role::Read,
             options: Some(Box::new(options)),
             title: Some("Logs".into()),
         };

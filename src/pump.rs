@@ -1,13 +1,13 @@
-//! The pump: moves bytes and control messages between one PTY [`Session`] and one WebSocket.
+//! The pump: moves bytes and control messages between one WebSocket and the session it is attached to.
 //!
-//! One task per connection, no thread: every wait below is a cancel-safe future in one `select!`.
-//! Backpressure holds end to end: the PTY is read only when the outgoing queue has no output frame waiting,
-//! and the queue is handed to the socket only as fast as the socket takes it, so a slow client makes the
-//! kernel block the program. Client frames are read only when their input has reached the PTY.
+//! One task per connection, no thread: every wait below is a cancel-safe future in one `select!`. The session
+//! itself (the PTY, the screen) is run by its hub (`sessions::hub`); the pump only carries. Backpressure holds
+//! end to end: the pump takes output from its queue only when no output frame waits for the socket, and hands
+//! frames to the socket only as fast as the socket takes them; the hub reads the PTY only while some client has
+//! room. Client frames are read only when the previous input has been handed to the hub.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,22 +18,13 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::protocol::{
-    ClientMessage, ClientOptions, ExitStatus, PROTOCOL_VERSION, ServerMessage, Size,
-};
-use crate::pty::Session;
-use crate::recording::Recorder;
+use crate::protocol::{ClientMessage, ClientOptions, PROTOCOL_VERSION, Role, ServerMessage};
+use crate::sessions::{Attachment, Ending, ToClient};
 use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, Reader};
 
-/// The largest output frame: one read of the PTY, batched up to this size.
-pub const MAX_OUTPUT_FRAME: usize = 64 * 1024;
-
 /// Queued control replies (errors, pongs) beyond which client frames are no longer read.
 const OUTBOX_LIMIT: usize = 16;
-
-/// How long output is still read after the program exited, when another process keeps the terminal open.
-const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
 /// How long a client gets to take the last messages and the close frame before the connection is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -45,8 +36,6 @@ pub struct Settings {
     pub ping_interval: Duration,
     /// How long a silent client is kept.
     pub ping_timeout: Duration,
-    /// Whether this client's input reaches the program.
-    pub writable: bool,
     /// How the page should set up its terminal (`[client]`), sent in `hello`.
     pub options: ClientOptions,
     /// Where traffic, errors and exits are counted.
@@ -55,8 +44,10 @@ pub struct Settings {
     pub shutdown: Shutdown,
     /// The tab title until the program sets one (a `[[terminal]]`'s `title`).
     pub title: Option<String>,
-    /// Where the session is recorded, if anywhere, and whether input is recorded too.
-    pub recording: Option<(PathBuf, bool)>,
+    /// The client's address and user, for the audit log.
+    pub peer: String,
+    /// The client's user.
+    pub user: String,
 }
 
 impl Settings {
@@ -65,16 +56,12 @@ impl Settings {
         Settings {
             ping_interval: config.websocket.ping_interval(),
             ping_timeout: config.websocket.ping_timeout(),
-            writable: config.session.writable,
             options: config.client.options(),
             metrics,
             shutdown,
             title: None,
-            recording: config
-                .session
-                .record_dir
-                .clone()
-                .map(|dir| (dir, config.session.record_input)),
+            peer: String::new(),
+            user: String::new(),
         }
     }
 }
@@ -83,8 +70,8 @@ impl Settings {
 #[derive(Debug)]
 #[allow(dead_code)]
 enum End {
-    /// The program exited and the client was told.
-    Exited(ExitStatus),
+    /// The session ended (the program exited, or it was deleted) and the client was told.
+    Ended,
     /// The client sent a close frame, or broke the protocol and was sent one.
     Closed(u16),
     /// The TCP connection went away.
@@ -106,47 +93,40 @@ fn close(code: u16) -> Message {
     }))
 }
 
-/// Runs one connection to its end, then ends the session (hang up, grace, kill, reap).
+/// Runs one connection to its end, then detaches it from its session (which lingers if it was the last).
 pub async fn run(
-    mut session: Session,
+    mut attachment: Attachment,
     mut out: actix_ws::Session,
     mut inbox: Reader,
     settings: Settings,
 ) {
-    let size = session.size();
-    tracing::info!(
-        pid = session.pid(),
-        cols = size.cols,
-        rows = size.rows,
-        "session started"
-    );
     let metrics = &settings.metrics;
-    metrics.session_started();
     metrics.client_connected();
-    tracing::info!(target: "webterm::audit", event = "session.start", command = session.command());
+    tracing::info!(
+        target: "webterm::audit",
+        event = "session.attach",
+        session = attachment.info.id,
+        user = settings.user,
+        peer = settings.peer,
+        role = ?attachment.role,
+        resumed = attachment.resumed,
+    );
     let started = Instant::now();
-    let (mut bytes_in, mut bytes_out) = (0usize, 0usize);
-    let mut recorder = settings.recording.as_ref().and_then(|(dir, input)| {
-        Recorder::create(dir, session.id(), size, session.command(), *input)
-            .inspect(|recorder| tracing::info!(path = %recorder.path().display(), "recording the session"))
-            .inspect_err(|error| tracing::error!(%error, dir = %dir.display(), "cannot record this session"))
-            .ok()
-    });
+    let mut writable = attachment.writable;
     let mut outbox = VecDeque::from([text(ServerMessage::Hello {
         protocol: PROTOCOL_VERSION,
-        session: session.id().to_string(),
-        cols: size.cols,
-        rows: size.rows,
-        writable: settings.writable,
+        session: attachment.info.id.clone(),
+        cols: attachment.size.cols,
+        rows: attachment.size.rows,
+        writable,
+        resumed: attachment.resumed,
+        input: attachment.info.input,
+        role: attachment.role,
         options: Some(Box::new(settings.options.clone())),
         title: settings.title.clone(),
     })]);
-    let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
     let mut input: Option<Bytes> = None;
     let mut paused = false;
-    let mut eof = false;
-    let mut exit: Option<ExitStatus> = None;
-    let mut drain_deadline = Instant::now();
     let mut closing: Option<End> = None;
     let mut close_deadline: Option<Instant> = None;
     let mut last_heard = Instant::now();
@@ -157,11 +137,6 @@ pub async fn run(
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     let end = loop {
-        if let (Some(status), true, None) = (&exit, eof, &closing) {
-            outbox.push_back(text(ServerMessage::Exit(status.clone())));
-            outbox.push_back(close(1000));
-            closing = Some(End::Exited(status.clone()));
-        }
         if outbox.is_empty() {
             if let Some(end) = closing.take() {
                 break end;
@@ -179,43 +154,29 @@ pub async fn run(
                     break End::ConnectionLost;
                 }
             }
-            status = session.wait(), if exit.is_none() => match status {
-                Ok(status) => {
-                    exit = Some(status);
-                    drain_deadline = Instant::now() + DRAIN_AFTER_EXIT;
+            from_hub = attachment.output.recv(), if !paused && !output_queued && closing.is_none() => {
+                match from_hub {
+                    Some(ToClient::Output(bytes)) => {
+                        attachment.took.notify_one();
+                        outbox.push_back(Message::Binary(bytes));
+                    }
+                    Some(ToClient::Control { writable: now }) => {
+                        attachment.took.notify_one();
+                        writable = now;
+                        outbox.push_back(text(ServerMessage::Control { writable }));
+                    }
+                    None => {
+                        // The session ended; all its output has been taken.
+                        closing = Some(ended(attachment.ending.get(), &mut outbox));
+                    }
                 }
-                Err(error) => {
-                    tracing::error!(%error, "cannot wait for the program");
-                    break End::ConnectionLost;
+            }
+            permit = attachment.input.reserve(), if input.is_some() => {
+                let bytes = input.take().expect("input is pending");
+                if let Ok(permit) = permit {
+                    permit.send((attachment.client, bytes));
                 }
-            },
-            read = session.read(&mut buf), if !paused && !eof && !output_queued && closing.is_none() => match read {
-                Ok(0) => eof = true,
-                Ok(n) => {
-                    metrics.bytes_out(n);
-                    bytes_out += n;
-                    record(&mut recorder, |r| r.output(&buf[..n]));
-                    outbox.push_back(Message::Binary(Bytes::copy_from_slice(&buf[..n])));
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "reading the terminal failed");
-                    eof = true;
-                }
-            },
-            written = session.write(input.as_deref().unwrap_or_default()), if input.is_some() => match written {
-                Ok(n) => {
-                    metrics.bytes_in(n);
-                    bytes_in += n;
-                    let chunk = input.take().expect("input is pending");
-                    record(&mut recorder, |r| r.input(&chunk[..n]));
-                    let rest = chunk.slice(n..);
-                    input = (!rest.is_empty()).then_some(rest);
-                }
-                Err(error) => {
-                    tracing::debug!(%error, "input dropped: the program no longer reads the terminal");
-                    input = None;
-                }
-            },
+            }
             incoming = inbox.next(), if input.is_none() && closing.is_none() && outbox.len() < OUTBOX_LIMIT => {
                 last_heard = Instant::now();
                 match incoming {
@@ -226,22 +187,32 @@ pub async fn run(
                         outbox.push_back(close(violation.code));
                         closing = Some(End::Closed(violation.code));
                     }
-                    Some(Ok(Incoming::Binary(bytes))) if settings.writable => {
+                    Some(Ok(Incoming::Binary(bytes))) if writable => {
                         input = (!bytes.is_empty()).then_some(bytes);
                     }
                     Some(Ok(Incoming::Binary(_))) => outbox.push_back(text(ServerMessage::Error {
-                        message: "input refused: this connection is read-only".into(),
+                        message: refusal(&attachment),
                     })),
-                    Some(Ok(Incoming::Text(text_frame))) => {
-                        match control(&mut session, &mut paused, &text_frame, settings.writable) {
-                            Ok(Some(size)) => record(&mut recorder, |r| r.resize(size)),
-                            Ok(None) => {}
-                            Err(message) => {
-                                metrics.protocol_error();
-                                outbox.push_back(text(ServerMessage::Error { message }));
-                            }
+                    Some(Ok(Incoming::Text(frame))) => match ClientMessage::parse(&frame) {
+                        // SECURITY: a client that may not type must not change what writers see either.
+                        Ok(ClientMessage::Resize { cols, rows }) if writable => {
+                            let size = crate::protocol::Size::new(cols, rows).expect("parse checked the size");
+                            attachment.resize(size).await;
                         }
-                    }
+                        Ok(ClientMessage::Resize { .. }) => {}
+                        Ok(ClientMessage::Pause) => paused = true,
+                        Ok(ClientMessage::Resume) => paused = false,
+                        Ok(ClientMessage::TakeControl) if attachment.role == Role::Write => {
+                            attachment.take_control().await;
+                        }
+                        Ok(ClientMessage::TakeControl) => outbox.push_back(text(ServerMessage::Error {
+                            message: "take_control refused: this connection is read-only".into(),
+                        })),
+                        Err(error) => {
+                            metrics.protocol_error();
+                            outbox.push_back(text(ServerMessage::Error { message: error.to_string() }));
+                        }
+                    },
                     Some(Ok(Incoming::Ping(payload))) => {
                         // Answering the latest ping is enough (RFC 6455 5.5.3).
                         outbox.retain(|m| !matches!(m, Message::Pong(_)));
@@ -279,66 +250,58 @@ pub async fn run(
                 // The client does not take its last messages; it has had its chance.
                 break closing.take().unwrap_or(End::ConnectionLost);
             }
-            _ = sleep_until(drain_deadline), if exit.is_some() && !eof && !paused => {
-                // Another process still holds the terminal open; what the program wrote has been read.
-                eof = true;
-            }
         }
     };
     drop((out, inbox));
     tracing::info!(?end, "connection ended");
     metrics.client_disconnected();
-    let command = session.command().to_owned();
-    let status = session.shutdown().await;
-    metrics.session_ended(status.as_ref());
-    if let Some(recorder) = recorder {
-        if let Err(error) = recorder.finish() {
-            tracing::error!(%error, "the recording is incomplete");
-        }
-    }
     tracing::info!(
         target: "webterm::audit",
-        event = "session.end",
-        command,
+        event = "session.detach",
+        session = attachment.info.id,
+        user = settings.user,
+        peer = settings.peer,
         duration_ms = started.elapsed().as_millis() as u64,
-        bytes_in,
-        bytes_out,
-        exit = ?status,
     );
+    attachment.detach().await;
 }
 
-/// Applies one control message; returns the new size after a resize. `Err` carries the text of the `error`
-/// reply.
-fn control(
-    session: &mut Session,
-    paused: &mut bool,
-    frame: &str,
-    writable: bool,
-) -> Result<Option<Size>, String> {
-    match ClientMessage::parse(frame).map_err(|e| e.to_string())? {
-        ClientMessage::Resize { cols, rows } => {
-            // SECURITY: a read-only client must not change what writers see.
-            if writable {
-                let size = Size::new(cols, rows)?;
-                session.resize(size).map_err(|e| e.to_string())?;
-                return Ok(Some(size));
+/// The messages that end a connection whose session ended; returns why, for the log.
+fn ended(ending: Option<&Ending>, outbox: &mut VecDeque<Message>) -> End {
+    match ending {
+        Some(Ending::Exited(status)) => {
+            outbox.push_back(text(ServerMessage::Exit(status.clone())));
+            outbox.push_back(close(1000));
+            End::Ended
+        }
+        Some(Ending::Deleted(status)) => {
+            outbox.push_back(text(ServerMessage::Error {
+                message: "an administrator ended this session".into(),
+            }));
+            if let Some(status) = status {
+                outbox.push_back(text(ServerMessage::Exit(status.clone())));
             }
+            outbox.push_back(close(1000));
+            End::Ended
         }
-        ClientMessage::Pause => *paused = true,
-        ClientMessage::Resume => *paused = false,
+        Some(Ending::Shutdown) => {
+            outbox.push_back(text(ServerMessage::Shutdown));
+            outbox.push_back(close(1001));
+            End::Shutdown
+        }
+        None => {
+            // The hub went away without saying why: a bug, not the client's fault.
+            outbox.push_back(close(1011));
+            End::Closed(1011)
+        }
     }
-    Ok(None)
 }
 
-/// Writes to the recording; a failure is logged once and ends the recording, never the session.
-fn record(
-    recorder: &mut Option<Recorder>,
-    write: impl FnOnce(&mut Recorder) -> std::io::Result<()>,
-) {
-    if let Some(active) = recorder {
-        if let Err(error) = write(active) {
-            tracing::error!(%error, path = %active.path().display(), "recording stopped");
-            *recorder = None;
-        }
+/// Why this connection's input was refused.
+fn refusal(attachment: &Attachment) -> String {
+    if attachment.role == Role::Write {
+        "input refused: another client has control (take control to type)".into()
+    } else {
+        "input refused: this connection is read-only".into()
     }
 }

@@ -12,6 +12,7 @@ use crate::client_limit::ClientLimit;
 use crate::config::{Config, ConfigError, Listen, TerminalConfig};
 use crate::metrics::Metrics;
 use crate::security_headers::{self, SecurityHeaders};
+use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
 use crate::tls::{self, TlsError};
 use crate::{pty, routes, unix_socket};
@@ -86,6 +87,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, terminals: &[TerminalConfig]) {
         web::resource("/replay")
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::assets::replay)),
+    )
+    .service(
+        web::scope("/api/sessions")
+            .wrap(from_fn(auth::gate))
+            .route("", web::get().to(routes::api::list))
+            .route("/{id}", web::delete().to(routes::api::end)),
     )
     // Liveness for load balancers and systemd: no credentials, no information.
     .route("/healthz", web::get().to(routes::health::healthz));
@@ -175,8 +182,9 @@ impl Server {
         pty::become_subreaper();
         let config = web::Data::new(self.config.clone());
         let headers = web::Data::new(SecurityHeaders::new(&self.config));
-        let clients = web::Data::new(ClientLimit::new(
-            self.config.session.max_clients,
+        let clients = web::Data::new(ClientLimit::new(self.config.session.max_clients, 0));
+        let sessions = web::Data::new(Sessions::new(
+            self.config.session.max_sessions,
             self.config.session.max_per_user,
         ));
         let metrics = web::Data::new(Metrics::default());
@@ -191,6 +199,7 @@ impl Server {
                 .app_data(auth.clone())
                 .app_data(headers.clone())
                 .app_data(clients.clone())
+                .app_data(sessions.clone())
                 .app_data(metrics.clone())
                 .app_data(shutdown.clone())
                 .wrap(from_fn(security_headers::add))
@@ -222,7 +231,10 @@ impl Server {
         let grace = self.config.shutdown_grace();
         let shutdown = self.shutdown;
         actix_web::rt::spawn(async move {
-            crate::shutdown::wait_for_signal().await;
+            tokio::select! {
+                _ = crate::shutdown::wait_for_signal() => {}
+                _ = shutdown.requested() => {}
+            }
             if !shutdown.drain(grace).await {
                 tracing::warn!(
                     ?grace,

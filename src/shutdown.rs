@@ -11,6 +11,8 @@ use tokio_util::task::task_tracker::TrackedFuture;
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {
     token: CancellationToken,
+    /// Set by [`Shutdown::request`]: something inside the server asks for the same stop as SIGTERM.
+    requested: CancellationToken,
     tracker: TaskTracker,
 }
 
@@ -33,6 +35,16 @@ impl Shutdown {
     /// Whether shutdown has started; new connections are refused from then on.
     pub fn is_started(&self) -> bool {
         self.token.is_cancelled()
+    }
+
+    /// Asks for a shutdown from inside the server (`session.once`); the server then stops as on SIGTERM.
+    pub fn request(&self) {
+        self.requested.cancel();
+    }
+
+    /// Resolves once [`Shutdown::request`] was called.
+    pub fn requested(&self) -> WaitForCancellationFuture<'_> {
+        self.requested.cancelled()
     }
 
     /// Starts the shutdown and waits up to `grace` for every tracked connection to end. Returns whether all did.

@@ -75,8 +75,9 @@ impl Contender {
     }
 }
 
-/// The only setting the bench changes: the session tests hold thousands of terminals at once.
-const WEBTERM_CONFIG: &str = "[session]\nmax_clients = 100000\n";
+/// The only settings the bench changes: the session tests hold thousands of terminals at once, and a session ends
+/// with its connection (no lingering), as in ttyd, so that open/close churn measures the same work.
+const WEBTERM_CONFIG: &str = "[session]\nmax_clients = 100000\nmax_sessions = 0\nlinger_secs = 0\n";
 
 fn start_webterm(
     binary: &Path,

@@ -4,6 +4,7 @@
 import type { Terminal } from '@xterm/xterm';
 import { WriteFlow } from './flow';
 import {
+  CLOSE_NO_SESSION,
   type ClientMessage,
   type ExitStatus,
   type Hello,
@@ -12,6 +13,7 @@ import {
   isValidSize,
   parseServerMessage,
 } from './protocol';
+import { SESSION_PARAM } from './session_id';
 
 /** Wait this long after the last size change before telling the server, so a window drag sends one resize. */
 const RESIZE_DEBOUNCE_MS = 50;
@@ -19,14 +21,20 @@ const RESIZE_DEBOUNCE_MS = 50;
 /**
  * The terminal socket's URL: `ws` resolved against the page's own URL, so it works under a sub-path, with the
  * scheme switched to `wss:` under TLS and the terminal's size in the query when it is one the server accepts.
+ * With a `session` id it attaches to that running session (`?session=ID`) instead of starting a new one.
  */
-export function terminalSocketUrl(size: Size, page: string = location.href): string {
+export function terminalSocketUrl(size: Size, session?: string, page: string = location.href): string {
   const url = new URL('ws', page);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.search = '';
   url.hash = '';
-  // Program arguments from the page's URL (`?arg=…`); the server refuses them unless session.allow_url_args.
-  for (const arg of new URL(page).searchParams.getAll('arg')) url.searchParams.append('arg', arg);
+  if (session !== undefined) {
+    url.searchParams.set(SESSION_PARAM, session);
+  } else {
+    // Program arguments from the page's URL (`?arg=…`); the server refuses them unless session.allow_url_args.
+    // They only matter when a program starts, so an attach leaves them out.
+    for (const arg of new URL(page).searchParams.getAll('arg')) url.searchParams.append('arg', arg);
+  }
   if (isValidSize(size.cols, size.rows)) {
     url.searchParams.set('cols', String(size.cols));
     url.searchParams.set('rows', String(size.rows));
@@ -34,17 +42,24 @@ export function terminalSocketUrl(size: Size, page: string = location.href): str
   return url.href;
 }
 
-/** What a connection reports. Exactly one of `exit` and `dropped` is called, once, at its end. */
+/** What a connection reports. Exactly one of `exit`, `gone` and `dropped` is called, once, at its end. */
 export interface ConnectionEvents {
-  /** The server's first message arrived. */
+  /** The server's first message arrived. A resumed session's screen follows it as output. */
   hello(hello: Hello): void;
+  /** Whether this client may type changed (another client took control, or this one got it). */
+  control(writable: boolean): void;
   /** The program ended; its output has all been written to the terminal. */
   exit(status: ExitStatus): void;
+  /** The session asked for does not exist any more (ended, expired, server restarted) or is not this user's. */
+  gone(): void;
   /** The socket closed without an exit message (network, server restart, refused upgrade). */
   dropped(): void;
 }
 
-/** One WebSocket attached to `term`. Output goes straight into the terminal; input is handed in by the page. */
+/**
+ * One WebSocket attached to `term`, to a new session or (with `session`) to a running one. Output goes straight
+ * into the terminal; input is handed in by the page.
+ */
 export class Connection {
   private readonly socket: WebSocket;
   private readonly encoder = new TextEncoder();
@@ -56,21 +71,23 @@ export class Connection {
 
   constructor(
     private readonly term: Terminal,
+    session: string | undefined,
     private readonly events: ConnectionEvents,
   ) {
     this.serverSize = { cols: term.cols, rows: term.rows };
-    this.socket = new WebSocket(terminalSocketUrl(this.serverSize));
+    this.socket = new WebSocket(terminalSocketUrl(this.serverSize, session));
     this.socket.binaryType = 'arraybuffer';
     this.flow = new WriteFlow(
       () => this.sendControl({ type: 'pause' }),
       () => this.sendControl({ type: 'resume' }),
     );
     this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
-    this.socket.addEventListener('close', () => {
+    this.socket.addEventListener('close', (event) => {
       clearTimeout(this.resizeTimer);
       if (this.ended) return;
       this.ended = true;
-      this.events.dropped();
+      if (event.code === CLOSE_NO_SESSION) this.events.gone();
+      else this.events.dropped();
     });
   }
 
@@ -82,6 +99,11 @@ export class Connection {
   /** Sends bytes given as one UTF-16 code unit each (xterm's `onBinary`, some mouse reports). */
   sendBinaryString(data: string): void {
     this.sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+  }
+
+  /** Asks to be the one client that types (the `single` input policy); a `control` message answers. */
+  takeControl(): void {
+    this.sendControl({ type: 'take_control' });
   }
 
   /** Tells the server the terminal's new size, once the size has stopped changing for a moment. */
@@ -135,7 +157,11 @@ export class Connection {
         this.sizeChanged();
         break;
       case 'error':
-        console.warn('webterm: the server rejected a control message:', message.message);
+        // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed.
+        console.warn('webterm: the server says:', message.message);
+        break;
+      case 'control':
+        this.events.control(message.writable);
         break;
       case 'shutdown':
         // The close frame follows; the page then reconnects once the server is back.

@@ -1,9 +1,12 @@
-// Keeps the page connected: opens a connection, shows its state, and after a drop opens a new one with backoff
-// (1, 2, 4 ... 30 s, counted down in the status bar). After the program exits, Enter starts a new session.
+// Keeps the page connected to its session: opens a connection, shows its state, and after a drop attaches to the
+// same session again with backoff (1, 2, 4 ... 30 s, counted down in the status bar); the server then sends the
+// session's whole screen. A session that is gone (close code 4404) is forgotten and a new one starts. After the
+// program exits, Enter starts a new session. Under the `single` input policy it offers "Take control".
 
 import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
+import { rememberSessionId } from './session_id';
 import type { StatusBar } from './status';
 
 /** The longest wait between two reconnect attempts. */
@@ -16,45 +19,64 @@ export function backoffSeconds(attempt: number): number {
 
 /**
  * Puts the terminal's modes back to a fresh terminal's before a new session starts, keeping the screen and the
- * scrollback: main screen, no bracketed paste, no mouse reports, normal cursor keys, visible cursor, plain
- * colors, the page's own title.
+ * scrollback: no bracketed paste, no mouse reports, normal cursor keys, visible cursor, plain colors, the page's
+ * own title. A resumed session needs none of this: its screen starts with a full reset.
  */
 const FRESH_MODES =
-  '\x1b[?1049l\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1l\x1b[?25h\x1b[0m\x1b]2;\x07';
+  '\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1l\x1b[?25h\x1b[0m\x1b]2;\x07';
 
 /** Where the connector stands between connections. */
 type Phase = 'connected' | 'waiting' | 'exited';
 
 /** Owns the page's one connection at a time. */
 export class Connector {
-  /** The id of the session last greeted; kept so that a later protocol version can resume it. */
-  sessionId: string | undefined;
+  private session: string | undefined;
   private connection: Connection | undefined;
   private phase: Phase = 'waiting';
   private attempt = 0;
   private countdown: ReturnType<typeof setInterval> | undefined;
-  private sessions = 0;
+  /** The current connection's `hello`, until it ends. */
+  private hello: Hello | undefined;
 
-  /** `greeted` runs on every `hello` (to apply the server's options). */
+  /**
+   * `greeted` runs on every `hello` (to apply the server's options). `sessionId` is a session to attach to first
+   * (from the tab's storage or the page's address); without it the first connection starts a new session.
+   */
   constructor(
     private readonly term: Terminal,
     private readonly status: StatusBar,
     private readonly greeted: (hello: Hello) => void,
-  ) {}
+    sessionId?: string,
+  ) {
+    this.session = sessionId;
+  }
 
-  /** Opens a connection now, cancelling any countdown. */
+  /** The id of this page's session: attached to again after a drop or a reload; undefined starts a new one. */
+  get sessionId(): string | undefined {
+    return this.session;
+  }
+
+  /** Sets the page's session, and keeps it in the tab's storage for a reload. */
+  private setSession(id: string | undefined): void {
+    this.session = id;
+    rememberSessionId(id);
+  }
+
+  /** Opens a connection now, to this page's session when it has one, cancelling any countdown. */
   connect(): void {
     clearInterval(this.countdown);
     this.connection?.close();
-    if (this.sessions > 0) this.term.write(FRESH_MODES);
-    this.sessions += 1;
+    this.hello = undefined;
     this.phase = 'connected';
     if (this.attempt === 0) this.status.show('connecting');
     else this.status.show('reconnecting', `reconnecting (attempt ${this.attempt})`);
     this.term.options.disableStdin = false;
-    const connection = new Connection(this.term, {
+    this.status.showTakeControl(false);
+    const connection = new Connection(this.term, this.session, {
       hello: (hello) => this.onHello(hello),
+      control: (writable) => this.showWritable(writable),
       exit: (status) => this.onExit(status),
+      gone: () => this.onGone(),
       dropped: () => this.onDrop(),
     });
     this.connection = connection;
@@ -64,11 +86,7 @@ export class Connector {
   input(data: string): void {
     if (this.phase === 'connected') this.connection?.sendText(data);
     else if (this.phase === 'waiting') this.connect();
-    else if (this.phase === 'exited' && data === '\r') {
-      this.attempt = 0;
-      this.term.write('\r\n');
-      this.connect();
-    }
+    else if (this.phase === 'exited' && data === '\r') this.startNewSession('\r\n');
   }
 
   /** Hands binary input (xterm's `onBinary`) to the connection. */
@@ -81,30 +99,78 @@ export class Connector {
     this.connection?.sizeChanged();
   }
 
+  /** Asks the server to make this page the one that types (the "Take control" button). */
+  takeControl(): void {
+    if (this.phase === 'connected') this.connection?.takeControl();
+  }
+
+  /** Forgets the old session and starts a new one, after fresh modes and `note` (local text, not the program's). */
+  private startNewSession(note: string): void {
+    this.setSession(undefined);
+    this.attempt = 0;
+    // Back to the main screen only from the alternate one: leaving it restores the cursor saved on entering it,
+    // which on the main screen would jump the cursor to the top.
+    const mainScreen = this.term.buffer.active.type === 'alternate' ? '\x1b[?1049l' : '';
+    this.term.write(mainScreen + FRESH_MODES + note);
+    this.connect();
+  }
+
   private onHello(hello: Hello): void {
     this.attempt = 0;
-    this.sessionId = hello.session;
-    this.term.options.disableStdin = !hello.writable;
-    this.term.options.cursorBlink = hello.writable;
-    this.status.showWritable(hello.writable);
-    this.status.show('connected', hello.writable ? 'connected' : 'connected, read-only: your input is not sent');
+    this.hello = hello;
+    this.setSession(hello.session);
+    this.showWritable(hello.writable);
     this.greeted(hello);
+  }
+
+  /** Shows whether this page types now, and offers "Take control" when another client has the keyboard. */
+  private showWritable(writable: boolean): void {
+    const hello = this.hello;
+    if (hello === undefined) return;
+    // Whoever may not type now but could: only the `single` policy hands the keyboard from one client to another.
+    const canTake = !writable && hello.input === 'single' && hello.role === 'write';
+    this.term.options.disableStdin = !writable;
+    this.term.options.cursorBlink = writable;
+    this.status.showWritable(writable);
+    this.status.showTakeControl(canTake);
+    let text = hello.resumed ? 'connected (session resumed)' : 'connected';
+    if (canTake) text += ', another client is typing: take control to type here';
+    else if (!writable) text += ', read-only: your input is not sent';
+    this.status.show('connected', text);
   }
 
   private onExit(status: ExitStatus): void {
     this.phase = 'exited';
     this.connection = undefined;
+    this.hello = undefined;
+    // The session is over: a reload, or Enter, starts a new one.
+    this.setSession(undefined);
     this.term.options.disableStdin = false;
+    this.status.showTakeControl(false);
     const how = describeExit(status);
     this.term.write(`\r\n[process exited with ${how}; press Enter for a new session]\r\n`);
     this.status.show('exited', `exited with ${how}. Press Enter for a new session`);
   }
 
+  private onGone(): void {
+    // Only an attach is answered with "gone"; anything else closing that way is an ordinary drop.
+    if (this.session === undefined) {
+      this.onDrop();
+      return;
+    }
+    this.connection = undefined;
+    this.hello = undefined;
+    this.startNewSession('\r\n[the previous session has ended; starting a new one]\r\n');
+  }
+
   private onDrop(): void {
     this.phase = 'waiting';
     this.connection = undefined;
+    this.hello = undefined;
+    this.status.showTakeControl(false);
     let left = backoffSeconds(this.attempt);
     this.attempt += 1;
+    // Local text only: a resumed session's screen begins with a full reset, which wipes it.
     if (this.attempt === 1) this.term.write('\r\n[connection lost]\r\n');
     const show = () =>
       this.status.show('reconnecting', `connection lost; reconnecting in ${left} s (press any key to retry now)`);

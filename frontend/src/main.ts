@@ -12,6 +12,7 @@ import { KeyBar } from './keybar';
 import type { ClientOptions } from './protocol';
 import { SearchBar } from './search';
 import { effectiveLook, loadSettings } from './settings';
+import { initialSessionId } from './session_id';
 import { SettingsPanel } from './settings_panel';
 import { installShortcuts } from './shortcuts';
 import { StatusBar } from './status';
@@ -33,7 +34,8 @@ const { term } = page;
 const focusTerminal = () => term.focus();
 const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
 
-const status = new StatusBar(document.getElementById('status'));
+const takeControl = element('take-control-button', HTMLButtonElement);
+const status = new StatusBar(document.getElementById('status'), takeControl);
 const clipboard = new Clipboard(term);
 const search = new SearchBar(page.search, focusTerminal);
 new SettingsPanel(
@@ -45,14 +47,24 @@ new SettingsPanel(
   },
   focusTerminal,
 );
-const connector = new Connector(term, status, (hello) => {
-  serverOptions = hello.options ?? {};
-  clipboard.options = {
-    copyOnSelect: serverOptions.copyOnSelect ?? false,
-    clipboardOsc52: serverOptions.clipboardOsc52 ?? false,
-  };
-  applyLook();
-  if (hello.title !== undefined) setPageTitle(hello.title);
+const connector = new Connector(
+  term,
+  status,
+  (hello) => {
+    serverOptions = hello.options ?? {};
+    clipboard.options = {
+      copyOnSelect: serverOptions.copyOnSelect ?? false,
+      clipboardOsc52: serverOptions.clipboardOsc52 ?? false,
+    };
+    applyLook();
+    if (hello.title !== undefined) setPageTitle(hello.title);
+  },
+  // A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one.
+  initialSessionId(),
+);
+takeControl.addEventListener('click', () => {
+  connector.takeControl();
+  focusTerminal();
 });
 const keybar = new KeyBar(element('keybar', HTMLElement), term, (data) => connector.input(data), () => page.fit.fit());
 

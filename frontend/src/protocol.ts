@@ -8,6 +8,12 @@ export const PROTOCOL_VERSION = 1;
 /** The largest number of columns or rows a client may ask for. */
 export const MAX_DIMENSION = 10_000;
 
+/**
+ * The WebSocket close code after an attach (`?session=ID`) to a session that does not exist any more (ended,
+ * expired, killed, server restarted) or belongs to someone else; an `error` message says which before it.
+ */
+export const CLOSE_NO_SESSION = 4404;
+
 /** The terminal size used when a client does not give one. */
 export const DEFAULT_SIZE: Size = { cols: 80, rows: 24 };
 
@@ -34,8 +40,22 @@ export interface Resume {
   type: 'resume';
 }
 
+/** Under the `single` input policy: make this client the one that types. */
+export interface TakeControl {
+  type: 'take_control';
+}
+
 /** A control message from the client (a text frame). */
-export type ClientMessage = Resize | Pause | Resume;
+export type ClientMessage = Resize | Pause | Resume | TakeControl;
+
+/**
+ * Who may type when several clients share a session (a route's `input`): `shared`, every client with the `write`
+ * role; `single`, one writer at a time, and another takes over with `take_control`.
+ */
+export type InputPolicy = 'shared' | 'single';
+
+/** The most a client may do: `read` never types, `write` types (or may take control). */
+export type Role = 'read' | 'write';
 
 /** Terminal colors; each is a CSS hex color like `#1e1e1e`. Absent colors keep the page's own. */
 export interface Theme {
@@ -112,7 +132,14 @@ export interface Hello {
   session: string;
   cols: number;
   rows: number;
+  /** Whether this client's input reaches the program, now. */
   writable: boolean;
+  /** Whether the session was already running (a reattach); its screen follows as output. */
+  resumed: boolean;
+  /** Who may type when several clients share the session. */
+  input: InputPolicy;
+  /** The most this client may do. */
+  role: Role;
   options?: ClientOptions;
   /** The tab title until the program sets one; absent means the page's own. */
   title?: string;
@@ -122,6 +149,13 @@ export interface Hello {
 export interface ErrorMessage {
   type: 'error';
   message: string;
+}
+
+/** Whether this client may type changed (the `single` policy's writer changed). */
+export interface Control {
+  type: 'control';
+  /** Whether this client's input reaches the program from now on. */
+  writable: boolean;
 }
 
 /** How the program ended: an exit code or the name of the signal that killed it. */
@@ -136,7 +170,7 @@ export interface Shutdown {
 }
 
 /** A control message from the server (a text frame). */
-export type ServerMessage = Hello | ErrorMessage | Exit | Shutdown;
+export type ServerMessage = Hello | ErrorMessage | Control | Exit | Shutdown;
 
 /** The JSON text of a client message, ready to send as a text frame. */
 export function encodeClientMessage(message: ClientMessage): string {
@@ -171,7 +205,10 @@ export function parseServerMessage(text: string): ServerMessage | null {
         typeof v.session === 'string' &&
         typeof v.cols === 'number' &&
         typeof v.rows === 'number' &&
-        typeof v.writable === 'boolean'
+        typeof v.writable === 'boolean' &&
+        typeof v.resumed === 'boolean' &&
+        (v.input === 'shared' || v.input === 'single') &&
+        (v.role === 'read' || v.role === 'write')
       ) {
         const hello: Hello = {
           type: 'hello',
@@ -180,6 +217,9 @@ export function parseServerMessage(text: string): ServerMessage | null {
           cols: v.cols,
           rows: v.rows,
           writable: v.writable,
+          resumed: v.resumed,
+          input: v.input,
+          role: v.role,
         };
         if (isRecord(v.options)) hello.options = parseClientOptions(v.options);
         if (typeof v.title === 'string') hello.title = v.title;
@@ -188,6 +228,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return null;
     case 'error':
       return typeof v.message === 'string' ? { type: 'error', message: v.message } : null;
+    case 'control':
+      return typeof v.writable === 'boolean' ? { type: 'control', writable: v.writable } : null;
     case 'exit':
       if (typeof v.code === 'number' && Number.isInteger(v.code)) {
         return { type: 'exit', code: v.code };

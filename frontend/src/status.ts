@@ -1,7 +1,8 @@
 // The connection state as the page shows it: the `#status` text, `data-state` on it, on `#bar` and on `<body>`.
 //
 // Tests wait on `body[data-state]`, so its values are part of the page's contract: connecting, connected,
-// reconnecting, exited, disconnected. `body[data-writable]` is "false" while the connection is read-only.
+// reconnecting, exited, disconnected. `body[data-writable]` is "false" while the connection is read-only. The
+// optional "Take control" button shows while another client has the keyboard and this one may take it.
 
 /** Where a page's WebSocket connection stands. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exited' | 'disconnected';
@@ -9,9 +10,12 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exi
 /** Shows the connection state in a status element and on `<body data-state>`. */
 export class StatusBar {
   private readonly element: HTMLElement | null;
+  private readonly takeControl: HTMLElement | null;
 
-  constructor(element: HTMLElement | null) {
+  /** `takeControl` is the page's "Take control" button, when it has one; the page wires its click. */
+  constructor(element: HTMLElement | null, takeControl: HTMLElement | null = null) {
     this.element = element;
+    this.takeControl = takeControl;
   }
 
   /** The state last shown. */
@@ -32,5 +36,10 @@ export class StatusBar {
   /** Marks the page read-only (input goes nowhere) or writable. */
   showWritable(writable: boolean): void {
     document.body.dataset.writable = String(writable);
+  }
+
+  /** Shows or hides the "Take control" button. */
+  showTakeControl(visible: boolean): void {
+    if (this.takeControl) this.takeControl.hidden = !visible;
   }
 }

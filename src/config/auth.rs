@@ -42,6 +42,9 @@ pub struct AuthConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// `proxy` mode: users who may only watch.
     pub read_only_users: Vec<String>,
+    /// Users who may list and end every session (`/api/sessions`). In `token` mode the write token's holder
+    /// (user `token`) is always one, and without authentication (loopback only) everyone is.
+    pub admins: Vec<String>,
     /// Failed attempts from one client address before it gets 429 for `lockout_secs`.
     pub max_failures: u32,
     /// How long failures are remembered, and so how long a client that made too many waits.
@@ -71,6 +74,7 @@ impl Default for AuthConfig {
             user_header: "X-Forwarded-User".into(),
             trusted_proxies: Vec::new(),
             read_only_users: Vec::new(),
+            admins: Vec::new(),
             max_failures: 10,
             lockout_secs: 60,
         }
@@ -99,6 +103,16 @@ fn check_token(token: &str) -> Result<(), String> {
 }
 
 impl AuthConfig {
+    /// Whether `identity` may list and end every session. SECURITY: never a read-only client.
+    pub fn is_admin(&self, identity: &crate::auth::Identity) -> bool {
+        identity.role == Role::Write
+            && match self.mode {
+                AuthMode::None => true,
+                AuthMode::Token => identity.user == "token" || self.admins.contains(&identity.user),
+                AuthMode::Basic | AuthMode::Proxy => self.admins.contains(&identity.user),
+            }
+    }
+
     /// Checks what the field types cannot: the keys each mode needs, and that they fit together.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));

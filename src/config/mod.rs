@@ -407,6 +407,33 @@ mod tests {
     }
 
     #[test]
+    fn durable_session_keys_are_read_and_bad_values_named() {
+        let config = parse(
+            "[session]\nlinger_secs = 0\nscrollback = 4096\nmax_sessions = 3\ninput = \"single\"\nonce = true\n\
+             [auth]\nadmins = [\"ann\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.session.linger(), std::time::Duration::ZERO);
+        assert_eq!(config.session.scrollback, 4096);
+        assert_eq!(config.session.max_sessions, 3);
+        assert_eq!(config.session.input, crate::protocol::InputPolicy::Single);
+        assert!(config.session.once);
+        assert_eq!(config.auth.admins, ["ann"]);
+        for (bad, named) in [
+            ("linger_secs = 604801", "at most 604800"),
+            ("linger_secs = -1", "linger_secs"),
+            ("scrollback = 1073741825", "at most 1073741824"),
+            ("input = \"everyone\"", "input"),
+            ("once = \"yes\"", "once"),
+        ] {
+            let error = parse(&format!("[session]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(named), "{bad}: {error}");
+        }
+    }
+
+    #[test]
     fn values_that_do_not_fit_together_are_refused() {
         let error =
             parse("[websocket]\nping_interval_secs = 30\nping_timeout_secs = 10\n").unwrap_err();

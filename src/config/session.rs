@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, at_most_a_minute, non_empty_string};
+use crate::protocol::InputPolicy;
 use crate::pty::Account;
 
 /// The `[session]` table.
@@ -42,6 +43,16 @@ pub struct SessionConfig {
     pub group: Option<String>,
     /// Let `/ws?arg=A&arg=B` add arguments to the command, each one argv entry (never through a shell).
     pub allow_url_args: bool,
+    /// Seconds a session outlives its last client, waiting to be reattached; 0 ends it with its last client.
+    pub linger_secs: u64,
+    /// Bytes of memory for each session's replayable scrollback (the screen itself is always kept).
+    pub scrollback: usize,
+    /// Sessions alive at once, lingering ones included; one more gets 503. 0: no limit of its own.
+    pub max_sessions: usize,
+    /// Who types when several clients share a session: `shared` (every writer) or `single` (one at a time).
+    pub input: InputPolicy,
+    /// Stop webterm once the first session has ended.
+    pub once: bool,
 }
 
 impl Default for SessionConfig {
@@ -60,11 +71,21 @@ impl Default for SessionConfig {
             user: None,
             group: None,
             allow_url_args: false,
+            linger_secs: 300,
+            scrollback: 1 << 20,
+            max_sessions: 64,
+            input: InputPolicy::Shared,
+            once: false,
         }
     }
 }
 
 impl SessionConfig {
+    /// How long a session outlives its last client.
+    pub fn linger(&self) -> Duration {
+        Duration::from_secs(self.linger_secs)
+    }
+
     /// The grace period between SIGHUP and SIGKILL.
     pub fn kill_grace(&self) -> Duration {
         Duration::from_millis(self.kill_grace_ms)
@@ -99,6 +120,16 @@ impl SessionConfig {
         {
             return Err(ConfigError::Invalid(
                 "session.command must not start with an empty string".into(),
+            ));
+        }
+        if self.scrollback > 1 << 30 {
+            return Err(ConfigError::Invalid(
+                "session.scrollback must be at most 1073741824 bytes (1 GiB)".into(),
+            ));
+        }
+        if self.linger_secs > 7 * 24 * 3600 {
+            return Err(ConfigError::Invalid(
+                "session.linger_secs must be at most 604800 (a week)".into(),
             ));
         }
         if self.max_clients == 0 {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use crate::protocol::InputPolicy;
 
 /// One `[[terminal]]` table. Its page is at `PATH/` and its socket at `PATH/ws`, under `base_path`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,9 @@ pub struct TerminalConfig {
     /// The users who may open it; empty means everyone who may open the main terminal.
     #[serde(default)]
     pub users: Vec<String>,
+    /// Who types when several clients share one of its sessions; unset means `session.input`.
+    #[serde(default)]
+    pub input: Option<InputPolicy>,
 }
 
 fn writable_by_default() -> bool {
@@ -37,7 +41,7 @@ fn writable_by_default() -> bool {
 }
 
 /// First path segments the server itself uses.
-const RESERVED: [&str; 4] = ["ws", "echo", "healthz", "metrics"];
+const RESERVED: [&str; 5] = ["ws", "echo", "healthz", "metrics", "api"];
 
 impl TerminalConfig {
     /// Whether `user` may open this terminal.

@@ -1,5 +1,6 @@
 //! HTTP handlers. Each file is one route; `server.rs` holds the table that maps paths to them.
 
+pub mod api;
 pub mod assets;
 pub mod echo;
 pub mod health;

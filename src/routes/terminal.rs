@@ -1,22 +1,26 @@
-//! `GET /ws`: the terminal. Checks the query, starts a PTY session and hands both ends to the pump.
+//! `GET /ws`: the terminal. Checks the query, starts a session (or finds the one `?session=ID` names), and
+//! hands the connection to the pump.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tracing::Instrument;
 
 use crate::auth::{Identity, Role};
-use crate::client_limit::{ClientLimit, Full};
+use crate::client_limit::{ClientLimit, ClientSlot, Full};
 use crate::config::{Config, SessionConfig, TerminalConfig};
 use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
 use crate::pty::{Session, SpawnOptions};
+use crate::sessions::{Hub, HubSettings, Sessions};
 use crate::shutdown::Shutdown;
 use crate::{pump, ws};
 
-/// The query of `/ws`: `cols`, `rows`, and `arg` (repeatable) when `session.allow_url_args` is on.
+/// The query of `/ws`: `cols`, `rows`, `session` (attach to that live session), and `arg` (repeatable) when
+/// `session.allow_url_args` is on.
 #[derive(Debug, Default)]
 struct ConnectQuery {
     cols: Option<u32>,
     rows: Option<u32>,
+    session: Option<String>,
     args: Vec<String>,
 }
 
@@ -34,6 +38,10 @@ impl ConnectQuery {
             match name.as_str() {
                 "cols" => parsed.cols = Some(number("cols", &value)?),
                 "rows" => parsed.rows = Some(number("rows", &value)?),
+                "session" if value.is_empty() || value.len() > 64 => {
+                    return Err("session must be a session id from hello".into());
+                }
+                "session" => parsed.session = Some(value),
                 // SECURITY: URL arguments reach the program only when the operator opted in, and only as argv
                 // entries of their own: no shell ever sees them.
                 "arg" if allow_args => parsed.args.push(value),
@@ -94,19 +102,42 @@ fn bad_request(reason: String) -> HttpResponse {
         .body(reason + "\n")
 }
 
-/// Upgrades to a WebSocket and attaches it to a new session running the configured command.
+/// The close code for "no such session" (a reattach to a session that ended or is someone else's).
+pub const CLOSE_NO_SESSION: u16 = 4404;
+
+/// What `/ws` does once the request is checked.
+enum Plan {
+    /// Attach to the live session with this id.
+    Attach(String),
+    /// Start a session in this place among `session.max_sessions`.
+    Start(ClientSlot),
+}
+
+/// 503 with a reason and `Retry-After`.
+fn unavailable(reason: String) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
+        .content_type("text/plain; charset=utf-8")
+        .body(reason + "\n")
+}
+
+/// Upgrades to a WebSocket and attaches it to a new session running the configured command, or with
+/// `?session=ID` to that live session.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect(
     req: HttpRequest,
     payload: web::Payload,
     config: web::Data<Config>,
     clients: web::Data<ClientLimit>,
+    sessions: web::Data<Sessions>,
     metrics: web::Data<Metrics>,
     shutdown: web::Data<Shutdown>,
     identity: Identity,
 ) -> actix_web::Result<HttpResponse> {
     // The `[[terminal]]` this socket belongs to; none for the main terminal.
     let route = req.app_data::<web::Data<TerminalConfig>>().cloned();
-    if let Some(refusal) = refuse_user(route.as_ref().map(|r| r.get_ref()), &identity) {
+    let route = route.as_ref().map(|r| r.get_ref());
+    if let Some(refusal) = refuse_user(route, &identity) {
         return Ok(refusal);
     }
     if shutdown.is_started() {
@@ -118,47 +149,155 @@ pub async fn connect(
         Ok(query) => query,
         Err(reason) => return Ok(bad_request(reason)),
     };
-    let size = match Size::new(
-        query.cols.unwrap_or(DEFAULT_SIZE.cols.into()),
-        query.rows.unwrap_or(DEFAULT_SIZE.rows.into()),
-    ) {
-        Ok(size) => size,
-        Err(reason) => return Ok(bad_request(reason)),
+    let size = match (query.cols, query.rows) {
+        (None, None) => None,
+        (cols, rows) => match Size::new(
+            cols.unwrap_or(DEFAULT_SIZE.cols.into()),
+            rows.unwrap_or(DEFAULT_SIZE.rows.into()),
+        ) {
+            Ok(size) => Some(size),
+            Err(reason) => return Ok(bad_request(reason)),
+        },
     };
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let slot = match clients.acquire(&identity.user) {
         Ok(slot) => slot,
-        Err(full) => {
-            let reason = match full {
-                Full::Server => format!(
-                    "webterm already has its maximum of {} terminals open (session.max_clients); try again later",
-                    clients.max()
-                ),
-                Full::User => format!(
-                    "you already have {} terminals open (session.max_per_user); close one and try again",
-                    clients.max_per_user()
-                ),
-            };
+        Err(_) => {
+            let reason = format!(
+                "webterm already has its maximum of {} terminals open (session.max_clients); try again later",
+                clients.max()
+            );
             tracing::warn!(%peer, user = identity.user, "refused a terminal: {reason}");
-            return Ok(HttpResponse::ServiceUnavailable()
-                .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
-                .content_type("text/plain; charset=utf-8")
-                .body(reason + "\n"));
+            return Ok(unavailable(reason));
         }
     };
+    // SECURITY: the server decides who types; a read-only client's input never reaches the program,
+    // whatever its page does.
+    let role = if identity.role == Role::Write
+        && config.session.writable
+        && route.is_none_or(|t| t.writable)
+    {
+        Role::Write
+    } else {
+        Role::Read
+    };
+    let route_path = route.map_or("/", |t| t.path.as_str()).to_owned();
+    // A new session needs a place among `session.max_sessions` before the upgrade: refusing it is a 503.
+    let plan = match query.session {
+        Some(id) => Plan::Attach(id),
+        None => match sessions.reserve(&identity.user) {
+            Ok(session_slot) => Plan::Start(session_slot),
+            Err(full) => {
+                let (max, per_user) = sessions.limits();
+                let reason = match full {
+                    Full::Server => format!(
+                        "webterm already has its maximum of {max} sessions (session.max_sessions); \
+                         end one or try again later"
+                    ),
+                    Full::User => format!(
+                        "you already have {per_user} sessions (session.max_per_user); end one and try again"
+                    ),
+                };
+                tracing::warn!(%peer, user = identity.user, "refused a session: {reason}");
+                return Ok(unavailable(reason));
+            }
+        },
+    };
     let (response, out, inbox) = ws::accept(&req, payload, config.websocket.max_message_size)?;
+    let attaching = matches!(plan, Plan::Attach(_));
+    let attachment = match plan {
+        Plan::Attach(id) => {
+            // SECURITY: only the session's owner, an admin, or a read-only viewer (a share link) attaches,
+            // and only through the terminal the session runs under. Who else has a session is not told.
+            let admin = config.auth.is_admin(&identity);
+            let may_attach = |info: &crate::sessions::Info| {
+                info.route == route_path
+                    && (info.owner == identity.user || admin || role == Role::Read)
+            };
+            sessions
+                .attach(&id, may_attach, role, size)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Plan::Start(session_slot) => {
+            start(&config, route, query.args, size.unwrap_or(DEFAULT_SIZE)).map(|session| {
+                let settings = HubSettings {
+                    linger: config.session.linger(),
+                    scrollback: config.session.scrollback,
+                    input: route.and_then(|t| t.input).unwrap_or(config.session.input),
+                    metrics: metrics.clone().into_inner(),
+                    shutdown: (**shutdown).clone(),
+                    recording: config
+                        .session
+                        .record_dir
+                        .clone()
+                        .map(|dir| (dir, config.session.record_input)),
+                    once: config.session.once,
+                };
+                Hub::start(
+                    session,
+                    &identity.user,
+                    &route_path,
+                    role,
+                    settings,
+                    &sessions,
+                    session_slot,
+                )
+            })
+        }
+    };
+    match attachment {
+        Ok(attachment) => {
+            let span = tracing::info_span!("connection", session = %attachment.info.id, %peer, user = identity.user);
+            let mut settings =
+                pump::Settings::new(&config, metrics.into_inner(), (**shutdown).clone());
+            settings.title = route.and_then(|terminal| terminal.title.clone());
+            settings.peer = peer;
+            settings.user = identity.user.clone();
+            let pump = async move {
+                pump::run(attachment, out, inbox, settings).await;
+                drop(slot);
+            };
+            actix_web::rt::spawn(shutdown.track(pump.instrument(span)));
+        }
+        Err(message) => {
+            // Told over the socket: a browser cannot read the status of a refused upgrade.
+            if !attaching {
+                tracing::error!(%peer, error = message, "could not start a session");
+            }
+            let code = if attaching { CLOSE_NO_SESSION } else { 1011 };
+            actix_web::rt::spawn(async move {
+                let mut out = out;
+                let _ = out.text(ServerMessage::Error { message }.to_json()).await;
+                let reason = if code == CLOSE_NO_SESSION {
+                    "no such session"
+                } else {
+                    "could not start the program"
+                };
+                ws::close(out, code, reason).await;
+            });
+        }
+    }
+    Ok(response)
+}
 
+/// Starts the program of `route` (or `[session]`'s), with the URL's `args`, at `size`.
+fn start(
+    config: &Config,
+    route: Option<&TerminalConfig>,
+    args: Vec<String>,
+    size: Size,
+) -> Result<Session, String> {
     let session_config = &config.session;
-    let route = route.as_ref().map(|r| r.get_ref());
     let mut command = match route {
         Some(terminal) => terminal.command.clone(),
         None => session_config.command.clone(),
     };
-    if !query.args.is_empty() {
+    if !args.is_empty() {
         if command.is_empty() {
             command = crate::pty::default_command();
         }
-        command.extend(query.args);
+        command.extend(args);
     }
     let options = SpawnOptions {
         command,
@@ -169,36 +308,7 @@ pub async fn connect(
             .and_then(|terminal| terminal.cwd.clone())
             .or_else(|| session_config.cwd.clone()),
         env: environment(session_config, route),
-        account: session_config
-            .account()
-            .map_err(actix_web::error::ErrorInternalServerError)?,
+        account: session_config.account().map_err(|e| e.to_string())?,
     };
-    match Session::spawn(&options) {
-        Ok(session) => {
-            let span = tracing::info_span!("connection", session = %session.id(), %peer, user = identity.user);
-            let mut settings =
-                pump::Settings::new(&config, metrics.into_inner(), (**shutdown).clone());
-            // SECURITY: the server decides who types; a read-only client's input never reaches the program,
-            // whatever its page does.
-            settings.writable &= identity.role == Role::Write && route.is_none_or(|t| t.writable);
-            settings.title = route.and_then(|terminal| terminal.title.clone());
-            let pump = async move {
-                pump::run(session, out, inbox, settings).await;
-                drop(slot);
-            };
-            actix_web::rt::spawn(shutdown.track(pump.instrument(span)));
-        }
-        Err(error) => {
-            tracing::error!(%peer, %error, "could not start a session");
-            actix_web::rt::spawn(async move {
-                let mut out = out;
-                let message = ServerMessage::Error {
-                    message: error.to_string(),
-                };
-                let _ = out.text(message.to_json()).await;
-                ws::close(out, 1011, "could not start the program").await;
-            });
-        }
-    }
-    Ok(response)
+    Session::spawn(&options).map_err(|e| e.to_string())
 }

@@ -64,31 +64,26 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
     await rm(profile, { recursive: true, force: true });
     fail(`could not launch ${CHROMIUM}: ${e.message}`);
   }
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(STEP_MS);
   // Uncaught exceptions and Content-Security-Policy violations fail the test; other console errors and webterm's
-  // own warnings are only reported.
+  // own warnings are only reported. The same goes for every page (tab) a scenario opens.
   const pageErrors = [];
   const consoleLines = [];
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('console', (message) => {
-    const text = message.text();
-    if (text.includes('Content Security Policy')) pageErrors.push(`CSP violation: ${text}`);
-    if (message.type() === 'error' || text.startsWith('webterm:')) {
-      consoleLines.push(`console.${message.type()}: ${text}`);
-    }
-  });
-
-  /** What the terminal shows: every line of the active buffer, trailing blanks trimmed. */
-  const screenText = () =>
-    page.evaluate(() => {
-      const term = window.webterm?.term;
-      if (!term) return '(window.webterm.term is not there)';
-      const buffer = term.buffer.active;
-      const lines = [];
-      for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
-      return lines.join('\n').replace(/\n+$/, '');
+  /** The pages opened after the first one, as `pageHelpers` gives them; a failure reports on each. */
+  const otherPages = [];
+  const watch = (page, label) => {
+    page.setDefaultTimeout(STEP_MS);
+    page.on('pageerror', (error) => pageErrors.push(`${label}: ${error}`));
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.includes('Content Security Policy')) pageErrors.push(`${label}: CSP violation: ${text}`);
+      if (message.type() === 'error' || text.startsWith('webterm:')) {
+        consoleLines.push(`${label}: console.${message.type()}: ${text}`);
+      }
     });
+    return pageHelpers(page, label);
+  };
+  const first = watch(context.pages()[0] ?? (await context.newPage()), 'page 1');
+  const { page } = first;
 
   async function close() {
     await context.close().catch(() => {});
@@ -96,10 +91,16 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
   }
 
   const t = {
-    page,
+    ...first,
     context,
     artifacts,
-    screenText,
+
+    /** Opens another tab in the same browser context (same cookies, its own sessionStorage); its helpers. */
+    async openPage() {
+      const other = watch(await context.newPage(), `page ${otherPages.length + 2}`);
+      otherPages.push(other);
+      return other;
+    },
 
     /** Runs one step; on failure reports the page's state and exits 1. */
     async step(title, action) {
@@ -108,19 +109,58 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
         console.log(`ok: ${name}: ${title}`);
         return value;
       } catch (error) {
-        const state = await page.evaluate(() => document.body.dataset.state).catch(() => '(unknown)');
-        const status = await page.locator('#status').textContent({ timeout: 1000 }).catch(() => '(unknown)');
-        const screen = await screenText().catch((e) => `(could not read the buffer: ${e.message})`);
-        await page.screenshot({ path: path.join(artifacts, `failure-${name}.png`) }).catch(() => {});
         console.error(`FAIL: ${name}: ${title}: ${error.message.split('\n')[0]}`);
-        console.error(`state: ${state}; status bar: ${JSON.stringify(status)}`);
-        console.error(`terminal buffer (last 40 lines):\n----\n${screen.split('\n').slice(-40).join('\n')}\n----`);
+        for (const p of [first, ...otherPages]) {
+          const state = await p.page.evaluate(() => document.body.dataset.state).catch(() => '(unknown)');
+          const status = await p.page.locator('#status').textContent({ timeout: 1000 }).catch(() => '(unknown)');
+          const screen = await p.screenText().catch((e) => `(could not read the buffer: ${e.message})`);
+          const file = p === first ? `failure-${name}.png` : `failure-${name}-${p.label.replace(' ', '')}.png`;
+          await p.page.screenshot({ path: path.join(artifacts, file) }).catch(() => {});
+          if (otherPages.length > 0) console.error(`${p.label}:`);
+          console.error(`state: ${state}; status bar: ${JSON.stringify(status)}`);
+          console.error(`terminal buffer (last 40 lines):\n----\n${screen.split('\n').slice(-40).join('\n')}\n----`);
+        }
         if (pageErrors.length > 0) console.error(`uncaught page errors:\n${pageErrors.join('\n')}`);
         if (consoleLines.length > 0) console.error(`console:\n${consoleLines.join('\n')}`);
         await close();
         process.exit(1);
       }
     },
+
+    /** Saves `file` (a .png name) among the artifacts. */
+    screenshot: (file) => page.screenshot({ path: path.join(artifacts, file) }),
+
+    /** Fails if a page threw, then closes the browser. */
+    async finish() {
+      await t.step('the page threw no uncaught error', async () => {
+        if (pageErrors.length > 0) throw new Error(`uncaught page errors: ${pageErrors.join('; ')}`);
+      });
+      if (consoleLines.length > 0) console.log(`console (not fatal):\n${consoleLines.join('\n')}`);
+      await close();
+    },
+  };
+  return t;
+}
+
+/**
+ * The helpers for one page (tab) showing the terminal page: `page` itself, and what the scenarios read and type.
+ * `label` names it in failure reports.
+ */
+function pageHelpers(page, label) {
+  return {
+    page,
+    label,
+
+    /** What the terminal shows: every line of the active buffer, trailing blanks trimmed. */
+    screenText: () =>
+      page.evaluate(() => {
+        const term = window.webterm?.term;
+        if (!term) return '(window.webterm.term is not there)';
+        const buffer = term.buffer.active;
+        const lines = [];
+        for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+        return lines.join('\n').replace(/\n+$/, '');
+      }),
 
     /** Waits until `<body data-state>` is `state`. */
     waitForState: (state, timeout = STEP_MS) =>
@@ -145,29 +185,20 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
       await page.keyboard.type(line);
       await page.keyboard.press('Enter');
     },
-
-    /** Saves `file` (a .png name) among the artifacts. */
-    screenshot: (file) => page.screenshot({ path: path.join(artifacts, file) }),
-
-    /** Fails if the page threw, then closes the browser. */
-    async finish() {
-      await t.step('the page threw no uncaught error', async () => {
-        if (pageErrors.length > 0) throw new Error(`uncaught page errors: ${pageErrors.join('; ')}`);
-      });
-      if (consoleLines.length > 0) console.log(`console (not fatal):\n${consoleLines.join('\n')}`);
-      await close();
-    },
   };
-  return t;
 }
 
-/** Opens the page, waits for the shell, and gives it the keyboard. */
-export async function start(t, url) {
-  await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
-  await t.step('page reaches state "connected"', () => t.waitForState('connected'));
-  await t.step('the shell is ready', async () => {
-    await t.page.locator('#terminal').click();
-    await t.typeLine('echo ready""-now');
-    await t.waitForLine('ready-now');
+/**
+ * Opens the page, waits for the shell, and gives it the keyboard. `p` is the page to use: the first one, or one
+ * from `t.openPage()`.
+ */
+export async function start(t, url, p = t) {
+  const which = p === t ? '' : ` in ${p.label}`;
+  await t.step(`open ${url}${which}`, () => p.page.goto(url, { timeout: 10_000 }));
+  await t.step(`page reaches state "connected"${which}`, () => p.waitForState('connected'));
+  await t.step(`the shell is ready${which}`, async () => {
+    await p.page.locator('#terminal').click();
+    await p.typeLine('echo ready""-now');
+    await p.waitForLine('ready-now');
   });
 }

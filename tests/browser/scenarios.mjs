@@ -3,16 +3,17 @@
 //     node tests/browser/scenarios.mjs SCENARIO URL ARTIFACT_DIR
 //
 // URL is the terminal page of a running webterm whose program is `sh` (tests/it/browser.rs sets the server options
-// some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs.
+// some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs and
+// sessions.mjs.
 // Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success, 1 on any failure.
 // Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLIENT_SCENARIOS, DEVICES } from './client.mjs';
 import { openBrowser, start } from './harness.mjs';
+import { SESSION_SCENARIOS } from './sessions.mjs';
 
 /** The window size changes `stty size`. */
 async function resize(t, url) {
@@ -282,34 +283,7 @@ async function features(t, url) {
   });
 }
 
-/** When the connection drops (not an exit), the page counts down, reconnects, and gets a new shell. */
-async function reconnect(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
-    await start(t, proxy.url);
-    await t.step('the first shell answers', async () => {
-      await t.typeLine('echo first""-shell');
-      await t.waitForLine('first-shell');
-    });
-    await t.step('dropping every TCP connection shows "reconnecting" with a countdown', async () => {
-      proxy.dropAll();
-      await t.waitForState('reconnecting');
-      const status = await t.page.locator('#status').textContent();
-      if (!/reconnecting in \d+ s/.test(status)) throw new Error(`the status bar says ${JSON.stringify(status)}`);
-    });
-    await t.step('screenshot waiting.png', () => t.screenshot('waiting.png'));
-    await t.step('the page reconnects by itself', () => t.waitForState('connected', 5_000));
-    await t.step('a new shell answers', async () => {
-      await t.typeLine('echo second""-shell');
-      await t.waitForLine('second-shell');
-    });
-    await t.step('screenshot reconnected.png', () => t.screenshot('reconnected.png'));
-  } finally {
-    proxy.close();
-  }
-}
-
-const SCENARIOS = { resize, paste, vim, flood, features, reconnect, ...CLIENT_SCENARIOS };
+const SCENARIOS = { resize, paste, vim, flood, features, ...CLIENT_SCENARIOS, ...SESSION_SCENARIOS };
 
 function termSize(t) {
   return t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
@@ -327,36 +301,6 @@ function summary(values) {
     `median ${f(percentile(values, 0.5))}, p95 ${f(percentile(values, 0.95))}, ` +
     `max ${f(Math.max(...values))} (${values.length} samples)`
   );
-}
-
-/** A TCP proxy in front of the server whose connections the test can cut, as a network failure would. */
-async function startProxy(target) {
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      sockets.add(a);
-      a.on('close', () => sockets.delete(a));
-      a.on('error', () => b.destroy());
-      a.pipe(b);
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxied = new URL(target);
-  proxied.port = String(server.address().port);
-  return {
-    url: proxied.href,
-    dropAll() {
-      for (const socket of sockets) socket.destroy();
-    },
-    close() {
-      this.dropAll();
-      server.close();
-    },
-  };
 }
 
 const [name, url, artifactDir] = process.argv.slice(2);

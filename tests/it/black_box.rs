@@ -99,7 +99,8 @@ async fn a_flag_beats_the_config_file() {
 
 #[tokio::test]
 async fn two_hundred_connect_disconnect_cycles_leave_no_fds_or_children() {
-    let binary = Binary::start(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
+    // Each session ends with its connection here; `durable.rs` tests sessions that linger.
+    let binary = Binary::start_with_config("[session]\nlinger_secs = 0\n", &["sh"]);
     let url = format!("ws://{}/ws", binary.addr);
     let cycle = || async {
         let (mut ws, _) = tokio_tungstenite::connect_async(&url)
@@ -267,15 +268,33 @@ async fn json_logs_carry_an_audit_trail_of_each_session() {
             break;
         }
     }
-    let audit = audit_events(logs, 2, "").await;
-    assert_eq!(audit[0]["fields"]["event"], "session.start");
-    assert_eq!(audit[0]["fields"]["command"], "sh -c exit 4");
-    let peer = audit[0]["span"]["peer"].as_str().unwrap_or_default();
-    assert!(peer.starts_with("127.0.0.1:"), "{}", audit[0]);
-    assert_eq!(audit[1]["fields"]["event"], "session.end");
-    let exit = audit[1]["fields"]["exit"].as_str().unwrap_or_default();
-    assert!(exit.contains('4'), "{}", audit[1]);
-    assert!(audit[1]["fields"]["duration_ms"].is_u64());
+    let audit = audit_events(logs, 4, "").await;
+    let event = |name: &str| {
+        audit
+            .iter()
+            .find(|e| e["fields"]["event"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {audit:?}"))
+    };
+    let (start, attach, detach, end) = (
+        event("session.start"),
+        event("session.attach"),
+        event("session.detach"),
+        event("session.end"),
+    );
+    assert_eq!(audit[0], *start, "the session starts first");
+    assert_eq!(start["fields"]["command"], "sh -c exit 4");
+    let session = &start["fields"]["session"];
+    assert!(session.is_string(), "{start}");
+    for later in [attach, detach, end] {
+        assert_eq!(later["fields"]["session"], *session, "{later}");
+    }
+    let peer = attach["fields"]["peer"].as_str().unwrap_or_default();
+    assert!(peer.starts_with("127.0.0.1:"), "{attach}");
+    assert_eq!(end["fields"]["reason"], "exited");
+    let exit = end["fields"]["exit"].as_str().unwrap_or_default();
+    assert!(exit.contains('4'), "{end}");
+    assert!(end["fields"]["duration_ms"].is_u64());
+    assert!(detach["fields"]["duration_ms"].is_u64());
 }
 
 #[tokio::test]

@@ -1,19 +1,28 @@
 //! A real headless Chromium (Debian's `chromium`) drives the page as a person would. `tests/browser/terminal.mjs`
 //! types `echo hello` and reads what xterm.js rendered, then `exit 3` shows the exit banner;
 //! `tests/browser/scenarios.mjs` runs one named scenario per test below (the client features' scenarios live in
-//! `tests/browser/client.mjs`). Screenshots go to `tests/artifacts/`. Full screen with the Keyboard Lock API is the
-//! one client feature left out: headless Chromium has no full screen for it to lock.
+//! `tests/browser/client.mjs`, durable sessions' in `tests/browser/sessions.mjs`). Screenshots go to
+//! `tests/artifacts/`. Full screen with the Keyboard Lock API is the one client feature left out: headless Chromium
+//! has no full screen for it to lock.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 use webterm::config::Config;
 
-use crate::support::{TestServer, config};
+use crate::support::TestServer;
+
+/// The test configuration running `command`, with sessions that outlive their connection by a minute as a
+/// user's do (the support default ends them with their last client).
+fn config(command: &[&str]) -> Config {
+    let mut config = crate::support::config(command);
+    config.session.linger_secs = 60;
+    config
+}
 
 /// Runs `node SCRIPT ARGS... URL tests/artifacts` against a fresh server running `sh`; fails with its output.
 async fn run_browser(script: &str, args: &[&str]) -> String {
-    let server = TestServer::with_command(&["sh"]);
+    let server = TestServer::start(config(&["sh"]));
     let url = format!("http://{}/", server.addr);
     run_browser_on(server, &url, script, args).await
 }
@@ -100,9 +109,35 @@ async fn title_bell_ime_search_and_settings_work_in_the_page() {
 }
 
 #[tokio::test]
-async fn the_page_reconnects_after_the_connection_drops() {
+async fn after_a_dropped_connection_the_page_reattaches_to_the_same_shell_and_its_screen() {
     run_browser("tests/browser/scenarios.mjs", &["reconnect"]).await;
     assert_screenshots(&["reconnect-waiting.png", "reconnect-reconnected.png"]);
+}
+
+#[tokio::test]
+async fn vim_in_the_middle_of_an_edit_survives_a_dropped_connection_screen_and_all() {
+    run_browser("tests/browser/scenarios.mjs", &["vim-resume"]).await;
+    assert_screenshots(&["vim-resume-before.png", "vim-resume-after.png"]);
+}
+
+#[tokio::test]
+async fn a_reload_resumes_the_session_while_a_new_tab_starts_its_own() {
+    run_browser("tests/browser/scenarios.mjs", &["reload"]).await;
+    assert_screenshots(&["reload-reloaded.png"]);
+}
+
+#[tokio::test]
+async fn a_second_tab_opened_with_the_session_id_sees_and_types_into_the_same_shell() {
+    run_browser("tests/browser/scenarios.mjs", &["share"]).await;
+    assert_screenshots(&["share-second-tab.png"]);
+}
+
+#[tokio::test]
+async fn with_the_single_input_policy_take_control_moves_the_keyboard_between_tabs() {
+    let mut config = config(&["sh"]);
+    config.session.input = webterm::protocol::InputPolicy::Single;
+    run_scenario_with(config, "take-control").await;
+    assert_screenshots(&["take-control-offered.png"]);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! - `support`: the in-process server, a WebSocket client that speaks protocol v1, process and fd probes.
 //! - `terminal`: the terminal over `/ws`: input, output, sizes, exit, the whole of the program's output.
 //! - `teardown`: disconnects of every kind leave no process behind.
+//! - `durable`: sessions outlive connections: reattach with the screen, sharing, viewers, linger, the API.
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
 //! - `session_options`: URL arguments, cwd, environment allow-list, user, per-user limit.
@@ -26,6 +27,7 @@ mod autobahn;
 mod bad_input;
 mod black_box;
 mod browser;
+mod durable;
 mod flood;
 mod fuzz;
 mod operations;

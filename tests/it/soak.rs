@@ -82,7 +82,7 @@ async fn ten_thousand_sessions_leave_no_fd_process_zombie_or_memory_behind() {
     let config = dir.join("soak.toml");
     std::fs::write(
         &config,
-        "[session]\nmax_clients = 64\nkill_grace_ms = 500\n",
+        "[session]\nmax_clients = 64\nkill_grace_ms = 500\nlinger_secs = 0\n",
     )
     .unwrap();
     let binary = Binary::start(&[

@@ -28,7 +28,8 @@ pub fn init_logs() {
 }
 
 /// A test configuration: port 0, one worker, a short kill grace, no authentication (`tests/it/security.rs`
-/// turns it on).
+/// turns it on), and sessions that end with their last client (`linger_secs = 0`: the tests of lingering and
+/// reattaching, `tests/it/durable.rs`, turn it on).
 pub fn config(command: &[&str]) -> Config {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -38,6 +39,7 @@ pub fn config(command: &[&str]) -> Config {
     config.auth.mode = webterm::config::AuthMode::None;
     config.session.command = command.iter().map(|s| s.to_string()).collect();
     config.session.kill_grace_ms = 300;
+    config.session.linger_secs = 0;
     config
 }
 
@@ -360,19 +362,40 @@ fn alive(pids: &[i32]) -> Vec<String> {
 
 /// A raw HTTP/1.1 exchange: returns (status, headers as lowercase `name: value` lines, body).
 pub async fn http_get(addr: SocketAddr, path: &str, extra_headers: &str) -> (u16, String, Vec<u8>) {
+    http_request(addr, "GET", path, extra_headers).await
+}
+
+/// Like [`http_get`], with another method (`DELETE`, say).
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    extra_headers: &str,
+) -> (u16, String, Vec<u8>) {
     let stream = TcpStream::connect(addr).await.expect("connect");
-    http_get_over(stream, addr, path, extra_headers).await
+    exchange(stream, addr, method, path, extra_headers).await
 }
 
 /// [`http_get`] over a connection the caller opened (from a chosen source address, say).
 pub async fn http_get_over(
-    mut stream: TcpStream,
+    stream: TcpStream,
     addr: SocketAddr,
     path: &str,
     extra_headers: &str,
 ) -> (u16, String, Vec<u8>) {
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n");
+    exchange(stream, addr, "GET", path, extra_headers).await
+}
+
+async fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    extra_headers: &str,
+) -> (u16, String, Vec<u8>) {
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
@@ -415,6 +438,33 @@ impl Binary {
     /// Starts `webterm ARGS` and reads its `listening on` line; its logs are dropped.
     pub fn start(args: &[&str]) -> Binary {
         Binary::spawn(args, Stdio::null())
+    }
+
+    /// Starts `webterm --no-auth --listen 127.0.0.1:0 --config FILE -- COMMAND`, FILE holding `toml`.
+    pub fn start_with_config(toml: &str, command: &[&str]) -> Binary {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("webterm-config-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("webterm.toml");
+        std::fs::write(&file, toml).unwrap();
+        let file = file.to_str().unwrap();
+        let args = [
+            &[
+                "--no-auth",
+                "--listen",
+                "127.0.0.1:0",
+                "--config",
+                file,
+                "--",
+            ],
+            command,
+        ]
+        .concat();
+        let binary = Binary::start(&args);
+        // The server has read its config by the time it listens.
+        let _ = std::fs::remove_dir_all(&dir);
+        binary
     }
 
     /// Starts `webterm --log-format json ARGS`; returns it and its stderr, one JSON log event per line.

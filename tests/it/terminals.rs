@@ -7,7 +7,7 @@ use webterm::config::TerminalConfig;
 
 use crate::support::{Client, TestServer, config, http_get};
 
-fn terminal(path: &str, command: &[&str]) -> TerminalConfig {
+pub fn terminal(path: &str, command: &[&str]) -> TerminalConfig {
     TerminalConfig {
         path: path.into(),
         command: command.iter().map(|s| s.to_string()).collect(),
@@ -16,6 +16,7 @@ fn terminal(path: &str, command: &[&str]) -> TerminalConfig {
         title: None,
         writable: true,
         users: Vec::new(),
+        input: None,
     }
 }
 

@@ -1,0 +1,535 @@
+//! The hub: the one task that runs a session. It owns the PTY, the server-side screen and the recording, and
+//! fans the program's output out to every attached client.
+//!
+//! Flow control is per client. Each client has a queue of [`CLIENT_QUEUE`] frames. The PTY is read only while at
+//! least one client has room (or none is attached), so the slowest client does not set the pace, the fastest
+//! does; with one client that pauses or stops reading, the kernel blocks the program. A client whose queue is
+//! full when output comes falls behind: it gets nothing more until it has room again, and then one snapshot of
+//! the screen (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the
+//! queues, the screen and its scrollback budget.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{
+    Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Sessions, ToClient,
+};
+use crate::client_limit::ClientSlot;
+use crate::metrics::Metrics;
+use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
+use crate::pty::Session;
+use crate::recording::Recorder;
+use crate::screen::Screen;
+use crate::shutdown::Shutdown;
+
+/// The largest output frame: one read of the PTY.
+pub const MAX_OUTPUT_FRAME: usize = 64 * 1024;
+
+/// How long output is still read after the program exited, when another process keeps the terminal open.
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+
+/// Input chunks waiting for the hub, from all clients together.
+const INPUT_QUEUE: usize = 4;
+
+/// Commands (attach, detach, resize) waiting for the hub.
+const COMMAND_QUEUE: usize = 64;
+
+/// What a hub needs to know from the configuration.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// How long the session outlives its last client.
+    pub linger: Duration,
+    /// The scrollback budget of the screen, in bytes.
+    pub scrollback: usize,
+    /// Who types when several clients share the session.
+    pub input: InputPolicy,
+    /// Where traffic and exits are counted.
+    pub metrics: Arc<Metrics>,
+    /// Tells the hub the server is shutting down.
+    pub shutdown: Shutdown,
+    /// Where the session is recorded, if anywhere, and whether input is recorded too.
+    pub recording: Option<(PathBuf, bool)>,
+    /// Stop the server when this session ends (`session.once`).
+    pub once: bool,
+}
+
+/// One attached client, as the hub sees it.
+#[derive(Debug)]
+struct Client {
+    id: ClientId,
+    queue: mpsc::Sender<ToClient>,
+    /// Whether its role lets it type at all.
+    role: Role,
+    /// It missed output and waits for a snapshot.
+    lagged: bool,
+    /// A change of whether it may type, not yet delivered (its queue was full).
+    control: Option<bool>,
+}
+
+/// Why the hub stopped.
+#[derive(Debug)]
+enum Why {
+    Exited(ExitStatus),
+    Expired,
+    Deleted,
+    Shutdown,
+}
+
+/// A running session. See the module documentation.
+pub struct Hub {
+    session: Session,
+    screen: Screen,
+    info: Arc<Info>,
+    settings: HubSettings,
+    sessions: Sessions,
+    clients: Vec<Client>,
+    /// Under the `single` policy, the client that types.
+    writer: Option<ClientId>,
+    next_client: ClientId,
+    recorder: Option<Recorder>,
+    bytes_in: usize,
+    bytes_out: usize,
+    _slot: ClientSlot,
+}
+
+impl Hub {
+    /// Registers `session` (started by `owner` under the terminal at `route`), starts its hub, and attaches
+    /// the first client with `role`. `slot` is the session's place among `session.max_sessions`.
+    pub fn start(
+        session: Session,
+        owner: &str,
+        route: &str,
+        role: Role,
+        settings: HubSettings,
+        sessions: &Sessions,
+        slot: ClientSlot,
+    ) -> Attachment {
+        let size = session.size();
+        let info = Arc::new(Info::new(
+            session.id().to_owned(),
+            owner.to_owned(),
+            route.to_owned(),
+            session.command().to_owned(),
+            settings.input,
+            size,
+        ));
+        let (commands, command_queue) = mpsc::channel(COMMAND_QUEUE);
+        let (input, input_queue) = mpsc::channel(INPUT_QUEUE);
+        let entry = Entry {
+            info: info.clone(),
+            commands,
+            input,
+            took: Arc::new(Notify::new()),
+            ending: Arc::new(OnceLock::new()),
+            end: CancellationToken::new(),
+        };
+        sessions.insert(entry.clone());
+
+        let recorder = settings.recording.as_ref().and_then(|(dir, input)| {
+            Recorder::create(dir, session.id(), size, session.command(), *input)
+                .inspect(|r| tracing::info!(path = %r.path().display(), "recording the session"))
+                .inspect_err(|error| tracing::error!(%error, dir = %dir.display(), "cannot record this session"))
+                .ok()
+        });
+        settings.metrics.session_started();
+        tracing::info!(
+            pid = session.pid(),
+            cols = size.cols,
+            rows = size.rows,
+            "session started"
+        );
+        tracing::info!(
+            target: "webterm::audit",
+            event = "session.start",
+            session = session.id(),
+            user = owner,
+            command = session.command(),
+        );
+        let mut hub = Hub {
+            screen: Screen::new(size, settings.scrollback),
+            session,
+            info: info.clone(),
+            settings,
+            sessions: sessions.clone(),
+            clients: Vec::new(),
+            writer: None,
+            next_client: 0,
+            recorder,
+            bytes_in: 0,
+            bytes_out: 0,
+            _slot: slot,
+        };
+        let (queue, output) = mpsc::channel(CLIENT_QUEUE);
+        let joined = hub.add_client(role, None, queue, false);
+        let span = tracing::info_span!("session", session = %info.id);
+        let shutdown = hub.settings.shutdown.clone();
+        let run = hub.run(command_queue, input_queue, entry.clone());
+        actix_web::rt::spawn(shutdown.track(run.instrument(span)));
+        Attachment {
+            info,
+            client: joined.client,
+            writable: joined.writable,
+            role,
+            size: joined.size,
+            resumed: false,
+            output,
+            took: entry.took,
+            input: entry.input,
+            commands: entry.commands,
+            ending: entry.ending,
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut inputs: mpsc::Receiver<(ClientId, Bytes)>,
+        entry: Entry,
+    ) {
+        let started = Instant::now();
+        let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
+        let mut pending: Option<Bytes> = None;
+        let mut exit: Option<ExitStatus> = None;
+        let mut eof = false;
+        let mut drain_deadline = Instant::now();
+        let mut alone_since: Option<Instant> = None;
+        let shutdown = self.settings.shutdown.clone();
+        let why = loop {
+            if let (Some(status), true) = (&exit, eof) {
+                break Why::Exited(status.clone());
+            }
+            self.catch_up();
+            if self.clients.is_empty() {
+                alone_since.get_or_insert_with(Instant::now);
+            } else {
+                alone_since = None;
+            }
+            let room =
+                self.clients.is_empty() || self.clients.iter().any(|c| c.queue.capacity() > 0);
+            let waiting = self.clients.iter().any(|c| c.lagged || c.control.is_some());
+            let linger_end = alone_since.map(|since| since + self.settings.linger);
+            tokio::select! {
+                biased;
+                Some(command) = commands.recv() => self.command(command),
+                _ = entry.end.cancelled() => break Why::Deleted,
+                _ = shutdown.started() => break Why::Shutdown,
+                status = self.session.wait(), if exit.is_none() => match status {
+                    Ok(status) => {
+                        exit = Some(status);
+                        drain_deadline = Instant::now() + DRAIN_AFTER_EXIT;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "cannot wait for the program");
+                        break Why::Deleted;
+                    }
+                },
+                written = self.session.write(pending.as_deref().unwrap_or_default()), if pending.is_some() => {
+                    match written {
+                        Ok(n) => {
+                            let chunk = pending.take().expect("input is pending");
+                            self.wrote(&chunk[..n]);
+                            let rest = chunk.slice(n..);
+                            pending = (!rest.is_empty()).then_some(rest);
+                        }
+                        Err(error) => {
+                            tracing::debug!(%error, "input dropped: the program no longer reads the terminal");
+                            pending = None;
+                        }
+                    }
+                }
+                Some((client, bytes)) = inputs.recv(), if pending.is_none() => {
+                    // SECURITY: the connection refuses input it may not send; this is the server's own check.
+                    if self.may_type(client) && !bytes.is_empty() {
+                        pending = Some(bytes);
+                    }
+                }
+                read = self.session.read(&mut buf), if room && !eof => match read {
+                    Ok(0) => eof = true,
+                    Ok(n) => self.output(&buf[..n]),
+                    Err(error) => {
+                        tracing::debug!(%error, "reading the terminal ended");
+                        eof = true;
+                    }
+                },
+                // A client took output: there may be room again, or a lagging client to catch up.
+                _ = entry.took.notified(), if !room || waiting => {}
+                _ = sleep_until(linger_end.unwrap_or_else(Instant::now)), if linger_end.is_some() && exit.is_none() => {
+                    break Why::Expired;
+                }
+                _ = sleep_until(drain_deadline), if exit.is_some() && !eof && room => {
+                    // Another process still holds the terminal open; what the program wrote has been read.
+                    eof = true;
+                }
+            }
+        };
+        // No new client from here on; a queued attach gets no reply and so "not found".
+        self.sessions.remove(&self.info.id);
+        drop(commands);
+        tracing::info!(?why, "session ending");
+        let reason = match why {
+            Why::Exited(_) => "exited",
+            Why::Expired => "expired",
+            Why::Deleted => "deleted",
+            Why::Shutdown => "shutdown",
+        };
+        let status = match why {
+            Why::Exited(status) => {
+                // Every client gets all output, then the exit; then the rest of the session is torn down.
+                let _ = entry.ending.set(Ending::Exited(status.clone()));
+                self.clients.clear();
+                let _ = self.session.shutdown().await;
+                Some(status)
+            }
+            Why::Shutdown => {
+                let _ = entry.ending.set(Ending::Shutdown);
+                self.clients.clear();
+                self.session.shutdown().await
+            }
+            Why::Deleted => {
+                let status = self.session.shutdown().await;
+                let _ = entry.ending.set(Ending::Deleted(status.clone()));
+                self.clients.clear();
+                status
+            }
+            Why::Expired => self.session.shutdown().await,
+        };
+        self.settings.metrics.session_ended(status.as_ref());
+        if let Some(recorder) = self.recorder.take() {
+            if let Err(error) = recorder.finish() {
+                tracing::error!(%error, "the recording is incomplete");
+            }
+        }
+        tracing::info!(
+            target: "webterm::audit",
+            event = "session.end",
+            session = self.info.id,
+            user = self.info.owner,
+            command = self.info.command,
+            reason,
+            duration_ms = started.elapsed().as_millis() as u64,
+            bytes_in = self.bytes_in,
+            bytes_out = self.bytes_out,
+            exit = ?status,
+        );
+        if self.settings.once {
+            tracing::info!("session.once: the session has ended, stopping");
+            self.settings.shutdown.request();
+        }
+    }
+
+    /// Handles one command from a connection.
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Attach {
+                role,
+                size,
+                queue,
+                reply,
+            } => {
+                let joined = self.add_client(role, size, queue, true);
+                let client = joined.client;
+                if reply.send(joined).is_err() {
+                    // The connection went away while waiting.
+                    self.remove_client(client);
+                }
+            }
+            Command::Detach(client) => self.remove_client(client),
+            Command::Resize(client, size) => {
+                if self.may_type(client) {
+                    self.resize(size);
+                }
+            }
+            Command::TakeControl(client) => {
+                let may = self.client(client).is_some_and(|c| c.role == Role::Write);
+                if self.settings.input == InputPolicy::Single && may && self.writer != Some(client)
+                {
+                    self.set_writer(Some(client));
+                }
+            }
+        }
+    }
+
+    /// Adds a client; a resumed one first gets the screen.
+    fn add_client(
+        &mut self,
+        role: Role,
+        size: Option<Size>,
+        queue: mpsc::Sender<ToClient>,
+        resumed: bool,
+    ) -> Joined {
+        let id = self.next_client;
+        self.next_client += 1;
+        if self.settings.input == InputPolicy::Single
+            && role == Role::Write
+            && self.writer.is_none()
+        {
+            self.writer = Some(id);
+        }
+        self.clients.push(Client {
+            id,
+            queue,
+            role,
+            lagged: false,
+            control: None,
+        });
+        let writable = self.may_type(id);
+        if let (Some(size), true) = (size, writable) {
+            self.resize(size);
+        }
+        if resumed {
+            // A fresh queue has room for the snapshot.
+            let snapshot = Bytes::from(self.screen.snapshot());
+            if let Some(client) = self.clients.last_mut() {
+                client.lagged = client.queue.try_send(ToClient::Output(snapshot)).is_err();
+            }
+        }
+        self.info.live().clients = self.clients.len();
+        Joined {
+            client: id,
+            writable,
+            size: self.session.size(),
+            resumed,
+        }
+    }
+
+    fn remove_client(&mut self, id: ClientId) {
+        self.clients.retain(|c| c.id != id);
+        self.clients_left();
+    }
+
+    /// After clients left: counts them, and passes control on if the writer was among them, to the longest
+    /// attached client that may write, if any.
+    fn clients_left(&mut self) {
+        self.info.live().clients = self.clients.len();
+        if self.writer.is_some_and(|w| self.client(w).is_none()) {
+            let next = self
+                .clients
+                .iter()
+                .find(|c| c.role == Role::Write)
+                .map(|c| c.id);
+            self.set_writer(next);
+        }
+    }
+
+    fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.iter().find(|c| c.id == id)
+    }
+
+    /// Whether client `id` may type now.
+    fn may_type(&self, id: ClientId) -> bool {
+        let Some(client) = self.client(id) else {
+            return false;
+        };
+        client.role == Role::Write
+            && match self.settings.input {
+                InputPolicy::Shared => true,
+                InputPolicy::Single => self.writer == Some(id),
+            }
+    }
+
+    /// Hands control to `writer`, telling the old and the new one.
+    fn set_writer(&mut self, writer: Option<ClientId>) {
+        let old = std::mem::replace(&mut self.writer, writer);
+        for client in &mut self.clients {
+            if Some(client.id) == old {
+                client.control = Some(false);
+            }
+            if Some(client.id) == writer {
+                client.control = Some(true);
+            }
+        }
+        self.catch_up();
+    }
+
+    /// Drops clients whose connection is gone, delivers waiting control changes, and sends a snapshot to
+    /// every client that fell behind and has room again.
+    fn catch_up(&mut self) {
+        let before = self.clients.len();
+        self.clients.retain(|c| !c.queue.is_closed());
+        if self.clients.len() != before {
+            self.clients_left();
+        }
+        let mut snapshot: Option<Bytes> = None;
+        for client in &mut self.clients {
+            if let Some(writable) = client.control {
+                if client
+                    .queue
+                    .try_send(ToClient::Control { writable })
+                    .is_ok()
+                {
+                    client.control = None;
+                }
+            }
+            if client.lagged && client.queue.capacity() > 0 {
+                let screen = snapshot.get_or_insert_with(|| Bytes::from(self.screen.snapshot()));
+                client.lagged = client
+                    .queue
+                    .try_send(ToClient::Output(screen.clone()))
+                    .is_err();
+            }
+        }
+    }
+
+    /// Sends one read of the PTY to every client with room; the others fall behind.
+    fn output(&mut self, bytes: &[u8]) {
+        self.settings.metrics.bytes_out(bytes.len());
+        self.bytes_out += bytes.len();
+        self.screen.feed(bytes);
+        record(&mut self.recorder, |r| r.output(bytes));
+        self.info.live().last_activity = std::time::Instant::now();
+        let frame = Bytes::copy_from_slice(bytes);
+        for client in self.clients.iter_mut().filter(|c| !c.lagged) {
+            if let Err(TrySendError::Full(_)) =
+                client.queue.try_send(ToClient::Output(frame.clone()))
+            {
+                tracing::debug!(
+                    client = client.id,
+                    "client fell behind; it gets a snapshot when it has room"
+                );
+                client.lagged = true;
+            }
+        }
+    }
+
+    /// Counts and records input that reached the program.
+    fn wrote(&mut self, bytes: &[u8]) {
+        self.settings.metrics.bytes_in(bytes.len());
+        self.bytes_in += bytes.len();
+        record(&mut self.recorder, |r| r.input(bytes));
+        self.info.live().last_activity = std::time::Instant::now();
+    }
+
+    fn resize(&mut self, size: Size) {
+        if size == self.session.size() {
+            return;
+        }
+        if let Err(error) = self.session.resize(size) {
+            tracing::warn!(%error, "resizing the terminal failed");
+            return;
+        }
+        self.screen.resize(size);
+        self.info.live().size = size;
+        record(&mut self.recorder, |r| r.resize(size));
+    }
+}
+
+/// Writes to the recording; a failure is logged once and ends the recording, never the session.
+fn record(
+    recorder: &mut Option<Recorder>,
+    write: impl FnOnce(&mut Recorder) -> std::io::Result<()>,
+) {
+    if let Some(active) = recorder {
+        if let Err(error) = write(active) {
+            tracing::error!(%error, path = %active.path().display(), "recording stopped");
+            *recorder = None;
+        }
+    }
+}

@@ -1,0 +1,333 @@
+// Browser scenarios for durable sessions: a session outlives its connection, so a dropped network, a reload or a
+// second tab attaches to the same shell, and the server sends its screen back. scenarios.mjs runs them by name;
+// tests/it/browser.rs starts each against a server with the options it needs (named in each scenario's comment).
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { start } from './harness.mjs';
+
+/**
+ * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
+ * the same shell again, and shows the screen the server sends back instead of its own.
+ */
+async function reconnect(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
+    await t.step('dropping every TCP connection shows "reconnecting" with a countdown', async () => {
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      const status = await t.page.locator('#status').textContent();
+      if (!/reconnecting in \d+ s/.test(status)) throw new Error(`the status bar says ${JSON.stringify(status)}`);
+      await t.waitForLine('[connection lost]');
+    });
+    await t.step('screenshot waiting.png', () => t.screenshot('waiting.png'));
+    await t.step('the page reconnects by itself and says the session was resumed', async () => {
+      await t.waitForState('connected', 5_000);
+      await waitForStatus(t, 'connected (session resumed)');
+    });
+    await t.step("the server's screen replaced the page's: the earlier output is there, the local note not", async () => {
+      await t.waitForLine(`first-pid=${pid}`);
+      await waitForNoLine(t, '[connection lost]');
+    });
+    await t.step('it is the same shell', async () => {
+      const again = await shellPid(t, 'again');
+      if (again !== pid) throw new Error(`the shell was ${pid} before the drop and is ${again} after it`);
+    });
+    await t.step('screenshot reconnected.png', () => t.screenshot('reconnected.png'));
+  } finally {
+    proxy.close();
+  }
+}
+
+/** Default server, behind a TCP proxy: vim in insert mode survives a dropped connection, screen and all. */
+async function vimResume(t, url) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'webterm-vim-resume-'));
+  const file = path.join(dir, 'note.txt');
+  const text = 'typed before the drop ✓';
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    await t.step('vim opens on the alternate screen', async () => {
+      await t.typeLine(`vim -u DEFAULTS -i NONE ${file}`);
+      await t.page.waitForFunction(() => window.webterm.term.buffer.active.type === 'alternate');
+    });
+    const before = await t.step('type a line in insert mode and go back to normal mode', async () => {
+      await t.page.keyboard.press('i');
+      await t.page.keyboard.type(text);
+      await t.page.keyboard.press('Escape');
+      await t.page.waitForFunction(
+        (want) => window.webterm.term.buffer.active.getLine(0)?.translateToString(true).trimEnd() === want,
+        text,
+      );
+      return stableScreen(t);
+    });
+    await t.step('screenshot before.png', () => t.screenshot('before.png'));
+    await t.step('dropping every TCP connection leaves the page with its own note on the screen', async () => {
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      await t.waitForLine('[connection lost]');
+    });
+    await t.step('the page reconnects and shows exactly the screen vim had', async () => {
+      await t.waitForState('connected', 5_000);
+      await waitForScreen(t, before);
+    });
+    await t.step('screenshot after.png', () => t.screenshot('after.png'));
+    await t.step(':wq writes the file and quits to the shell', async () => {
+      await t.typeLine(':wq');
+      await t.page.waitForFunction(() => window.webterm.term.buffer.active.type === 'normal');
+      await t.typeLine(`echo vim""-exited=$?`);
+      await t.waitForLine('vim-exited=0');
+      const written = await readFile(file, 'utf8');
+      if (written !== `${text}\n`) throw new Error(`the file holds ${JSON.stringify(written)}`);
+    });
+  } finally {
+    proxy.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Default server: a reload (F5) attaches to the same shell with its screen; a new tab starts its own shell. */
+async function reload(t, url) {
+  await start(t, url);
+  const pid = await t.step('the shell tells its pid and prints a line', async () => {
+    const shell = await shellPid(t, 'first');
+    await t.typeLine('echo before""-reload');
+    await t.waitForLine('before-reload');
+    return shell;
+  });
+  await t.step('reload the page', () => t.page.reload());
+  await t.step('the reloaded page attaches to the session and says so', async () => {
+    await t.waitForState('connected');
+    await waitForStatus(t, 'connected (session resumed)');
+  });
+  await t.step('the line printed before the reload is on the screen', () => t.waitForLine('before-reload'));
+  await t.step('screenshot reloaded.png', () => t.screenshot('reloaded.png'));
+  await t.step('it is the same shell', async () => {
+    await t.page.locator('#terminal').click();
+    const again = await shellPid(t, 'again');
+    if (again !== pid) throw new Error(`the shell was ${pid} before the reload and is ${again} after it`);
+  });
+  const second = await t.openPage();
+  await start(t, url, second);
+  await t.step('a new tab on the same address has a shell of its own', async () => {
+    const status = await second.page.locator('#status').textContent();
+    if (status !== 'connected') throw new Error(`the new tab's status bar says ${JSON.stringify(status)}`);
+    const other = await shellPid(second, 'other');
+    if (other === pid) throw new Error(`the new tab attached to the first tab's shell ${pid}`);
+  });
+}
+
+/**
+ * Default server: a second tab opened as `?session=ID` attaches to the first tab's session; what either types
+ * shows in both.
+ */
+async function share(t, url) {
+  await start(t, url);
+  const id = await t.step('the page exposes its session id', async () => {
+    const session = await t.page.evaluate(() => window.webterm.connector.sessionId);
+    if (typeof session !== 'string' || session === '') throw new Error(`the session id is ${session}`);
+    return session;
+  });
+  const link = new URL(t.page.url());
+  link.searchParams.set('session', id);
+  const second = await t.openPage();
+  await t.step(`open ${link.href} in a second tab`, () => second.page.goto(link.href, { timeout: 10_000 }));
+  await t.step('the second tab attaches to the session and shows its screen', async () => {
+    await second.waitForState('connected');
+    await waitForStatus(second, 'connected (session resumed)');
+    await second.waitForLine('ready-now');
+    const attached = await second.page.evaluate(() => window.webterm.connector.sessionId);
+    if (attached !== id) throw new Error(`the second tab is on session ${attached}, not ${id}`);
+    if (new URL(second.page.url()).searchParams.has('session')) {
+      throw new Error(`the address bar still names the session: ${second.page.url()}`);
+    }
+  });
+  await t.step('what the first tab types shows in both', async () => {
+    await t.page.bringToFront();
+    await t.page.locator('#terminal').click();
+    await t.typeLine('echo typed""-in-first');
+    await t.waitForLine('typed-in-first');
+    await second.waitForLine('typed-in-first');
+  });
+  await t.step('what the second tab types shows in both', async () => {
+    await second.page.bringToFront();
+    await second.page.locator('#terminal').click();
+    await second.typeLine('echo typed""-in-second');
+    await second.waitForLine('typed-in-second');
+    await t.waitForLine('typed-in-second');
+  });
+  await t.step('screenshot second-tab.png', () =>
+    second.page.screenshot({ path: path.join(t.artifacts, 'share-second-tab.png') }),
+  );
+}
+
+/**
+ * Server with the `single` input policy: a second tab on the session is read-only with a "Take control" button,
+ * which moves the keyboard to it (and the button to the first tab).
+ */
+async function takeControl(t, url) {
+  await start(t, url);
+  const button = (p) => p.page.locator('#take-control-button');
+  await t.step('the first tab types and has no "Take control" button', async () => {
+    await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
+    if (await button(t).isVisible()) throw new Error('#take-control-button is visible');
+  });
+  const id = await t.page.evaluate(() => window.webterm.connector.sessionId);
+  const link = new URL(t.page.url());
+  link.searchParams.set('session', id);
+  const second = await t.openPage();
+  await t.step('a second tab on the session is read-only and offers "Take control"', async () => {
+    await second.page.goto(link.href, { timeout: 10_000 });
+    await second.waitForState('connected');
+    await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
+    await button(second).waitFor({ state: 'visible' });
+    await waitForStatus(second, 'take control');
+  });
+  await t.step('screenshot offered.png', () =>
+    second.page.screenshot({ path: path.join(t.artifacts, 'take-control-offered.png') }),
+  );
+  await t.step('"Take control" makes the second tab the writer and the first one read-only', async () => {
+    await second.page.bringToFront();
+    await button(second).click();
+    await second.page.waitForFunction(() => document.body.dataset.writable === 'true');
+    await button(second).waitFor({ state: 'hidden' });
+    await t.page.waitForFunction(() => document.body.dataset.writable === 'false');
+    await button(t).waitFor({ state: 'visible' });
+  });
+  await t.step('the button gave the terminal the keyboard: what the second tab types shows in both', async () => {
+    await second.typeLine('echo typed""-after-taking');
+    await second.waitForLine('typed-after-taking');
+    await t.waitForLine('typed-after-taking');
+  });
+  await t.step('the first tab takes control back', async () => {
+    await t.page.bringToFront();
+    await button(t).click();
+    await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
+    await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
+    await t.typeLine('echo typed""-after-taking-back');
+    await second.waitForLine('typed-after-taking-back');
+  });
+}
+
+/** The scenarios of this file, by the names scenarios.mjs runs them under. */
+export const SESSION_SCENARIOS = {
+  reconnect,
+  'vim-resume': vimResume,
+  reload,
+  share,
+  'take-control': takeControl,
+};
+
+/** Types `echo LABEL-pid=$$` into page `p` and returns the pid the shell printed. */
+async function shellPid(p, label) {
+  await p.typeLine(`echo ${label}""-pid=$$`);
+  const pid = await p.page.waitForFunction(
+    (prefix) => {
+      const buffer = window.webterm.term.buffer.active;
+      for (let i = buffer.length - 1; i >= 0; i--) {
+        const line = buffer.getLine(i)?.translateToString(true).trimEnd() ?? '';
+        if (line.startsWith(prefix) && /^\d+$/.test(line.slice(prefix.length))) return line.slice(prefix.length);
+      }
+      return false;
+    },
+    `${label}-pid=`,
+    { polling: 50 },
+  );
+  return pid.jsonValue();
+}
+
+/** Waits until the status bar of page `p` has `text` in it. */
+function waitForStatus(p, text) {
+  return p.page.waitForFunction((want) => document.getElementById('status').textContent.includes(want), text);
+}
+
+/** Waits until no line of page `p` is exactly `text`. */
+function waitForNoLine(p, text) {
+  return p.page.waitForFunction(
+    (unwanted) => {
+      const buffer = window.webterm.term.buffer.active;
+      for (let i = 0; i < buffer.length; i++) {
+        if (buffer.getLine(i)?.translateToString(true).trimEnd() === unwanted) return false;
+      }
+      return true;
+    },
+    text,
+    { polling: 50 },
+  );
+}
+
+/** What page `p` shows: which buffer, the cursor, and every line of the active buffer. */
+function screenState(p) {
+  return p.page.evaluate(() => {
+    const buffer = window.webterm.term.buffer.active;
+    const lines = [];
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+    return { buffer: buffer.type, cursor: [buffer.cursorX, buffer.cursorY], lines };
+  });
+}
+
+/** The screen of page `p` once it has stayed the same for 300 ms (a program may still be drawing). */
+async function stableScreen(p) {
+  let last = await screenState(p);
+  for (let tries = 0; tries < 20; tries++) {
+    await p.page.waitForTimeout(300);
+    const now = await screenState(p);
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  throw new Error('the screen kept changing for 6 s');
+}
+
+/** Waits until page `p` shows exactly `want` (a `screenState`); on timeout, says which lines differ. */
+async function waitForScreen(p, want, timeout = 5_000) {
+  const deadline = Date.now() + timeout;
+  let got;
+  while (Date.now() < deadline) {
+    got = await screenState(p);
+    if (JSON.stringify(got) === JSON.stringify(want)) return;
+    await p.page.waitForTimeout(50);
+  }
+  const diff = [];
+  if (got.buffer !== want.buffer) diff.push(`buffer: ${got.buffer}, was ${want.buffer}`);
+  if (got.cursor.join() !== want.cursor.join()) diff.push(`cursor: ${got.cursor}, was ${want.cursor}`);
+  for (let i = 0; i < Math.max(got.lines.length, want.lines.length); i++) {
+    if (got.lines[i] !== want.lines[i]) {
+      diff.push(`line ${i}: ${JSON.stringify(got.lines[i])}, was ${JSON.stringify(want.lines[i])}`);
+    }
+  }
+  throw new Error(`the screen differs from before: ${diff.join('; ')}`);
+}
+
+/** A TCP proxy in front of the server whose connections the test can cut, as a network failure would. */
+async function startProxy(target) {
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      sockets.add(a);
+      a.on('close', () => sockets.delete(a));
+      a.on('error', () => b.destroy());
+      a.pipe(b);
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(target);
+  proxied.port = String(server.address().port);
+  return {
+    url: proxied.href,
+    dropAll() {
+      for (const socket of sockets) socket.destroy();
+    },
+    close() {
+      this.dropAll();
+      server.close();
+    },
+  };
+}
