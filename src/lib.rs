@@ -1,7 +1,8 @@
 //! webterm: a real shell in the browser. Everything lives in this library; `main.rs` only wires it up.
 //!
 //! Where things live:
-//! - `cli`, `config`: what the user asked for (flags, env, file) and the effective settings.
+//! - `cli`, `config`: what the user asked for (flags, env, file) and the effective settings; `live`: a value a
+//!   reload replaces; `reload`: SIGHUP reads the configuration again without dropping anything live.
 //! - `server`: the one route table; bind, then run. `tls`: its rustls configuration.
 //! - `auth`: who may connect and with which role; `origin`: the `Origin` check on WebSocket upgrades;
 //!   `security_headers`: the headers on every response; `client_limit`: `session.max_clients`.
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod cli;
 pub mod client_limit;
 pub mod config;
+pub mod live;
 pub mod metrics;
 pub mod origin;
 pub mod password_prompt;
@@ -28,6 +30,7 @@ pub mod protocol;
 pub mod pty;
 pub mod pump;
 pub mod recording;
+pub mod reload;
 pub mod routes;
 pub mod screen;
 pub mod security_headers;

@@ -27,12 +27,17 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&cli)?;
     actix_web::rt::System::new().block_on(async move {
-        let server = Server::bind(config)?;
+        // SIGHUP reads the configuration again the way it was read now: file, environment, then flags.
+        let server =
+            Server::bind(config)?.reload_on_hangup(std::sync::Arc::new(move || Config::load(&cli)));
+        let url = server.url();
+        // Listening, with SIGHUP caught, before the line that tells so.
+        let running = server.run()?;
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on {}", server.url())?;
+        writeln!(stdout, "listening on {url}")?;
         stdout.flush()?;
         drop(stdout);
-        server.run()?.await?;
+        running.await?;
         Ok(())
     })
 }

@@ -2,19 +2,23 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
+use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::guard::{self, GuardContext};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::{self, Authenticator};
 use crate::client_limit::ClientLimit;
-use crate::config::{Config, ConfigError, Listen, TerminalConfig};
+use crate::config::{Config, ConfigError, Listen};
+use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::reload::{Loader, Reloader};
 use crate::security_headers::{self, SecurityHeaders};
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
-use crate::tls::{self, TlsError};
+use crate::tls::{self, Certificates, TlsError};
 use crate::{pty, routes, unix_socket};
 
 /// Why the server could not start.
@@ -52,27 +56,26 @@ enum Listener {
 /// A bound, not yet running, webterm server.
 pub struct Server {
     listener: Listener,
-    config: Config,
+    /// The configuration as it is now: a reload replaces it.
+    config: web::Data<Live<Config>>,
     tls: Option<rustls::ServerConfig>,
+    certificates: Option<Arc<Certificates>>,
     auth: web::Data<Authenticator>,
     shutdown: Shutdown,
+    /// Where SIGHUP reads the configuration again; without it SIGHUP is ignored.
+    loader: Option<Loader>,
 }
 
-/// Adds every route to an app (under `base_path`); the only place where paths are named. `terminals` are the
-/// `[[terminal]]` tables, each with its page, socket and files under its own path.
+/// Adds every route to an app (under `base_path`); the only place where paths are named.
+///
+/// The `[[terminal]]` tables are not routes of their own: the `{terminal}` routes below look the path up in the
+/// current configuration at each request ([`routes::terminal::Route`]), so that a reload adds and removes them.
+/// Each has its page, socket and files under its own path, like the main terminal at the root.
 ///
 /// SECURITY: the pages, the terminals and the echo socket are behind the gate (credentials, and the `Origin` of
 /// upgrades). The other files are the public bundle, the same for everyone and free of secrets, so a browser may
 /// load them before it has signed in.
-pub fn routes(cfg: &mut web::ServiceConfig, terminals: &[TerminalConfig]) {
-    for terminal in terminals {
-        cfg.route(&terminal.path, web::get().to(routes::assets::add_slash))
-            .service(
-                web::scope(&terminal.path)
-                    .app_data(web::Data::new(terminal.clone()))
-                    .configure(terminal_routes),
-            );
-    }
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/echo")
             .wrap(from_fn(auth::gate))
@@ -96,22 +99,49 @@ pub fn routes(cfg: &mut web::ServiceConfig, terminals: &[TerminalConfig]) {
     )
     // Liveness for load balancers and systemd: no credentials, no information.
     .route("/healthz", web::get().to(routes::health::healthz));
-    terminal_routes(cfg);
+    // A terminal's path without the slash (before `/{file}`, which would take `/htop`): its page's relative URLs
+    // need the slash.
+    cfg.service(
+        web::resource("/{path:.+}")
+            .guard(guard::fn_guard(is_terminal_path))
+            .route(web::get().to(routes::assets::add_slash)),
+    );
+    terminal_routes(cfg, "");
+    terminal_routes(cfg, "/{terminal:.+}");
 }
 
-/// One terminal: its page, its socket, and the page's files.
-fn terminal_routes(cfg: &mut web::ServiceConfig) {
+/// One terminal under `prefix`: its page, its socket, and the page's files.
+fn terminal_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
     cfg.service(
-        web::resource("/")
+        web::resource(format!("{prefix}/"))
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::assets::index)),
     )
     .service(
-        web::resource("/ws")
+        web::resource(format!("{prefix}/ws"))
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::terminal::connect)),
     )
-    .route("/{file}", web::get().to(routes::assets::file));
+    .route(
+        &format!("{prefix}/{{file}}"),
+        web::get().to(routes::assets::file),
+    );
+}
+
+/// Whether the request's path is exactly a `[[terminal]]`'s path (under `base_path`).
+fn is_terminal_path(ctx: &GuardContext<'_>) -> bool {
+    let Some(config) = ctx.app_data::<web::Data<Live<Config>>>() else {
+        return false;
+    };
+    let config = config.get();
+    let path = ctx.head().uri.path();
+    let path = path
+        .strip_prefix(config.base_path.trim_end_matches('/'))
+        .unwrap_or(path);
+    config
+        .terminals
+        .iter()
+        .any(|terminal| terminal.path == path)
 }
 
 impl Server {
@@ -119,7 +149,7 @@ impl Server {
     /// [`Server::local_addr`] tells which.
     pub fn bind(config: Config) -> Result<Server, ServerError> {
         config.validate()?;
-        let tls = tls::server_config(&config.tls)?;
+        let (tls, certificates) = tls::server_config(&config.tls)?.unzip();
         let bind_error = |source| ServerError::Bind {
             addr: config.listen.clone(),
             source,
@@ -146,10 +176,27 @@ impl Server {
         Ok(Server {
             shutdown: Shutdown::new(),
             listener,
-            config,
+            config: web::Data::new(Live::new(config)),
             tls,
+            certificates,
             auth,
+            loader: None,
         })
+    }
+
+    /// Reloads the configuration with `loader` on SIGHUP once running (see [`crate::reload`]).
+    pub fn reload_on_hangup(mut self, loader: Loader) -> Server {
+        self.loader = Some(loader);
+        self
+    }
+
+    /// What applies a new configuration to this server, once it runs.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            config: self.config.clone(),
+            auth: self.auth.clone(),
+            certificates: self.certificates.clone(),
+        }
     }
 
     /// The TCP address actually bound (port 0 replaced by the real port); `None` on a Unix socket.
@@ -167,9 +214,9 @@ impl Server {
         let base = match self.local_addr() {
             Some(addr) => format!(
                 "{scheme}://{addr}{}/",
-                self.config.base_path.trim_end_matches('/')
+                self.config.get().base_path.trim_end_matches('/')
             ),
-            None => self.config.listen.to_string(),
+            None => self.config.get().listen.to_string(),
         };
         match self.auth.url_token() {
             Some(token) => format!("{base}?token={token}"),
@@ -180,20 +227,24 @@ impl Server {
     /// Serves until the process is asked to stop (SIGINT/SIGTERM) or the returned server is stopped.
     pub fn run(self) -> std::io::Result<actix_web::dev::Server> {
         pty::become_subreaper();
-        let config = web::Data::new(self.config.clone());
-        let headers = web::Data::new(SecurityHeaders::new(&self.config));
-        let clients = web::Data::new(ClientLimit::new(self.config.session.max_clients, 0));
+        if let Some(loader) = self.loader.clone() {
+            actix_web::rt::spawn(self.reloader().on_hangup(loader)?);
+        }
+        let config = self.config.clone();
+        // What only changes with a restart is read once, here.
+        let first = self.config.get();
+        let headers = web::Data::new(SecurityHeaders::new(&first));
+        let clients = web::Data::new(ClientLimit::new(first.session.max_clients, 0));
         let sessions = web::Data::new(Sessions::new(
-            self.config.session.max_sessions,
-            self.config.session.max_per_user,
+            first.session.max_sessions,
+            first.session.max_per_user,
         ));
         let metrics = web::Data::new(Metrics::default());
         let shutdown = web::Data::new(self.shutdown.clone());
         let auth = self.auth.clone();
-        let prefix = self.config.base_path.trim_end_matches('/').to_owned();
-        let terminals = self.config.terminals.clone();
+        let prefix = first.base_path.trim_end_matches('/').to_owned();
         let mut server = HttpServer::new(move || {
-            let (prefix, terminals) = (prefix.clone(), terminals.clone());
+            let prefix = prefix.clone();
             App::new()
                 .app_data(config.clone())
                 .app_data(auth.clone())
@@ -208,16 +259,16 @@ impl Server {
                         cfg.route(&prefix, web::get().to(routes::assets::add_slash));
                     }
                 })
-                .service(web::scope(&prefix).configure(|cfg| routes(cfg, &terminals)))
+                .service(web::scope(&prefix).configure(routes))
         })
         // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
         // half-requests cannot pile up; idle keep-alive connections are closed too.
-        .client_request_timeout(self.config.http.request_timeout())
-        .keep_alive(self.config.http.keep_alive())
+        .client_request_timeout(first.http.request_timeout())
+        .keep_alive(first.http.keep_alive())
         .client_disconnect_timeout(Duration::from_secs(1))
-        .tls_handshake_timeout(self.config.http.request_timeout());
-        if self.config.workers > 0 {
-            server = server.workers(self.config.workers);
+        .tls_handshake_timeout(first.http.request_timeout());
+        if first.workers > 0 {
+            server = server.workers(first.workers);
         }
         server = match (self.listener, self.tls) {
             (Listener::Tcp(tcp), Some(tls)) => server.listen_rustls_0_23(tcp, tls)?,
@@ -228,7 +279,7 @@ impl Server {
         // that never end by themselves.
         let server = server.disable_signals().shutdown_timeout(1).run();
         let handle = server.handle();
-        let grace = self.config.shutdown_grace();
+        let grace = first.shutdown_grace();
         let shutdown = self.shutdown;
         actix_web::rt::spawn(async move {
             tokio::select! {

@@ -1,15 +1,19 @@
 //! TLS with rustls: the server's certificate and key from PEM files, and, for mutual TLS, the CA that client
-//! certificates must chain to.
+//! certificates must chain to. A reload (SIGHUP) reads the certificate and key again: new handshakes get the new
+//! ones, open connections keep theirs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::config::TlsConfig;
+use crate::live::Live;
 
 /// Why TLS could not be set up. Each names the file and says what it should hold.
 #[derive(Debug, thiserror::Error)]
@@ -37,17 +41,52 @@ pub enum TlsError {
     Rustls(String),
 }
 
-/// The rustls configuration for `tls`, or `None` when TLS is off.
-pub fn server_config(tls: &TlsConfig) -> Result<Option<ServerConfig>, TlsError> {
+/// The server's certificate and key, which a reload may replace.
+#[derive(Debug)]
+pub struct Certificates {
+    current: Live<CertifiedKey>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl Certificates {
+    /// Reads `tls.cert` and `tls.key` again; on any error the certificate in use stays.
+    pub fn reload(&self, tls: &TlsConfig) -> Result<(), TlsError> {
+        self.current.set(certified_key(tls, &self.provider)?);
+        Ok(())
+    }
+}
+
+impl ResolvesServerCert for Certificates {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.get())
+    }
+}
+
+/// The certificate chain and key of `tls`, checked to belong together.
+fn certified_key(tls: &TlsConfig, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
     let (Some(cert), Some(key)) = (&tls.cert, &tls.key) else {
-        return Ok(None);
+        return Err(TlsError::Rustls("tls.cert and tls.key are needed".into()));
     };
     let chain = certificates(cert)?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
         path: key.to_owned(),
         reason: e.to_string(),
     })?;
+    CertifiedKey::from_der(chain, key, provider).map_err(|e| TlsError::Rustls(e.to_string()))
+}
+
+/// The rustls configuration for `tls` and its reloadable certificate, or `None` when TLS is off.
+pub fn server_config(
+    tls: &TlsConfig,
+) -> Result<Option<(ServerConfig, Arc<Certificates>)>, TlsError> {
+    if !tls.enabled() {
+        return Ok(None);
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs = Arc::new(Certificates {
+        current: Live::new(certified_key(tls, &provider)?),
+        provider: provider.clone(),
+    });
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
@@ -68,10 +107,8 @@ pub fn server_config(tls: &TlsConfig) -> Result<Option<ServerConfig>, TlsError> 
         }
         None => builder.with_no_client_auth(),
     };
-    let config = builder
-        .with_single_cert(chain, key)
-        .map_err(|e| TlsError::Rustls(e.to_string()))?;
-    Ok(Some(config))
+    let config = builder.with_cert_resolver(certs.clone());
+    Ok(Some((config, certs)))
 }
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {

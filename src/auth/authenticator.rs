@@ -10,7 +10,8 @@ use actix_web::http::header;
 use super::basic::{self, Users};
 use super::proxy::{ProxyUser, TrustedProxies};
 use super::{Identity, RateLimiter, Role, Secret, Sessions};
-use crate::config::{AuthMode, Config};
+use crate::config::{AuthConfig, AuthMode, Config};
+use crate::live::Live;
 
 /// How credentials are checked, with the secrets of the configured mode.
 #[derive(Debug)]
@@ -25,12 +26,39 @@ enum Method {
     Proxy(TrustedProxies),
 }
 
-/// Checks credentials for one server: its mode, its secrets, its sessions and its failure counts.
+impl Method {
+    /// The method of `auth`; `generated` is the token generated at start, kept when `auth.token` is unset.
+    fn new(auth: &AuthConfig, generated: Option<String>) -> Method {
+        match auth.mode {
+            AuthMode::None => Method::None,
+            AuthMode::Token => Method::Token {
+                write: match (&auth.token, generated) {
+                    (Some(token), _) => Secret::new(token.clone()),
+                    (None, Some(token)) => Secret::new(token),
+                    (None, None) => Secret::random(),
+                },
+                read: auth.read_token.clone().map(Secret::new),
+                generated: auth.token.is_none(),
+            },
+            AuthMode::Basic => Method::Basic(Arc::new(Users::new(auth.users.clone()))),
+            AuthMode::Proxy => Method::Proxy(TrustedProxies::new(
+                &auth.user_header,
+                auth.trusted_proxies.clone(),
+                auth.read_only_users.clone(),
+            )),
+        }
+    }
+}
+
+/// Checks credentials for one server: its mode, its secrets, its sessions and its failure counts. A reload
+/// (SIGHUP) may replace the mode and the secrets.
 #[derive(Debug)]
 pub struct Authenticator {
-    method: Method,
+    method: Live<Method>,
+    /// The `[auth]` table `method` was made from, to tell whether a reload changes it.
+    config: Live<AuthConfig>,
     sessions: Sessions,
-    limiter: RateLimiter,
+    limiter: Live<RateLimiter>,
     cookie_name: String,
     secure_cookies: bool,
 }
@@ -70,45 +98,60 @@ impl Authenticator {
     /// webterms on one host do not overwrite each other's sessions).
     pub fn new(config: &Config, port: u16) -> Authenticator {
         let auth = &config.auth;
-        let method = match auth.mode {
-            AuthMode::None => Method::None,
-            AuthMode::Token => Method::Token {
-                write: auth.token.clone().map_or_else(Secret::random, Secret::new),
-                read: auth.read_token.clone().map(Secret::new),
-                generated: auth.token.is_none(),
-            },
-            AuthMode::Basic => Method::Basic(Arc::new(Users::new(auth.users.clone()))),
-            AuthMode::Proxy => Method::Proxy(TrustedProxies::new(
-                &auth.user_header,
-                auth.trusted_proxies.clone(),
-                auth.read_only_users.clone(),
-            )),
-        };
         Authenticator {
-            method,
+            method: Live::new(Method::new(auth, None)),
+            config: Live::new(auth.clone()),
             sessions: Sessions::default(),
-            limiter: RateLimiter::new(auth.max_failures, Duration::from_secs(auth.lockout_secs)),
+            limiter: Live::new(RateLimiter::new(
+                auth.max_failures,
+                Duration::from_secs(auth.lockout_secs),
+            )),
             cookie_name: format!("webterm_session_{port}"),
             secure_cookies: config.tls.enabled(),
         }
     }
 
-    /// The token to show in the `listening on` URL: the generated one. A configured token is not shown; whoever
-    /// configured it knows it.
-    pub fn url_token(&self) -> Option<&str> {
-        match &self.method {
+    /// Takes a reloaded `[auth]` table. When it changed, every browser login (cookie) ends, so that a removed
+    /// user or a replaced token stops working at once; live terminal sessions go on. A token generated at start
+    /// stays the same while `auth.token` stays unset. Returns whether anything changed.
+    pub fn reload(&self, auth: &AuthConfig) -> bool {
+        if *self.config.get() == *auth {
+            return false;
+        }
+        let generated = match &*self.method.get() {
             Method::Token {
                 write,
                 generated: true,
                 ..
-            } => Some(write.expose()),
+            } => Some(write.expose().to_owned()),
+            _ => None,
+        };
+        self.method.set(Method::new(auth, generated));
+        self.limiter.set(RateLimiter::new(
+            auth.max_failures,
+            Duration::from_secs(auth.lockout_secs),
+        ));
+        self.config.set(auth.clone());
+        self.sessions.clear();
+        true
+    }
+
+    /// The token to show in the `listening on` URL: the generated one. A configured token is not shown; whoever
+    /// configured it knows it.
+    pub fn url_token(&self) -> Option<String> {
+        match &*self.method.get() {
+            Method::Token {
+                write,
+                generated: true,
+                ..
+            } => Some(write.expose().to_owned()),
             _ => None,
         }
     }
 
     /// The `WWW-Authenticate` challenge for a 401, if the mode has one.
     pub fn challenge(&self) -> Option<&'static str> {
-        match self.method {
+        match *self.method.get() {
             Method::Token { .. } => Some("Bearer realm=\"webterm\""),
             Method::Basic(_) => Some("Basic realm=\"webterm\", charset=\"UTF-8\""),
             Method::None | Method::Proxy(_) => None,
@@ -117,7 +160,7 @@ impl Authenticator {
 
     /// What a client is told on a 401, so that a person knows what to do.
     pub fn how_to_authenticate(&self) -> &'static str {
-        match self.method {
+        match *self.method.get() {
             Method::Token {
                 generated: true, ..
             } => {
@@ -155,7 +198,9 @@ impl Authenticator {
         client: Option<IpAddr>,
         page: bool,
     ) -> Result<(Identity, Via), Denial> {
-        let users = match &self.method {
+        // The method as it is now: a reload during this request does not change how it is checked.
+        let method = self.method.get();
+        let users = match &*method {
             Method::None => {
                 return Ok((
                     Identity {
@@ -189,6 +234,7 @@ impl Authenticator {
         // guessing goes no faster than the allowance, right or wrong.
         if let Some(client) = client {
             self.limiter
+                .get()
                 .check(client)
                 .map_err(Denial::TooManyFailures)?;
         }
@@ -196,7 +242,7 @@ impl Authenticator {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let checked = match (&self.method, users, query_token, authorization) {
+        let checked = match (&*method, users, query_token, authorization) {
             (Method::Token { write, read, .. }, _, Some(candidate), _) => self
                 .token_identity(write, read.as_ref(), candidate.as_deref())
                 .map(|id| (id, Via::QueryToken)),
@@ -224,7 +270,7 @@ impl Authenticator {
             Some(found) => Ok(found),
             None => {
                 if let Some(client) = client {
-                    if self.limiter.failed(client) {
+                    if self.limiter.get().failed(client) {
                         // SECURITY: the address and the count only; never what was tried.
                         tracing::warn!(target: "webterm::audit", event = "login.locked_out", %client, "too many failed attempts; refusing this address for a while");
                     }

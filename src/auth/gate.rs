@@ -12,6 +12,7 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use super::Authenticator;
 use super::authenticator::{Denial, Via, query_without_token};
 use crate::config::{AuthMode, Config};
+use crate::live::Live;
 use crate::origin;
 
 /// Lets a request through to its handler only with a valid identity; see the module docs.
@@ -20,9 +21,9 @@ pub async fn gate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let config = req
-        .app_data::<web::Data<Config>>()
+        .app_data::<web::Data<Live<Config>>>()
         .expect("the server registers the config")
-        .clone();
+        .get();
     let auth = req
         .app_data::<web::Data<Authenticator>>()
         .expect("the server registers the authenticator")

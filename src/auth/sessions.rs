@@ -42,6 +42,16 @@ impl Sessions {
         id
     }
 
+    /// Ends every session (the credentials changed).
+    pub fn clear(&self) {
+        let mut inner = self
+            .inner
+            .lock()
+            .expect("the session table's lock is never poisoned");
+        inner.by_id.clear();
+        inner.oldest_first.clear();
+    }
+
     /// The identity of the session `id`, if there is one.
     pub fn get(&self, id: &str) -> Option<Identity> {
         // SECURITY: a hash lookup with std's randomly keyed SipHash: how long it takes says nothing about how

@@ -170,6 +170,43 @@ impl Config {
         Config::parse(&text, path)
     }
 
+    /// The settings that differ between `self` and `new` but only take effect at a start; a reload (SIGHUP)
+    /// refuses a new config that changes any of them.
+    pub fn restart_only_changes(&self, new: &Config) -> Vec<&'static str> {
+        let session = (&self.session, &new.session);
+        [
+            ("listen", self.listen != new.listen),
+            (
+                "unix_socket_mode",
+                self.unix_socket_mode != new.unix_socket_mode,
+            ),
+            ("workers", self.workers != new.workers),
+            ("base_path", self.base_path != new.base_path),
+            (
+                "shutdown_grace_ms",
+                self.shutdown_grace_ms != new.shutdown_grace_ms,
+            ),
+            ("[http]", self.http != new.http),
+            ("TLS on or off", self.tls.enabled() != new.tls.enabled()),
+            ("tls.client_ca", self.tls.client_ca != new.tls.client_ca),
+            (
+                "session.max_clients",
+                session.0.max_clients != session.1.max_clients,
+            ),
+            (
+                "session.max_sessions",
+                session.0.max_sessions != session.1.max_sessions,
+            ),
+            (
+                "session.max_per_user",
+                session.0.max_per_user != session.1.max_per_user,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
     /// The effective configuration: the file named by `--config`/`WEBTERM_CONFIG` (or defaults), with the
     /// flags and env vars on top.
     pub fn load(cli: &Cli) -> Result<Config, ConfigError> {

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::Identity;
 use crate::config::Config;
+use crate::live::Live;
 use crate::origin;
 use crate::sessions::Sessions;
 
@@ -33,11 +34,11 @@ fn refuse(req: &HttpRequest, config: &Config, identity: &Identity) -> Option<Htt
 /// The live sessions, oldest first, as a JSON array.
 pub async fn list(
     req: HttpRequest,
-    config: web::Data<Config>,
+    config: web::Data<Live<Config>>,
     sessions: web::Data<Sessions>,
     identity: Identity,
 ) -> HttpResponse {
-    if let Some(refusal) = refuse(&req, &config, &identity) {
+    if let Some(refusal) = refuse(&req, &config.get(), &identity) {
         return refusal;
     }
     HttpResponse::Ok()
@@ -49,11 +50,11 @@ pub async fn list(
 pub async fn end(
     req: HttpRequest,
     id: web::Path<String>,
-    config: web::Data<Config>,
+    config: web::Data<Live<Config>>,
     sessions: web::Data<Sessions>,
     identity: Identity,
 ) -> HttpResponse {
-    if let Some(refusal) = refuse(&req, &config, &identity) {
+    if let Some(refusal) = refuse(&req, &config.get(), &identity) {
         return refusal;
     }
     if sessions.end(&id) {

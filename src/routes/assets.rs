@@ -1,11 +1,11 @@
 //! The frontend, bundled by `build.rs` and embedded in the binary: the page at `/` and its files.
 
 use actix_web::http::header::{self, ContentType, EntityTag, IfNoneMatch};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
+use super::terminal::Route;
 use crate::auth::Identity;
-use crate::config::TerminalConfig;
 
 /// The files `build.rs` put in `$OUT_DIR/frontend`.
 #[derive(RustEmbed)]
@@ -13,14 +13,8 @@ use crate::config::TerminalConfig;
 struct Frontend;
 
 /// `GET /`: the terminal page.
-pub async fn index(
-    req: HttpRequest,
-    route: Option<web::Data<TerminalConfig>>,
-    identity: Identity,
-) -> HttpResponse {
-    if let Some(refusal) =
-        super::terminal::refuse_user(route.as_ref().map(|r| r.get_ref()), &identity)
-    {
+pub async fn index(req: HttpRequest, route: Route, identity: Identity) -> HttpResponse {
+    if let Some(refusal) = super::terminal::refuse_user(route.0.as_ref(), &identity) {
         return refusal;
     }
     serve(&req, "index.html")
@@ -31,13 +25,14 @@ pub async fn replay(req: HttpRequest) -> HttpResponse {
     serve(&req, "replay.html")
 }
 
-/// `GET /{file}`: one embedded file, or 404.
-pub async fn file(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+/// `GET /{file}` (and under a terminal's path, which must exist): one embedded file, or 404.
+pub async fn file(req: HttpRequest, _route: Route) -> HttpResponse {
+    let name = req.match_info().get("file").unwrap_or_default();
     // SECURITY: the page is only served by `index`, behind the authentication gate.
-    if path.as_str() == "index.html" {
+    if name == "index.html" {
         return not_found();
     }
-    serve(&req, &path)
+    serve(&req, name)
 }
 
 /// `GET {base_path}` without the trailing slash: the page's relative URLs need it.

@@ -5,6 +5,7 @@ use futures_util::StreamExt;
 use tracing::Instrument;
 
 use crate::config::Config;
+use crate::live::Live;
 use crate::ws::{self, Incoming};
 
 /// Echoes messages on a WebSocket upgrade; serves the diagnostics page to a plain GET.
@@ -15,12 +16,13 @@ use crate::ws::{self, Incoming};
 pub async fn echo(
     req: HttpRequest,
     payload: web::Payload,
-    config: web::Data<Config>,
+    config: web::Data<Live<Config>>,
 ) -> Result<HttpResponse, actix_web::Error> {
     if !ws::wants_websocket(&req) {
         return Ok(crate::routes::assets::serve(&req, "echo.html"));
     }
-    let (response, session, reader) = ws::accept(&req, payload, config.websocket.max_message_size)?;
+    let (response, session, reader) =
+        ws::accept(&req, payload, config.get().websocket.max_message_size)?;
     let peer = req
         .peer_addr()
         .map(|addr| addr.to_string())

@@ -1,12 +1,15 @@
 //! `GET /ws`: the terminal. Checks the query, starts a session (or finds the one `?session=ID` names), and
 //! hands the connection to the pump.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use tracing::Instrument;
 
 use crate::auth::{Identity, Role};
 use crate::client_limit::{ClientLimit, ClientSlot, Full};
 use crate::config::{Config, SessionConfig, TerminalConfig};
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
 use crate::pty::{Session, SpawnOptions};
@@ -52,6 +55,37 @@ impl ConnectQuery {
             }
         }
         Ok(parsed)
+    }
+}
+
+/// The `[[terminal]]` a request is for, as the configuration has it now; `None` for the main terminal. A request
+/// to a `{terminal}` route whose path no `[[terminal]]` has (any more) is answered 404.
+#[derive(Debug)]
+pub struct Route(pub Option<TerminalConfig>);
+
+impl FromRequest for Route {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Route, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let Some(path) = req.match_info().get("terminal") else {
+            return ready(Ok(Route(None)));
+        };
+        let config = req
+            .app_data::<web::Data<Live<Config>>>()
+            .expect("the server registers the config")
+            .get();
+        let path = format!("/{path}");
+        let found = config.terminals.iter().find(|t| t.path == path).cloned();
+        ready(found.map(|t| Route(Some(t))).ok_or_else(|| {
+            actix_web::error::InternalError::from_response(
+                "no such terminal",
+                HttpResponse::NotFound()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("not found\n"),
+            )
+            .into()
+        }))
     }
 }
 
@@ -127,16 +161,18 @@ fn unavailable(reason: String) -> HttpResponse {
 pub async fn connect(
     req: HttpRequest,
     payload: web::Payload,
-    config: web::Data<Config>,
+    config: web::Data<Live<Config>>,
+    route: Route,
     clients: web::Data<ClientLimit>,
     sessions: web::Data<Sessions>,
     metrics: web::Data<Metrics>,
     shutdown: web::Data<Shutdown>,
     identity: Identity,
 ) -> actix_web::Result<HttpResponse> {
+    // The configuration as it is now; a reload during this session does not change it for this connection.
+    let config = config.get();
     // The `[[terminal]]` this socket belongs to; none for the main terminal.
-    let route = req.app_data::<web::Data<TerminalConfig>>().cloned();
-    let route = route.as_ref().map(|r| r.get_ref());
+    let route = route.0.as_ref();
     if let Some(refusal) = refuse_user(route, &identity) {
         return Ok(refusal);
     }

@@ -10,6 +10,7 @@
 //! - `session_options`: URL arguments, cwd, environment allow-list, user, per-user limit.
 //! - `terminals`: `[[terminal]]` tables, each at its own path.
 //! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
+//! - `reload`: SIGHUP reloads routes and credentials, keeps live sessions, refuses a bad config.
 //! - `unix_socket`: listening on a Unix socket.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected.
@@ -32,6 +33,7 @@ mod flood;
 mod fuzz;
 mod operations;
 mod proxy;
+mod reload;
 mod security;
 mod session_options; // authentication, Origin, headers, roles, hostile input, TLS
 mod soak;

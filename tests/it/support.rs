@@ -65,6 +65,8 @@ pub struct TestServer {
     pub url: String,
     /// What SIGTERM would trigger: `shutdown.drain(grace)`.
     pub shutdown: webterm::shutdown::Shutdown,
+    /// What SIGHUP would do with a new config.
+    pub reloader: webterm::reload::Reloader,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -77,11 +79,13 @@ impl TestServer {
         let addr = server.local_addr().expect("test servers listen on TCP");
         let url = server.url();
         let shutdown = server.shutdown();
+        let reloader = server.reloader();
         let (handle, thread) = run_on_a_thread(server);
         TestServer {
             addr,
             url,
             shutdown,
+            reloader,
             handle,
             thread: Some(thread),
         }

@@ -215,3 +215,42 @@ async fn with_a_client_ca_only_clients_with_a_certificate_from_it_get_an_answer(
     let (status, _, _) = tls_get(&server, good, "/").await.unwrap();
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_reload_serves_the_new_certificate_to_new_handshakes_and_open_connections_go_on() {
+    let pems = Pems::new("reload");
+    let (cert, key, first) = server_cert(&pems);
+    let mut config = token_config();
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    let server = TestServer::start(config.clone());
+    let mut open = tls_connect(&server, client_config(first.clone(), None))
+        .await
+        .expect("the first certificate is served");
+
+    // New files at the same paths, then the reload.
+    let (_, _, second) = server_cert(&pems);
+    server.reloader.apply(config).expect("reloaded");
+    let refused = tls_connect(&server, client_config(first.clone(), None)).await;
+    assert!(
+        refused.is_err(),
+        "a client trusting only the old certificate is refused"
+    );
+    let (status, _, _) = tls_get(&server, client_config(second, None), "/healthz")
+        .await
+        .expect("the new certificate is served");
+    assert_eq!(status, 200);
+
+    // The connection made before the reload still works.
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        server.addr.port()
+    );
+    open.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, open.read_to_end(&mut response))
+        .await
+        .expect("an answer in time")
+        .unwrap();
+    assert_eq!(parse_response(&response).0, 200);
+}
