@@ -6,7 +6,7 @@
 //! does; with one client that pauses or stops reading, the kernel blocks the program. A client whose queue is
 //! full when output comes falls behind: it gets nothing more until it has room again, and then one snapshot of
 //! the screen (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the
-//! queues, the screen and its scrollback budget.
+//! queues, the screen and its scrollback budget, and the output waiting to be parsed into the screen (`model.rs`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -19,6 +19,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::model::Model;
 use super::{
     Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Sessions, ToClient,
 };
@@ -27,7 +28,6 @@ use crate::metrics::Metrics;
 use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
 use crate::pty::Session;
 use crate::recording::Recorder;
-use crate::screen::Screen;
 use crate::shutdown::Shutdown;
 
 /// The largest output frame: one read of the PTY.
@@ -86,7 +86,7 @@ enum Why {
 /// A running session. See the module documentation.
 pub struct Hub {
     session: Session,
-    screen: Screen,
+    screen: Model,
     info: Arc<Info>,
     settings: HubSettings,
     sessions: Sessions,
@@ -154,7 +154,7 @@ impl Hub {
             command = session.command(),
         );
         let mut hub = Hub {
-            screen: Screen::new(size, settings.scrollback),
+            screen: Model::new(size, settings.scrollback),
             session,
             info: info.clone(),
             settings,
@@ -212,8 +212,8 @@ impl Hub {
             } else {
                 alone_since = None;
             }
-            let room =
-                self.clients.is_empty() || self.clients.iter().any(|c| c.queue.capacity() > 0);
+            let room = self.screen.has_room()
+                && (self.clients.is_empty() || self.clients.iter().any(|c| c.queue.capacity() > 0));
             let waiting = self.clients.iter().any(|c| c.lagged || c.control.is_some());
             let linger_end = alone_since.map(|since| since + self.settings.linger);
             tokio::select! {
@@ -251,6 +251,8 @@ impl Hub {
                         pending = Some(bytes);
                     }
                 }
+                // A parse finished: the screen is back (a snapshot can be taken), and there may be room to read.
+                _ = self.screen.parsed(), if self.screen.is_parsing() => {}
                 read = self.session.read(&mut buf), if room && !eof => match read {
                     Ok(0) => eof = true,
                     Ok(n) => self.output(&buf[..n]),
@@ -385,10 +387,9 @@ impl Hub {
             self.resize(size);
         }
         if resumed {
-            // A fresh queue has room for the snapshot.
-            let snapshot = Bytes::from(self.screen.snapshot());
+            // It starts behind: it gets the screen first (`catch_up`, next), then live output.
             if let Some(client) = self.clients.last_mut() {
-                client.lagged = client.queue.try_send(ToClient::Output(snapshot)).is_err();
+                client.lagged = true;
             }
         }
         self.info.live().clients = self.clients.len();
@@ -469,11 +470,16 @@ impl Hub {
                 }
             }
             if client.lagged && client.queue.capacity() > 0 {
-                let screen = snapshot.get_or_insert_with(|| Bytes::from(self.screen.snapshot()));
-                client.lagged = client
-                    .queue
-                    .try_send(ToClient::Output(screen.clone()))
-                    .is_err();
+                if snapshot.is_none() {
+                    snapshot = self.screen.snapshot().map(Bytes::from);
+                }
+                // While a parse is in flight there is no snapshot yet; the loop comes back when it is done.
+                if let Some(screen) = &snapshot {
+                    client.lagged = client
+                        .queue
+                        .try_send(ToClient::Output(screen.clone()))
+                        .is_err();
+                }
             }
         }
     }

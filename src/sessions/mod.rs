@@ -6,6 +6,7 @@
 //! at shutdown. The registry only finds hubs; it never touches a PTY.
 
 mod hub;
+mod model;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
