@@ -61,6 +61,9 @@ pub enum ClientMessage {
     /// Under the `single` input policy: make this client the one that types.
     #[serde(rename = "take_control")]
     TakeControl,
+    /// Is the connection alive? The server answers `pong`. Browsers cannot see WebSocket ping frames, so the
+    /// page sends this every `heartbeat` seconds and after a sleep, and reconnects when no answer comes.
+    Ping,
 }
 
 /// Who may type when several clients share a session (a route's `input`).
@@ -256,6 +259,8 @@ pub enum ServerMessage {
         /// The tab title until the program sets one; absent means the page's own.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         title: Option<String>,
+        /// Seconds between the client's `ping`s (the server's `websocket.ping_interval_secs`).
+        heartbeat: u64,
     },
     /// A control message was rejected; the session goes on.
     Error {
@@ -271,6 +276,8 @@ pub enum ServerMessage {
     Exit(ExitStatus),
     /// The server is shutting down; the program is being hung up. A close frame 1001 follows.
     Shutdown,
+    /// The answer to a client's `ping`.
+    Pong,
 }
 
 impl ServerMessage {
@@ -294,6 +301,7 @@ mod tests {
             ClientMessage::Pause,
             ClientMessage::Resume,
             ClientMessage::TakeControl,
+            ClientMessage::Ping,
         ] {
             let text = serde_json::to_string(&message).unwrap();
             assert_eq!(ClientMessage::parse(&text).unwrap(), message);
@@ -317,10 +325,11 @@ mod tests {
             role: Role::Write,
             options: None,
             title: None,
+            heartbeat: 20,
         };
         assert_eq!(
             hello.to_json(),
-            r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"resumed":false,"input":"shared","role":"write"}"#
+            r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"resumed":false,"input":"shared","role":"write","heartbeat":20}"#
         );
         let control = ServerMessage::Control { writable: false };
         assert_eq!(control.to_json(), r#"{"type":"control","writable":false}"#);
@@ -335,7 +344,17 @@ mod tests {
         };
         assert_eq!(error.to_json(), r#"{"type":"error","message":"no"}"#);
         assert_eq!(ServerMessage::Shutdown.to_json(), r#"{"type":"shutdown"}"#);
-        for message in [hello, control, code, signal, error, ServerMessage::Shutdown] {
+        assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
+        let all = [
+            hello,
+            control,
+            code,
+            signal,
+            error,
+            ServerMessage::Shutdown,
+            ServerMessage::Pong,
+        ];
+        for message in all {
             let back: ServerMessage = serde_json::from_str(&message.to_json()).unwrap();
             assert_eq!(back, message);
         }
@@ -368,11 +387,12 @@ mod tests {
             role: Role::Read,
             options: Some(Box::new(options)),
             title: Some("Logs".into()),
+            heartbeat: 20,
         };
         let json = hello.to_json();
         assert!(
             json.ends_with(
-                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs"}"##
+                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs","heartbeat":20}"##
             ),
             "{json}"
         );

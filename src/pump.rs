@@ -124,6 +124,7 @@ pub async fn run(
         role: attachment.role,
         options: Some(Box::new(settings.options.clone())),
         title: settings.title.clone(),
+        heartbeat: settings.ping_interval.as_secs(),
     })]);
     let mut input: Option<Bytes> = None;
     let mut paused = false;
@@ -208,6 +209,7 @@ pub async fn run(
                         Ok(ClientMessage::TakeControl) => outbox.push_back(text(ServerMessage::Error {
                             message: "take_control refused: this connection is read-only".into(),
                         })),
+                        Ok(ClientMessage::Ping) => outbox.push_back(text(ServerMessage::Pong)),
                         Err(error) => {
                             metrics.protocol_error();
                             outbox.push_back(text(ServerMessage::Error { message: error.to_string() }));

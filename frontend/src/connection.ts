@@ -3,6 +3,7 @@
 
 import type { Terminal } from '@xterm/xterm';
 import { WriteFlow } from './flow';
+import { Heartbeat } from './heartbeat';
 import {
   CLOSE_NO_SESSION,
   type ClientMessage,
@@ -67,6 +68,8 @@ export class Connection {
   /** The size the server last heard of; the terminal is spawned at the size in the URL. */
   private serverSize: Size;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Watches for a dead connection, from `hello` on (when the server says how often to ping). */
+  private heartbeat: Heartbeat | undefined;
   private ended = false;
 
   constructor(
@@ -83,9 +86,8 @@ export class Connection {
     );
     this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
     this.socket.addEventListener('close', (event) => {
-      clearTimeout(this.resizeTimer);
       if (this.ended) return;
-      this.ended = true;
+      this.end();
       if (event.code === CLOSE_NO_SESSION) this.events.gone();
       else this.events.dropped();
     });
@@ -119,9 +121,24 @@ export class Connection {
 
   /** Closes the socket without reporting anything more. */
   close(): void {
+    this.end();
+    this.socket.close(1000);
+  }
+
+  /** Nothing more is reported or sent on this connection. */
+  private end(): void {
     this.ended = true;
     clearTimeout(this.resizeTimer);
-    this.socket.close(1000);
+    this.heartbeat?.stop();
+  }
+
+  /** The heartbeat heard nothing: the connection is dead even if the socket does not know it yet. */
+  private silent(): void {
+    if (this.ended) return;
+    console.warn('webterm: the connection stopped answering; reconnecting');
+    // A dead network may keep the closing handshake from ever finishing: report the drop now.
+    this.close();
+    this.events.dropped();
   }
 
   private isOpen(): boolean {
@@ -140,6 +157,7 @@ export class Connection {
 
   private receive(data: ArrayBuffer | string): void {
     if (this.ended) return;
+    this.heartbeat?.heard();
     if (data instanceof ArrayBuffer) {
       const bytes = new Uint8Array(data);
       this.term.write(bytes, this.flow.written(bytes.length));
@@ -153,6 +171,13 @@ export class Connection {
     switch (message.type) {
       case 'hello':
         this.serverSize = { cols: message.cols, rows: message.rows };
+        if (message.heartbeat !== undefined && this.heartbeat === undefined) {
+          this.heartbeat = new Heartbeat(
+            message.heartbeat,
+            () => this.sendControl({ type: 'ping' }),
+            () => this.silent(),
+          );
+        }
         this.events.hello(message);
         this.sizeChanged();
         break;
@@ -167,9 +192,10 @@ export class Connection {
         // The close frame follows; the page then reconnects once the server is back.
         this.term.write('\r\n\x1b[2m[webterm is shutting down]\x1b[0m\r\n');
         break;
+      case 'pong':
+        break;
       case 'exit': {
-        this.ended = true;
-        clearTimeout(this.resizeTimer);
+        this.end();
         // Report once everything written before the exit message has been parsed, so the banner comes last.
         const { type: _, ...status } = message;
         this.term.write('', () => this.events.exit(status));

@@ -1,7 +1,8 @@
-// Keeps the page connected to its session: opens a connection, shows its state, and after a drop attaches to the
-// same session again with backoff (1, 2, 4 ... 30 s, counted down in the status bar); the server then sends the
-// session's whole screen. A session that is gone (close code 4404) is forgotten and a new one starts. After the
-// program exits, Enter starts a new session. Under the `single` input policy it offers "Take control".
+// Keeps the page connected to its session: opens a connection, shows its state, and after a drop (or a connection
+// that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
+// 4 ... 30 s, counted down in the status bar); the server then sends the session's whole screen. A session that
+// is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
+// Under the `single` input policy it offers "Take control".
 
 import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
@@ -54,6 +55,11 @@ export class Connector {
   /** The id of this page's session: attached to again after a drop or a reload; undefined starts a new one. */
   get sessionId(): string | undefined {
     return this.session;
+  }
+
+  /** The current connection's `hello` (for the page's debug hook), until the connection ends. */
+  get currentHello(): Hello | undefined {
+    return this.hello;
   }
 
   /** Sets the page's session, and keeps it in the tab's storage for a reload. */

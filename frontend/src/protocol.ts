@@ -45,8 +45,13 @@ export interface TakeControl {
   type: 'take_control';
 }
 
+/** Is the connection alive? The server answers `pong`. */
+export interface Ping {
+  type: 'ping';
+}
+
 /** A control message from the client (a text frame). */
-export type ClientMessage = Resize | Pause | Resume | TakeControl;
+export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping;
 
 /**
  * Who may type when several clients share a session (a route's `input`): `shared`, every client with the `write`
@@ -143,6 +148,8 @@ export interface Hello {
   options?: ClientOptions;
   /** The tab title until the program sets one; absent means the page's own. */
   title?: string;
+  /** Seconds between the client's `ping`s; absent from older servers (then the page does not ping). */
+  heartbeat?: number;
 }
 
 /** A control message was rejected; the session goes on. */
@@ -169,8 +176,13 @@ export interface Shutdown {
   type: 'shutdown';
 }
 
+/** The answer to a client's `ping`. */
+export interface Pong {
+  type: 'pong';
+}
+
 /** A control message from the server (a text frame). */
-export type ServerMessage = Hello | ErrorMessage | Control | Exit | Shutdown;
+export type ServerMessage = Hello | ErrorMessage | Control | Exit | Shutdown | Pong;
 
 /** The JSON text of a client message, ready to send as a text frame. */
 export function encodeClientMessage(message: ClientMessage): string {
@@ -223,6 +235,9 @@ export function parseServerMessage(text: string): ServerMessage | null {
         };
         if (isRecord(v.options)) hello.options = parseClientOptions(v.options);
         if (typeof v.title === 'string') hello.title = v.title;
+        if (typeof v.heartbeat === 'number' && Number.isInteger(v.heartbeat) && v.heartbeat > 0) {
+          hello.heartbeat = v.heartbeat;
+        }
         return hello;
       }
       return null;
@@ -240,6 +255,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return null;
     case 'shutdown':
       return { type: 'shutdown' };
+    case 'pong':
+      return { type: 'pong' };
     default:
       return null;
   }

@@ -213,8 +213,85 @@ async function takeControl(t, url) {
   });
 }
 
+/**
+ * Server with `websocket.ping_interval_secs = 2`, behind a TCP proxy. The network goes silent without closing
+ * anything (a dead Wi-Fi, a NAT that forgot the connection): the page's heartbeat notices within two heartbeats
+ * and reattaches to the same shell.
+ */
+async function silentNetwork(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    await t.step('hello announces a 2 s heartbeat', () => waitForHeartbeat(t, 2));
+    const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
+    await t.step('the network goes silent; within two heartbeats the page says "reconnecting"', async () => {
+      proxy.freezeAll();
+      await t.waitForState('reconnecting', 8_000);
+    });
+    await t.step('it reattaches to the same shell by itself', async () => {
+      await t.waitForState('connected', 5_000);
+      await waitForStatus(t, 'connected (session resumed)');
+      const again = await shellPid(t, 'again');
+      if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
+    });
+  } finally {
+    proxy.close();
+  }
+}
+
+/**
+ * Default server (a 20 s heartbeat), behind a TCP proxy. After a laptop sleep the network is often silent; the
+ * page asks at once when it notices a wake-up, instead of waiting for the next heartbeat: when the network comes
+ * back (`online`), and when its timers fire far too late (here the page's thread is kept busy for 7 s, which
+ * delays them just as a sleep does).
+ */
+async function wake(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    await t.step('hello announces the default 20 s heartbeat', () => waitForHeartbeat(t, 20));
+    const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
+    await t.step('a silent network alone goes unnoticed for a while', async () => {
+      proxy.freezeAll();
+      await t.page.waitForTimeout(2_000);
+      const state = await t.page.evaluate(() => document.body.dataset.state);
+      if (state !== 'connected') throw new Error(`the page is ${state} already`);
+    });
+    await t.step('"online" makes the page ask; no answer in 5 s means reconnecting, then connected', async () => {
+      await t.page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await t.waitForState('reconnecting', 8_000);
+      await t.waitForState('connected', 5_000);
+      await waitForStatus(t, 'connected (session resumed)');
+    });
+    await t.step('timers that fire 7 s late make the page ask too', async () => {
+      proxy.freezeAll();
+      await t.page.evaluate(() => {
+        const end = Date.now() + 7_000;
+        while (Date.now() < end) {
+          // The page's thread is busy, as if the machine slept: no timer runs.
+        }
+      });
+      await t.waitForState('reconnecting', 9_000);
+      await t.waitForState('connected', 5_000);
+    });
+    await t.step('it is still the same shell', async () => {
+      const again = await shellPid(t, 'again');
+      if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
+    });
+  } finally {
+    proxy.close();
+  }
+}
+
+/** Waits until page `p` has its `hello` and the heartbeat in it is `seconds`. */
+function waitForHeartbeat(p, seconds) {
+  return p.page.waitForFunction((want) => window.webterm.connector.currentHello?.heartbeat === want, seconds);
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const SESSION_SCENARIOS = {
+  'silent-network': silentNetwork,
+  wake,
   reconnect,
   'vim-resume': vimResume,
   reload,
@@ -302,7 +379,7 @@ async function waitForScreen(p, want, timeout = 5_000) {
   throw new Error(`the screen differs from before: ${diff.join('; ')}`);
 }
 
-/** A TCP proxy in front of the server whose connections the test can cut, as a network failure would. */
+/** A TCP proxy in front of the server whose connections the test can cut or silence, as a network failure would. */
 async function startProxy(target) {
   const sockets = new Set();
   const server = net.createServer((client) => {
@@ -324,6 +401,13 @@ async function startProxy(target) {
     url: proxied.href,
     dropAll() {
       for (const socket of sockets) socket.destroy();
+    },
+    /** Stops passing bytes on the open connections without closing them; new connections still pass. */
+    freezeAll() {
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
     },
     close() {
       this.dropAll();

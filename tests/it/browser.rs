@@ -115,6 +115,19 @@ async fn after_a_dropped_connection_the_page_reattaches_to_the_same_shell_and_it
 }
 
 #[tokio::test]
+async fn when_the_network_goes_silent_the_heartbeat_notices_and_the_page_reattaches() {
+    let mut config = config(&["sh"]);
+    config.websocket.ping_interval_secs = 2;
+    config.websocket.ping_timeout_secs = 6;
+    run_scenario_with(config, "silent-network").await;
+}
+
+#[tokio::test]
+async fn after_a_sleep_or_a_network_change_the_page_asks_at_once_and_reattaches() {
+    run_browser("tests/browser/scenarios.mjs", &["wake"]).await;
+}
+
+#[tokio::test]
 async fn vim_in_the_middle_of_an_edit_survives_a_dropped_connection_screen_and_all() {
     run_browser("tests/browser/scenarios.mjs", &["vim-resume"]).await;
     assert_screenshots(&["vim-resume-before.png", "vim-resume-after.png"]);

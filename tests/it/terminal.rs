@@ -145,6 +145,28 @@ async fn pause_stops_output_until_resume() {
 }
 
 #[tokio::test]
+async fn a_ping_is_answered_with_a_pong_at_the_heartbeat_hello_announces_even_for_a_read_only_client()
+ {
+    let mut config = crate::support::config(&["sh"]);
+    config.websocket.ping_interval_secs = 7;
+    config.websocket.ping_timeout_secs = 21;
+    config.session.writable = false;
+    let server = TestServer::start(config);
+    let mut client = Client::connect(&server, "").await;
+    assert_eq!(client.hello["heartbeat"], 7);
+    assert_eq!(client.hello["writable"], false);
+    for _ in 0..3 {
+        client.control(json!({"type": "ping"})).await;
+        client.expect_control("pong").await;
+    }
+    assert!(
+        client.controls.iter().all(|c| c["type"] == "pong"),
+        "only pongs expected: {:?}",
+        client.controls
+    );
+}
+
+#[tokio::test]
 async fn ctrl_z_stops_the_foreground_job_and_the_shell_takes_over() {
     let server = TestServer::with_command(&["sh"]);
     let mut client = Client::connect(&server, "").await;
