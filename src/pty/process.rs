@@ -206,6 +206,10 @@ pub fn become_subreaper() {
 /// Reaps our zombie children that came from a terminal session: those in another session than ours that
 /// no owner waits for. Children this process started for itself (same session) are left to their owners.
 pub fn reap_orphans() {
+    // One system call when there is nothing to reap (nearly always), instead of a /proc read per child.
+    if !any_zombie_child() {
+        return;
+    }
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let Some(my_session) = read_stat(me).map(|s| s.session) else {
         return;
@@ -224,9 +228,29 @@ pub fn reap_orphans() {
     }
 }
 
+/// Whether some child of ours has exited and waits to be reaped; reaps nothing.
+fn any_zombie_child() -> bool {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    // An error (no children at all: ECHILD) means there is nothing to reap either.
+    matches!(waitid(WaitId::All, options), Ok(Some(_)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exited_child_is_seen_as_a_zombie_and_left_for_its_owner_to_reap() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        while read_stat(pid).map(|s| s.state) != Some(b'Z') {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(any_zombie_child());
+        // Still there for its owner: looking did not reap it.
+        assert!(child.wait().unwrap().success());
+    }
 
     #[test]
     fn stat_lines_with_odd_command_names_parse() {
