@@ -12,6 +12,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The largest number of columns or rows a client may ask for.
 pub const MAX_DIMENSION: u16 = 10_000;
 
+/// The most output bytes a client that acknowledges (`ack`) gets ahead of its last acknowledgement.
+pub const ACK_WINDOW: u64 = 1024 * 1024;
+
 /// The terminal size used when a client does not give one.
 pub const DEFAULT_SIZE: Size = Size { cols: 80, rows: 24 };
 
@@ -61,6 +64,13 @@ pub enum ClientMessage {
     /// Under the `single` input policy: make this client the one that types.
     #[serde(rename = "take_control")]
     TakeControl,
+    /// The client has processed (drawn) `bytes` bytes of output in all since it connected. From its first
+    /// `ack` on, the server sends a client at most [`ACK_WINDOW`] bytes beyond what it acknowledged, so the
+    /// output in flight stays bounded whatever the network buffers in between.
+    Ack {
+        /// Output bytes processed so far on this connection; never less than in an earlier `ack`.
+        bytes: u64,
+    },
     /// Is the connection alive? The server answers `pong`. Browsers cannot see WebSocket ping frames, so the
     /// page sends this every `heartbeat` seconds and after a sleep, and reconnects when no answer comes.
     Ping,
@@ -302,6 +312,7 @@ mod tests {
             ClientMessage::Resume,
             ClientMessage::TakeControl,
             ClientMessage::Ping,
+            ClientMessage::Ack { bytes: 1 << 40 },
         ] {
             let text = serde_json::to_string(&message).unwrap();
             assert_eq!(ClientMessage::parse(&text).unwrap(), message);
@@ -411,6 +422,9 @@ mod tests {
             r#"{"type":"resize","cols":"80","rows":24}"#,
             r#"{"type":"resize","cols":-1,"rows":24}"#,
             r#"{"type":"resize","cols":80}"#,
+            r#"{"type":"ack"}"#,
+            r#"{"type":"ack","bytes":-1}"#,
+            r#"{"type":"ack","bytes":1.5}"#,
         ];
         for text in malformed {
             assert!(

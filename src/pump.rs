@@ -18,7 +18,9 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::protocol::{ClientMessage, ClientOptions, PROTOCOL_VERSION, Role, ServerMessage};
+use crate::protocol::{
+    ACK_WINDOW, ClientMessage, ClientOptions, PROTOCOL_VERSION, Role, ServerMessage,
+};
 use crate::sessions::{Attachment, Ending, ToClient};
 use crate::shutdown::Shutdown;
 use crate::ws::{Incoming, Reader};
@@ -128,6 +130,10 @@ pub async fn run(
     })]);
     let mut input: Option<Bytes> = None;
     let mut paused = false;
+    // Output bytes queued for this client, and how many of them it acknowledged (`None` until its first `ack`:
+    // a client that never acknowledges is limited by `pause` and the socket alone).
+    let mut sent: u64 = 0;
+    let mut acked: Option<u64> = None;
     let mut closing: Option<End> = None;
     let mut close_deadline: Option<Instant> = None;
     let mut last_heard = Instant::now();
@@ -147,6 +153,7 @@ pub async fn run(
             close_deadline = Some(Instant::now() + CLOSE_TIMEOUT);
         }
         let output_queued = outbox.iter().any(|m| matches!(m, Message::Binary(_)));
+        let window_open = acked.is_none_or(|acked| sent - acked < ACK_WINDOW);
         tokio::select! {
             biased;
             ready = poll_fn(|cx| Pin::new(&mut out).poll_ready(cx)), if !outbox.is_empty() => {
@@ -155,10 +162,11 @@ pub async fn run(
                     break End::ConnectionLost;
                 }
             }
-            from_hub = attachment.output.recv(), if !paused && !output_queued && closing.is_none() => {
+            from_hub = attachment.output.recv(), if !paused && window_open && !output_queued && closing.is_none() => {
                 match from_hub {
                     Some(ToClient::Output(bytes)) => {
                         attachment.took.notify_one();
+                        sent += bytes.len() as u64;
                         outbox.push_back(Message::Binary(bytes));
                     }
                     Some(ToClient::Control { writable: now }) => {
@@ -210,6 +218,13 @@ pub async fn run(
                             message: "take_control refused: this connection is read-only".into(),
                         })),
                         Ok(ClientMessage::Ping) => outbox.push_back(text(ServerMessage::Pong)),
+                        Ok(ClientMessage::Ack { bytes }) => match acknowledge(bytes, sent, acked) {
+                            Ok(()) => acked = Some(bytes),
+                            Err(message) => {
+                                metrics.protocol_error();
+                                outbox.push_back(text(ServerMessage::Error { message }));
+                            }
+                        },
                         Err(error) => {
                             metrics.protocol_error();
                             outbox.push_back(text(ServerMessage::Error { message: error.to_string() }));
@@ -296,6 +311,19 @@ fn ended(ending: Option<&Ending>, outbox: &mut VecDeque<Message>) -> End {
             outbox.push_back(close(1011));
             End::Closed(1011)
         }
+    }
+}
+
+/// Checks an `ack` of `bytes` against the `sent` output bytes and the last acknowledgement.
+fn acknowledge(bytes: u64, sent: u64, acked: Option<u64>) -> Result<(), String> {
+    match acked {
+        _ if bytes > sent => Err(format!(
+            "ack refused: {bytes} bytes acknowledged, {sent} sent"
+        )),
+        Some(acked) if bytes < acked => Err(format!(
+            "ack refused: {bytes} bytes acknowledged after {acked}"
+        )),
+        _ => Ok(()),
     }
 }
 

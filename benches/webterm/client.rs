@@ -127,6 +127,15 @@ impl Client {
         Ok(self.ws.send(self.flow_message(false)).await?)
     }
 
+    /// Tells the server how many output bytes were processed in all (webterm's `ack`).
+    pub async fn ack(&mut self, bytes: u64) -> Result<()> {
+        if self.flavor != Flavor::Webterm {
+            bail!("only webterm understands ack");
+        }
+        let text = format!(r#"{{"type":"ack","bytes":{bytes}}}"#);
+        Ok(self.ws.send(Message::Text(text.into())).await?)
+    }
+
     fn flow_message(&self, pause: bool) -> Message {
         match (self.flavor, pause) {
             (Flavor::Webterm, true) => Message::Text(r#"{"type":"pause"}"#.into()),

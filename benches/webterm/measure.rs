@@ -173,51 +173,60 @@ pub fn echo(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result<Vec
     Ok(rows)
 }
 
-/// A client that parses at 25 MB/s and pauses above 1 MiB unparsed (the frontend's marks).
+/// A client that parses at 25 MB/s and pauses above 1 MiB unparsed, first with `pause` alone, then (webterm only)
+/// also acknowledging every 128 KiB parsed, as the page does (`frontend/src/flow.ts`).
 pub fn flow(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result<Vec<Row>> {
-    let client = FlowClient {
-        high_water: 1 << 20,
-        low_water: 128 << 10,
-        parse_rate: 25.0 * MB,
-    };
-    let mut most = Row::new(
-        "flow control: most bytes unparsed, MB",
-        None,
-        None,
-        Target::AtMost(2.0),
-    );
-    let mut in_flight = Row::new(
-        "flow control: most bytes received while paused, MB",
-        None,
-        None,
-        Target::None,
-    );
-    let mut rate = Row::new(
-        "flow control: rate into a 25 MB/s parser, MB/s",
-        None,
-        None,
-        Target::None,
-    );
-    for contender in contenders {
-        let server = contender.start(&Program::Flood {
-            bytes: sizes.flow_bytes,
-        })?;
-        let result = rt.block_on(workloads::flow(&server, client))?;
-        check_bytes(contender.name(), result.received, sizes.flow_bytes)?;
-        eprintln!("  {}: {} pauses", contender.name(), result.pauses);
-        set(
-            &mut most,
-            contender.flavor,
-            Some(result.max_unparsed as f64 / MB),
+    let mut rows = Vec::new();
+    for (kind, ack_every) in [("pause", None), ("pause + ack", Some(128 << 10))] {
+        let client = FlowClient {
+            high_water: 1 << 20,
+            low_water: 128 << 10,
+            parse_rate: 25.0 * MB,
+            ack_every,
+        };
+        let mut most = Row::new(
+            format!("flow control ({kind}): most bytes unparsed, MB"),
+            None,
+            None,
+            Target::AtMost(2.0),
         );
-        set(
-            &mut in_flight,
-            contender.flavor,
-            Some(result.max_after_pause as f64 / MB),
+        let mut in_flight = Row::new(
+            format!("flow control ({kind}): most bytes received while paused, MB"),
+            None,
+            None,
+            Target::None,
         );
-        set(&mut rate, contender.flavor, Some(result.rate / MB));
+        let mut rate = Row::new(
+            format!("flow control ({kind}): rate into a 25 MB/s parser, MB/s"),
+            None,
+            None,
+            Target::None,
+        );
+        for contender in contenders {
+            if ack_every.is_some() && contender.flavor != Flavor::Webterm {
+                continue;
+            }
+            let server = contender.start(&Program::Flood {
+                bytes: sizes.flow_bytes,
+            })?;
+            let result = rt.block_on(workloads::flow(&server, client))?;
+            check_bytes(contender.name(), result.received, sizes.flow_bytes)?;
+            eprintln!("  {} ({kind}): {} pauses", contender.name(), result.pauses);
+            set(
+                &mut most,
+                contender.flavor,
+                Some(result.max_unparsed as f64 / MB),
+            );
+            set(
+                &mut in_flight,
+                contender.flavor,
+                Some(result.max_after_pause as f64 / MB),
+            );
+            set(&mut rate, contender.flavor, Some(result.rate / MB));
+        }
+        rows.extend([most, in_flight, rate]);
     }
-    Ok(vec![most, in_flight, rate])
+    Ok(rows)
 }
 
 /// Open+close churn: sessions per second, until every session's process is reaped.

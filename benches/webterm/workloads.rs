@@ -119,6 +119,8 @@ pub struct FlowClient {
     pub low_water: u64,
     /// How fast the simulated parser consumes, in bytes per second.
     pub parse_rate: f64,
+    /// Acknowledge the bytes parsed every this many (`ack`, webterm only), or never.
+    pub ack_every: Option<u64>,
 }
 
 /// What the flow-control run saw.
@@ -144,6 +146,7 @@ pub async fn flow(server: &Server, flow: FlowClient) -> Result<FlowResult> {
     let (mut unparsed, mut max_unparsed, mut received, mut pauses) = (0f64, 0u64, 0u64, 0u32);
     let (mut after_pause, mut max_after_pause) = (0u64, 0u64);
     let mut paused = false;
+    let mut acked = 0u64;
     let mut last = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     loop {
@@ -166,6 +169,13 @@ pub async fn flow(server: &Server, flow: FlowClient) -> Result<FlowResult> {
             }
             Some(Event::End) => break,
             None => {}
+        }
+        if let Some(every) = flow.ack_every {
+            let parsed = received - unparsed.ceil() as u64;
+            if parsed - acked >= every {
+                client.ack(parsed).await?;
+                acked = parsed;
+            }
         }
         if !paused && unparsed > flow.high_water as f64 {
             client.pause().await?;

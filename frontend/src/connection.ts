@@ -83,6 +83,7 @@ export class Connection {
     this.flow = new WriteFlow(
       () => this.sendControl({ type: 'pause' }),
       () => this.sendControl({ type: 'resume' }),
+      (parsed) => this.sendControl({ type: 'ack', bytes: parsed }),
     );
     this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
     this.socket.addEventListener('close', (event) => {
@@ -91,6 +92,11 @@ export class Connection {
       if (event.code === CLOSE_NO_SESSION) this.events.gone();
       else this.events.dropped();
     });
+  }
+
+  /** Output bytes handed to the terminal and not parsed yet. */
+  get unparsedBytes(): number {
+    return this.flow.pendingBytes;
   }
 
   /** Sends typed or pasted text. */

@@ -62,6 +62,11 @@ export class Connector {
     return this.hello;
   }
 
+  /** Output bytes of the current connection handed to the terminal and not parsed yet (for the debug hook). */
+  get unparsedBytes(): number {
+    return this.connection?.unparsedBytes ?? 0;
+  }
+
   /** Sets the page's session, and keeps it in the tab's storage for a reload. */
   private setSession(id: string | undefined): void {
     this.session = id;

@@ -45,13 +45,22 @@ export interface TakeControl {
   type: 'take_control';
 }
 
+/**
+ * Output bytes processed in all on this connection. From the first `ack` on, the server keeps at most its window
+ * (1 MiB) of output beyond it in flight.
+ */
+export interface Ack {
+  type: 'ack';
+  bytes: number;
+}
+
 /** Is the connection alive? The server answers `pong`. */
 export interface Ping {
   type: 'ping';
 }
 
 /** A control message from the client (a text frame). */
-export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping;
+export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping | Ack;
 
 /**
  * Who may type when several clients share a session (a route's `input`): `shared`, every client with the `write`

@@ -119,12 +119,13 @@ async function flood(t, url) {
   const heapBefore = await heap({ collect: true });
   await t.step('start the probes: event-loop lag and key-to-input latency', () =>
     t.page.evaluate(() => {
-      const probe = { lags: [], keyLatencies: [], keyAt: [] };
+      const probe = { lags: [], keyLatencies: [], keyAt: [], mostUnparsed: 0 };
       let expected = performance.now() + 20;
       probe.timer = setInterval(() => {
         const now = performance.now();
         probe.lags.push(now - expected);
         expected = now + 20;
+        probe.mostUnparsed = Math.max(probe.mostUnparsed, window.webterm.connector.unparsedBytes);
       }, 20);
       window.webterm.term.textarea.addEventListener(
         'keydown',
@@ -174,7 +175,7 @@ async function flood(t, url) {
   const probe = await t.page.evaluate(() => {
     const p = window.floodProbe;
     clearInterval(p.timer);
-    return { lags: p.lags, keyLatencies: p.keyLatencies };
+    return { lags: p.lags, keyLatencies: p.keyLatencies, mostUnparsed: p.mostUnparsed };
   });
   const lag = summary(probe.lags);
   const key = summary(probe.keyLatencies);
@@ -186,6 +187,7 @@ async function flood(t, url) {
   console.log(`measure: event-loop lag over 20 ms ticks: ${lag}`);
   console.log(`measure: key press to onData during the flood: ${key}`);
   console.log(`measure: key press round trip from the test (CDP) during the flood: ${summary(pressRoundTrips)}`);
+  console.log(`measure: most output waiting to be parsed (sampled every 20 ms): ${probe.mostUnparsed} bytes`);
   console.log(
     `measure: JS heap ${heapBefore.toFixed(1)} MB before, at most ${heapMax.toFixed(1)} MB during, ` +
       `${heapAfter.toFixed(1)} MB after`,
@@ -199,6 +201,12 @@ async function flood(t, url) {
     if (probe.keyLatencies.length < 3) throw new Error(`only ${probe.keyLatencies.length} keys were measured`);
     const p95 = percentile(probe.keyLatencies, 0.95);
     if (p95 > 2000) throw new Error(`keys took ${p95.toFixed(0)} ms (p95) to reach the terminal`);
+  });
+  // The server keeps at most its ack window (1 MiB) beyond what the page acknowledged in flight, and the page
+  // acknowledges every 128 KiB parsed; without acks, the kernel's socket buffers alone hold several MB.
+  await t.step('at most 2 MB of output ever waited to be parsed', () => {
+    if (probe.mostUnparsed === 0) throw new Error('the probe saw no output waiting to be parsed at all');
+    if (probe.mostUnparsed > 2_000_000) throw new Error(`${probe.mostUnparsed} bytes waited to be parsed`);
   });
   await t.step('the heap stayed bounded: under 150 MB more than before the flood', () => {
     if (heapMax - heapBefore > 150) throw new Error(`the heap grew by ${(heapMax - heapBefore).toFixed(0)} MB`);

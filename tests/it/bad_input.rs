@@ -31,6 +31,13 @@ async fn bad_control_messages_get_an_error_and_the_session_goes_on() {
             "between 1 and 10000",
         ),
         (r#"{"type":"resize","cols":-5,"rows":24}"#, "malformed"),
+        (r#"{"type":"ack","bytes":-1}"#, "malformed"),
+        (r#"{"type":"ack","bytes":"10"}"#, "malformed"),
+        // More than the server has sent (the shell's prompt, so far).
+        (
+            r#"{"type":"ack","bytes":1000000}"#,
+            "ack refused: 1000000 bytes acknowledged",
+        ),
     ];
     for (text, expected) in cases {
         client.ws.send(Message::Text(text.into())).await.unwrap();

@@ -1,5 +1,7 @@
 //! The terminal over `/ws`: a real shell under a real PTY, spoken to with a real WebSocket client.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::support::{Client, Event, TestServer};
@@ -164,6 +166,64 @@ async fn a_ping_is_answered_with_a_pong_at_the_heartbeat_hello_announces_even_fo
         "only pongs expected: {:?}",
         client.controls
     );
+}
+
+#[tokio::test]
+async fn an_acknowledging_client_never_has_more_than_the_window_in_flight() {
+    const FLOOD: usize = 6_000_000;
+    const FRAME: usize = 64 * 1024;
+    let window = webterm::protocol::ACK_WINDOW as usize;
+    let server = TestServer::with_command(&["sh"]);
+    let mut client = Client::connect(&server, "").await;
+    client.ask("ready").await;
+    let mut acked = client.output.len();
+    client.control(json!({"type": "ack", "bytes": acked})).await;
+    client
+        .type_text(&format!(
+            "head -c {FLOOD} /dev/zero | tr '\\0' '\\121'; echo; echo flood-\"done\"\r"
+        ))
+        .await;
+    let mut stalls = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let done = |output: &[u8]| {
+        let tail = &output[output.len().saturating_sub(64)..];
+        tail.windows(12).any(|w| w == b"flood-done\r\n")
+    };
+    while !done(&client.output) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the flood did not finish in 60 s"
+        );
+        // Output comes until the window is full, then stops until the next ack.
+        let quiet = tokio::time::timeout(Duration::from_millis(300), client.next()).await;
+        let in_flight = client.output.len() - acked;
+        assert!(
+            in_flight < window + FRAME,
+            "{in_flight} bytes arrived beyond the last ack; the window is {window}"
+        );
+        if quiet.is_err() {
+            if in_flight + FRAME >= window {
+                stalls += 1;
+            }
+            acked = client.output.len();
+            client.control(json!({"type": "ack", "bytes": acked})).await;
+        }
+    }
+    // The flood is `Q` (octal 121), which the command line itself does not contain.
+    let qs = client.output.iter().filter(|&&b| b == b'Q').count();
+    assert_eq!(qs, FLOOD, "every byte arrives");
+    assert!(
+        stalls >= 2,
+        "the server waited for an ack at a full window {stalls} times"
+    );
+    assert!(client.controls.is_empty(), "{:?}", client.controls);
+    // Acknowledgements only go forward.
+    client
+        .control(json!({"type": "ack", "bytes": acked - 1}))
+        .await;
+    let error = client.expect_control("error").await;
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("acknowledged after"), "{message}");
 }
 
 #[tokio::test]
