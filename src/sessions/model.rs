@@ -2,6 +2,10 @@
 //! the PTY and sending to clients while a thread of tokio's blocking pool feeds the output to the screen, so the
 //! parsing overlaps the I/O instead of adding to it. The hub reads the PTY only while the output waiting to be
 //! parsed stays under [`MAX_BACKLOG`], so memory stays bounded when parsing is the slower side.
+//!
+//! The screen (two grids of cells, about 100 KiB at 80x24) is made only once it is needed: when a snapshot is
+//! asked for, or when more than [`LAZY_BYTES`] of output (or [`LAZY_CHANGES`] changes) have come. Until then the
+//! changes wait in the backlog, so a session idle at its prompt costs its few bytes of output, not a screen.
 
 use std::mem;
 
@@ -13,6 +17,12 @@ use crate::screen::Screen;
 /// Output waiting to be parsed beyond which the hub stops reading the PTY.
 pub const MAX_BACKLOG: usize = 256 * 1024;
 
+/// Output kept unparsed, before the screen exists, until the screen is made.
+pub const LAZY_BYTES: usize = 16 * 1024;
+
+/// Changes (outputs and resizes) kept, before the screen exists, until the screen is made.
+pub const LAZY_CHANGES: usize = 64;
+
 /// What happens to the screen, in order.
 enum Change {
     Output(Vec<u8>),
@@ -21,8 +31,12 @@ enum Change {
 
 /// A screen with a queue of changes in front of it. See the module documentation.
 pub struct Model {
-    /// The screen, unless a parse has it.
+    /// The screen, unless a parse has it or it is not made yet (then `made` is false).
     screen: Option<Box<Screen>>,
+    /// Whether the screen exists (here or in a parse).
+    made: bool,
+    /// The size the screen starts at when it is made; the backlog's resizes follow.
+    initial_size: Size,
     /// The parse in flight: it gives the screen back.
     parsing: Option<JoinHandle<Box<Screen>>>,
     /// Changes not handed to a parse yet.
@@ -35,10 +49,12 @@ pub struct Model {
 }
 
 impl Model {
-    /// A blank screen of `size` keeping `scrollback` bytes of history.
+    /// A blank screen of `size` keeping `scrollback` bytes of history (made when first needed).
     pub fn new(size: Size, scrollback: usize) -> Model {
         Model {
-            screen: Some(Box::new(Screen::new(size, scrollback))),
+            screen: None,
+            made: false,
+            initial_size: size,
             parsing: None,
             backlog: Vec::new(),
             backlog_bytes: 0,
@@ -93,7 +109,13 @@ impl Model {
     /// A snapshot of the screen with every change so far, or `None` while a parse is in flight (then try again
     /// after [`Model::parsed`]).
     pub fn snapshot(&mut self) -> Option<Vec<u8>> {
-        let screen = self.screen.as_mut()?;
+        if self.is_parsing() {
+            return None;
+        }
+        let screen = self
+            .screen
+            .get_or_insert_with(|| Box::new(Screen::new(self.initial_size, self.scrollback)));
+        self.made = true;
         for change in self.backlog.drain(..) {
             apply(screen, change);
         }
@@ -106,10 +128,20 @@ impl Model {
         if self.parsing.is_some() || self.backlog.is_empty() {
             return;
         }
-        let mut screen = self
-            .screen
-            .take()
-            .expect("the screen is here when no parse is in flight");
+        if !self.made && self.backlog_bytes < LAZY_BYTES && self.backlog.len() < LAZY_CHANGES {
+            return;
+        }
+        let mut screen = match self.screen.take() {
+            Some(screen) => screen,
+            None => {
+                debug_assert!(
+                    !self.made,
+                    "a made screen is here when no parse is in flight"
+                );
+                Box::new(Screen::new(self.initial_size, self.scrollback))
+            }
+        };
+        self.made = true;
         let changes = mem::take(&mut self.backlog);
         self.backlog_bytes = 0;
         self.parsing = Some(tokio::task::spawn_blocking(move || {
@@ -125,5 +157,72 @@ fn apply(screen: &mut Screen, change: Change) {
     match change {
         Change::Output(bytes) => screen.feed(&bytes),
         Change::Resize(size) => screen.resize(size),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[tokio::test]
+    async fn a_quiet_session_has_no_screen_until_a_snapshot_needs_one() {
+        let mut model = Model::new(Size { cols: 80, rows: 24 }, 1 << 20);
+        model.feed(b"$ prompt");
+        model.resize(Size {
+            cols: 100,
+            rows: 30,
+        });
+        assert!(!model.made && !model.is_parsing(), "nothing to parse yet");
+        let snapshot = model.snapshot().expect("no parse in flight");
+        assert!(model.made);
+        assert!(contains(&snapshot, b"$ prompt"), "{snapshot:?}");
+        // Made at the first size, then resized by the backlog.
+        let screen = model.screen.as_ref().expect("made");
+        assert_eq!(
+            screen.size(),
+            Size {
+                cols: 100,
+                rows: 30
+            }
+        );
+        assert_eq!(screen.lines()[0].trim_end(), "$ prompt");
+    }
+
+    #[tokio::test]
+    async fn more_output_than_the_lazy_limit_makes_the_screen_and_parses_it_off_the_thread() {
+        let mut model = Model::new(Size { cols: 80, rows: 24 }, 1 << 20);
+        model.feed(&vec![b'x'; LAZY_BYTES - 1]);
+        assert!(!model.is_parsing());
+        model.feed(b"y\r\nlast line");
+        assert!(
+            model.is_parsing(),
+            "past the limit the screen is made and parsed"
+        );
+        assert_eq!(
+            model.snapshot(),
+            None,
+            "no snapshot while a parse has the screen"
+        );
+        model.parsed().await;
+        let snapshot = model.snapshot().expect("the parse is done");
+        assert!(contains(&snapshot, b"last line"));
+    }
+
+    #[tokio::test]
+    async fn many_resizes_without_output_make_the_screen_instead_of_piling_up() {
+        let mut model = Model::new(Size { cols: 80, rows: 24 }, 1 << 20);
+        for cols in 0..LAZY_CHANGES as u16 {
+            model.resize(Size {
+                cols: 20 + cols,
+                rows: 24,
+            });
+        }
+        assert!(model.made, "the backlog is bounded in changes too");
+        model.parsed().await;
+        assert!(model.backlog.is_empty());
     }
 }
