@@ -23,6 +23,7 @@ pub mod cli;
 pub mod client_limit;
 pub mod config;
 pub mod live;
+pub mod memory;
 pub mod metrics;
 pub mod origin;
 pub mod password_prompt;

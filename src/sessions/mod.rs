@@ -334,5 +334,6 @@ impl Sessions {
 
     fn remove(&self, id: &str) {
         self.map().remove(id);
+        crate::memory::release_soon();
     }
 }
