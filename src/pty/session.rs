@@ -1,6 +1,9 @@
 //! A `Session`: one program running under a real pseudo-terminal, driven without a thread of its own.
 //!
 //! The PTY master is read and written through tokio's `AsyncFd`; the program's exit is seen through a pidfd.
+//! portable-pty opens the PTY and starts the program; the session then keeps only its own non-blocking copy of
+//! the master (three descriptors per session with the socket and the pidfd, so more sessions fit under the
+//! open-file limit).
 //! A session knows nothing about WebSockets: connections attach to it from the outside.
 
 use std::io;
@@ -9,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
 use tokio::io::unix::AsyncFd;
@@ -65,7 +68,7 @@ pub struct Session {
     id: String,
     command: String,
     size: Size,
-    master: Box<dyn MasterPty + Send>,
+    /// The PTY master, non-blocking.
     io: AsyncFd<OwnedFd>,
     pid: i32,
     pidfd: AsyncFd<OwnedFd>,
@@ -163,11 +166,13 @@ impl Session {
         let pidfd = Pid::from_raw(pid)
             .ok_or_else(|| io::Error::other("invalid pid"))
             .and_then(|pid| Ok(rustix::process::pidfd_open(pid, PidfdFlags::NONBLOCK)?));
-        let master = pair.master;
-        let io = master
+        let io = pair
+            .master
             .as_raw_fd()
             .ok_or_else(|| io::Error::other("the PTY master has no file descriptor"))
             .and_then(sys::dup_nonblocking);
+        // Our copy does everything from here on (reads, writes, resizes).
+        drop(pair.master);
         let (pidfd, io) = match (pidfd.and_then(sys::async_fd), io.and_then(sys::async_fd)) {
             (Ok(pidfd), Ok(io)) => (pidfd, io),
             (Err(error), _) | (_, Err(error)) => {
@@ -181,7 +186,6 @@ impl Session {
             id,
             command,
             size: options.size,
-            master,
             io,
             pid,
             pidfd,
@@ -213,8 +217,13 @@ impl Session {
 
     /// Resizes the terminal; the kernel sends SIGWINCH to the foreground job.
     pub fn resize(&mut self, size: Size) -> Result<(), PtyError> {
-        self.master
-            .resize(pty_size(size))
+        let winsize = rustix::termios::Winsize {
+            ws_row: size.rows,
+            ws_col: size.cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(self.io.get_ref(), winsize)
             .map_err(|e| PtyError::Resize(e.to_string()))?;
         self.size = size;
         Ok(())

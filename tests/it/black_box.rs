@@ -135,6 +135,35 @@ async fn two_hundred_connect_disconnect_cycles_leave_no_fds_or_children() {
 }
 
 #[tokio::test]
+async fn a_session_holds_three_descriptors_its_socket_its_pty_and_its_pidfd() {
+    // The open-file limit caps the sessions a server can hold: with 20,000 files, 6,666 sessions at 3 each.
+    const SESSIONS: usize = 20;
+    let binary = Binary::start_with_config(
+        "[session]\nmax_clients = 100\nmax_per_user = 100\n",
+        &["sh"],
+    );
+    let url = format!("ws://{}/ws", binary.addr);
+    let mut held = Vec::new();
+    let mut baseline = 0;
+    // The first session also sets up what the server keeps for all (a first blocking thread, say).
+    for i in 0..=SESSIONS {
+        if i == 1 {
+            baseline = open_fds(binary.pid());
+        }
+        let mut client = crate::support::Client::from_ws(
+            tokio_tungstenite::connect_async(&url)
+                .await
+                .expect("connect")
+                .0,
+        );
+        client.expect_control("hello").await;
+        held.push(client);
+    }
+    let per_session = (open_fds(binary.pid()) - baseline) as f64 / SESSIONS as f64;
+    assert!(per_session <= 3.0, "{per_session} descriptors per session");
+}
+
+#[tokio::test]
 async fn sigterm_tells_the_client_ends_the_shell_and_exits_zero() {
     let mut binary = Binary::start(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
     let url = format!("ws://{}/ws", binary.addr);
