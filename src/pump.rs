@@ -4,7 +4,9 @@
 //! itself (the PTY, the screen) is run by its hub (`sessions::hub`); the pump only carries. Backpressure holds
 //! end to end: the pump takes output from its queue only when no output frame waits for the socket, and hands
 //! frames to the socket only as fast as the socket takes them; the hub reads the PTY only while some client has
-//! room. Client frames are read only when the previous input has been handed to the hub.
+//! room. A client that acknowledges what it has processed (`ack`) also gets no more than [`ACK_WINDOW`] of output
+//! beyond its last acknowledgement, however much the socket buffers could hold. Client frames are read only when
+//! the previous input has been handed to the hub.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;

@@ -147,6 +147,10 @@ pub async fn flow(server: &Server, flow: FlowClient) -> Result<FlowResult> {
     let (mut after_pause, mut max_after_pause) = (0u64, 0u64);
     let mut paused = false;
     let mut acked = 0u64;
+    if flow.ack_every.is_some() {
+        // As the page does on `hello`: the window applies from the first byte.
+        client.ack(0).await?;
+    }
     let mut last = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     loop {

@@ -177,6 +177,8 @@ export class Connection {
     switch (message.type) {
       case 'hello':
         this.serverSize = { cols: message.cols, rows: message.rows };
+        // Turns the server's ack window on from the start; later acks come from the write callbacks.
+        this.sendControl({ type: 'ack', bytes: 0 });
         if (message.heartbeat !== undefined && this.heartbeat === undefined) {
           this.heartbeat = new Heartbeat(
             message.heartbeat,
