@@ -3,6 +3,7 @@
 mod account;
 mod process;
 mod session;
+mod spawn;
 mod sys;
 
 pub use account::Account;

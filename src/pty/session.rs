@@ -12,13 +12,14 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
 use tokio::io::unix::AsyncFd;
 
 use super::account::Account;
 use super::process::{self, Teardown};
+use super::spawn;
 use super::sys;
 use crate::protocol::{ExitStatus, Size};
 
@@ -103,7 +104,7 @@ impl Session {
             .openpty(pty_size(options.size))
             .map_err(|e| PtyError::Open(e.to_string()))?;
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut builder = CommandBuilder::new(&argv[0]);
+        let mut builder = std::process::Command::new(&argv[0]);
         builder.args(&argv[1..]);
         if let Some(env) = &options.env {
             // SECURITY: only the allowed variables of webterm's environment reach the program.
@@ -122,12 +123,24 @@ impl Session {
             builder.env("LOGNAME", &account.name);
             builder.env("SHELL", &account.shell);
         }
+        if options.account.is_none() {
+            let inherited = match &options.env {
+                Some(env) => env
+                    .iter()
+                    .find(|(name, _)| name == "SHELL")
+                    .map(|(_, value)| value.into()),
+                None => std::env::var_os("SHELL"),
+            };
+            builder.env("SHELL", spawn::login_shell(inherited.as_deref()));
+        }
         builder.env(process::SESSION_ENV, &id);
         builder.env("TERM", &options.term);
         builder.env("COLORTERM", "truecolor");
         let cwd = options
             .cwd
             .clone()
+            // Checked at start, but it may have gone since.
+            .filter(|dir| dir.is_dir())
             .or_else(|| {
                 let home = &options.account.as_ref()?.home;
                 Some(if home.is_dir() {
@@ -138,16 +151,23 @@ impl Session {
             })
             .or_else(|| std::env::current_dir().ok());
         if let Some(cwd) = cwd {
-            builder.cwd(cwd);
+            builder.current_dir(cwd);
         }
 
         let spawn_error = |reason: String| PtyError::Spawn {
             command: command.clone(),
             reason,
         };
+        let slave = pair
+            .master
+            .tty_name()
+            .ok_or_else(|| io::Error::other("the PTY has no slave device"))
+            .and_then(|tty| spawn::open_slave(&tty))
+            .map_err(|e| PtyError::Open(e.to_string()))?;
+        drop(pair.slave);
         let mut failure = None;
-        let spawned = process::spawn_leader(|| match pair.slave.spawn_command(builder) {
-            Ok(child) => Some((child.process_id()? as i32, child)),
+        let spawned = process::spawn_leader(|| match spawn::spawn(builder, &slave) {
+            Ok(child) => Some((child.id() as i32, child)),
             Err(error) => {
                 failure = Some(error.to_string());
                 None
@@ -159,7 +179,7 @@ impl Session {
             ));
         };
         // The child has its own copies of the slave; ours would keep the PTY open after it exits.
-        drop(pair.slave);
+        drop(slave);
         // We wait for the child through its pidfd; the std handle inside is not needed.
         drop(child);
 
