@@ -2,8 +2,9 @@
 //
 //     node build.mjs [OUT_DIR]      (default: ../target/frontend)
 //
-// Writes app.js + app.css (the terminal page), echo.js (the /echo page), replay.js (the /replay page) and the
-// three HTML pages.
+// Writes app.js + app.css (the terminal page), echo.js (the /echo page), replay.js (the /replay page), the
+// chunks they share (xterm.js, once, instead of in both pages that use it) and the three HTML pages. The pages
+// load their script as an ES module, which imports its chunks relative to itself, so a sub-path works.
 
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +22,9 @@ const options = {
   entryPoints: { app: 'src/main.ts', echo: 'src/echo.ts', replay: 'src/replay.ts' },
   outdir,
   bundle: true,
-  format: 'iife',
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   platform: 'browser',
   target: 'es2020',
   minify: true,
@@ -35,6 +38,9 @@ try {
   // esbuild has already printed the errors (logLevel above); the stack trace would only add noise.
   process.exit(1);
 }
+
+// replay.ts imports xterm.js's stylesheet as main.ts does; its page links app.css, the same file.
+await rm(path.join(outdir, 'replay.css'));
 
 for (const page of ['index.html', 'echo.html', 'replay.html']) {
   await copyFile(path.join(here, page), path.join(outdir, page));

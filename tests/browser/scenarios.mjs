@@ -291,7 +291,44 @@ async function features(t, url) {
   });
 }
 
-const SCENARIOS = { resize, paste, vim, flood, features, ...CLIENT_SCENARIOS, ...SESSION_SCENARIOS };
+/** The /echo diagnostics page: it connects to the echo socket and shows round-trip times for both kinds. */
+async function echoPage(t, url) {
+  await t.step('GET /echo shows the page, which connects', async () => {
+    await t.page.goto(new URL('echo', url).href);
+    await t.page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected');
+  });
+  const count = (kind) =>
+    t.page.waitForFunction(
+      (k) => Number(document.querySelector(`#rtt-body tr[data-kind="${k}"] td[data-stat="count"]`)?.textContent),
+      kind,
+    );
+  await t.step('round trips of text and binary messages are measured, one a second', async () => {
+    await t.page.waitForFunction(
+      () =>
+        ['text', 'binary'].every(
+          (k) => Number(document.querySelector(`#rtt-body tr[data-kind="${k}"] td[data-stat="count"]`)?.textContent) >= 2,
+        ),
+      null,
+      { timeout: 10_000 },
+    );
+  });
+  await t.step('the 1 MiB button sends one and measures its round trip', async () => {
+    await t.page.locator('#send-big').click();
+    await count('big');
+  });
+  await t.step('screenshot echo.png', () => t.screenshot('echo.png'));
+}
+
+const SCENARIOS = {
+  resize,
+  paste,
+  vim,
+  flood,
+  features,
+  'echo-page': echoPage,
+  ...CLIENT_SCENARIOS,
+  ...SESSION_SCENARIOS,
+};
 
 function termSize(t) {
   return t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));

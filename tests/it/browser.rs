@@ -103,6 +103,12 @@ async fn fifty_megabytes_of_output_finish_while_the_page_stays_responsive() {
 }
 
 #[tokio::test]
+async fn the_echo_page_measures_round_trips_of_text_and_binary_messages() {
+    run_browser("tests/browser/scenarios.mjs", &["echo-page"]).await;
+    assert_screenshots(&["echo-page-echo.png"]);
+}
+
+#[tokio::test]
 async fn title_bell_ime_search_and_settings_work_in_the_page() {
     run_browser("tests/browser/scenarios.mjs", &["features"]).await;
     assert_screenshots(&["features-search.png", "features-settings.png"]);
