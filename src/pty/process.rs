@@ -1,6 +1,6 @@
 //! The processes a session started: finding all of them in `/proc`, hanging them up, killing and reaping them.
 //!
-//! A session's program is a session leader (portable-pty calls `setsid`), so its background jobs share its
+//! A session's program is a session leader (`spawn.rs` calls `setsid`), so its background jobs share its
 //! session id. Children that called `setsid` themselves are still found while their parent lives, by walking
 //! parent links down from the session's members.
 

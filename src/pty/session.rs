@@ -1,9 +1,9 @@
 //! A `Session`: one program running under a real pseudo-terminal, driven without a thread of its own.
 //!
 //! The PTY master is read and written through tokio's `AsyncFd`; the program's exit is seen through a pidfd.
-//! portable-pty opens the PTY and starts the program; the session then keeps only its own non-blocking copy of
-//! the master (three descriptors per session with the socket and the pidfd, so more sessions fit under the
-//! open-file limit).
+//! portable-pty opens the PTY, `spawn.rs` starts the program on it; the session then keeps only its own
+//! non-blocking copy of the master (three descriptors per session with the socket and the pidfd, so more sessions
+//! fit under the open-file limit).
 //! A session knows nothing about WebSockets: connections attach to it from the outside.
 
 use std::io;

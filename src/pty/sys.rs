@@ -8,8 +8,8 @@ use tokio::io::unix::AsyncFd;
 
 /// Duplicates the PTY master `raw` and makes the copy non-blocking, for tokio's `AsyncFd`.
 ///
-/// O_NONBLOCK lives on the open file description, so the original descriptor becomes non-blocking too;
-/// webterm only uses that one for `ioctl`s (resize).
+/// O_NONBLOCK lives on the open file description, so the original descriptor becomes non-blocking too; the
+/// session closes that one right after (`Session::spawn`) and keeps the copy.
 pub fn dup_nonblocking(raw: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: `raw` is the master descriptor owned by portable-pty's `MasterPty`, which the caller keeps
     // alive for the duration of this call; the borrow ends before this function returns.
