@@ -226,7 +226,7 @@ async function silentNetwork(t, url) {
     const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
     await t.step('the network goes silent; within two heartbeats the page says "reconnecting"', async () => {
       proxy.freezeAll();
-      await t.waitForState('reconnecting', 8_000);
+      await t.waitForState('reconnecting', 10_000);
     });
     await t.step('it reattaches to the same shell by itself', async () => {
       await t.waitForState('connected', 5_000);
@@ -259,7 +259,8 @@ async function wake(t, url) {
     });
     await t.step('"online" makes the page ask; no answer in 5 s means reconnecting, then connected', async () => {
       await t.page.evaluate(() => window.dispatchEvent(new Event('online')));
-      await t.waitForState('reconnecting', 8_000);
+      // Well before the next heartbeat could tell (two heartbeats: 40 s).
+      await t.waitForState('reconnecting', 10_000);
       await t.waitForState('connected', 5_000);
       await waitForStatus(t, 'connected (session resumed)');
     });
@@ -271,7 +272,7 @@ async function wake(t, url) {
           // The page's thread is busy, as if the machine slept: no timer runs.
         }
       });
-      await t.waitForState('reconnecting', 9_000);
+      await t.waitForState('reconnecting', 12_000);
       await t.waitForState('connected', 5_000);
     });
     await t.step('it is still the same shell', async () => {
