@@ -69,7 +69,7 @@ pub struct WebSocketConfig {
     /// The largest message a client may send, in bytes; bigger ones get close code 1009.
     #[serde(deserialize_with = "message_size")]
     pub max_message_size: usize,
-    /// Seconds between the server's pings.
+    /// Seconds between the server's pings; also the page's heartbeat (`hello`'s `heartbeat`).
     #[serde(deserialize_with = "positive_seconds")]
     pub ping_interval_secs: u64,
     /// Seconds of silence after which a client is dropped.
