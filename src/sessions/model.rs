@@ -31,10 +31,8 @@ enum Change {
 
 /// A screen with a queue of changes in front of it. See the module documentation.
 pub struct Model {
-    /// The screen, unless a parse has it or it is not made yet (then `made` is false).
+    /// The screen, unless a parse has it or it is not made yet ([`Model::made`]).
     screen: Option<Box<Screen>>,
-    /// Whether the screen exists (here or in a parse).
-    made: bool,
     /// The size the screen starts at when it is made; the backlog's resizes follow.
     initial_size: Size,
     /// The parse in flight: it gives the screen back.
@@ -53,7 +51,6 @@ impl Model {
     pub fn new(size: Size, scrollback: usize) -> Model {
         Model {
             screen: None,
-            made: false,
             initial_size: size,
             parsing: None,
             backlog: Vec::new(),
@@ -115,7 +112,6 @@ impl Model {
         let screen = self
             .screen
             .get_or_insert_with(|| Box::new(Screen::new(self.initial_size, self.scrollback)));
-        self.made = true;
         for change in self.backlog.drain(..) {
             apply(screen, change);
         }
@@ -123,25 +119,24 @@ impl Model {
         Some(screen.snapshot())
     }
 
+    /// Whether the screen exists, here or in a parse.
+    fn made(&self) -> bool {
+        self.screen.is_some() || self.is_parsing()
+    }
+
     /// Hands the backlog to a parse unless one is in flight.
     fn start(&mut self) {
         if self.parsing.is_some() || self.backlog.is_empty() {
             return;
         }
-        if !self.made && self.backlog_bytes < LAZY_BYTES && self.backlog.len() < LAZY_CHANGES {
+        if !self.made() && self.backlog_bytes < LAZY_BYTES && self.backlog.len() < LAZY_CHANGES {
             return;
         }
-        let mut screen = match self.screen.take() {
-            Some(screen) => screen,
-            None => {
-                debug_assert!(
-                    !self.made,
-                    "a made screen is here when no parse is in flight"
-                );
-                Box::new(Screen::new(self.initial_size, self.scrollback))
-            }
-        };
-        self.made = true;
+        // No parse is in flight, so a screen that is not here is not made yet.
+        let mut screen = self
+            .screen
+            .take()
+            .unwrap_or_else(|| Box::new(Screen::new(self.initial_size, self.scrollback)));
         let changes = mem::take(&mut self.backlog);
         self.backlog_bytes = 0;
         self.parsing = Some(tokio::task::spawn_blocking(move || {
@@ -176,9 +171,9 @@ mod tests {
             cols: 100,
             rows: 30,
         });
-        assert!(!model.made && !model.is_parsing(), "nothing to parse yet");
+        assert!(!model.made() && !model.is_parsing(), "nothing to parse yet");
         let snapshot = model.snapshot().expect("no parse in flight");
-        assert!(model.made);
+        assert!(model.made());
         assert!(contains(&snapshot, b"$ prompt"), "{snapshot:?}");
         // Made at the first size, then resized by the backlog.
         let screen = model.screen.as_ref().expect("made");
@@ -221,7 +216,7 @@ mod tests {
                 rows: 24,
             });
         }
-        assert!(model.made, "the backlog is bounded in changes too");
+        assert!(model.made(), "the backlog is bounded in changes too");
         model.parsed().await;
         assert!(model.backlog.is_empty());
     }
