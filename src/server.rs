@@ -138,10 +138,7 @@ fn is_terminal_path(ctx: &GuardContext<'_>) -> bool {
     let path = path
         .strip_prefix(config.base_path.trim_end_matches('/'))
         .unwrap_or(path);
-    config
-        .terminals
-        .iter()
-        .any(|terminal| terminal.path == path)
+    config.terminal(path).is_some()
 }
 
 impl Server {

@@ -151,6 +151,11 @@ impl Config {
         Duration::from_millis(self.shutdown_grace_ms)
     }
 
+    /// The `[[terminal]]` at `path` (like `/htop`), if there is one.
+    pub fn terminal(&self, path: &str) -> Option<&TerminalConfig> {
+        self.terminals.iter().find(|terminal| terminal.path == path)
+    }
+
     /// Parses config text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {

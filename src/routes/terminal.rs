@@ -75,8 +75,7 @@ impl FromRequest for Route {
             .app_data::<web::Data<Live<Config>>>()
             .expect("the server registers the config")
             .get();
-        let path = format!("/{path}");
-        let found = config.terminals.iter().find(|t| t.path == path).cloned();
+        let found = config.terminal(&format!("/{path}")).cloned();
         ready(found.map(|t| Route(Some(t))).ok_or_else(|| {
             actix_web::error::InternalError::from_response(
                 "no such terminal",
