@@ -20,24 +20,8 @@ pub struct Account {
 impl Account {
     /// Finds `user` (and `group`, when given); the error says which one is missing.
     pub fn lookup(user: &str, group: Option<&str>) -> Result<Account, String> {
-        let passwd = std::fs::read_to_string("/etc/passwd")
-            .map_err(|e| format!("cannot read /etc/passwd: {e}"))?;
-        let fields = passwd
-            .lines()
-            .map(|line| line.split(':').collect::<Vec<_>>())
-            .find(|fields| fields.len() >= 7 && fields[0] == user)
+        let mut account = Account::find(0, user)?
             .ok_or_else(|| format!("session.user {user:?} is not in /etc/passwd"))?;
-        let number = |text: &str, what: &str| {
-            text.parse::<u32>()
-                .map_err(|_| format!("/etc/passwd has a bad {what} for {user:?}"))
-        };
-        let mut account = Account {
-            name: user.to_string(),
-            uid: number(fields[2], "uid")?,
-            gid: number(fields[3], "gid")?,
-            home: PathBuf::from(fields[5]),
-            shell: fields[6].to_string(),
-        };
         if let Some(group) = group {
             let groups = std::fs::read_to_string("/etc/group")
                 .map_err(|e| format!("cannot read /etc/group: {e}"))?;
@@ -49,6 +33,36 @@ impl Account {
                 .ok_or_else(|| format!("session.group {group:?} is not in /etc/group"))?;
         }
         Ok(account)
+    }
+
+    /// The account whose user id is `uid` (webterm's own, say), if `/etc/passwd` has it.
+    pub fn of_uid(uid: u32) -> Option<Account> {
+        Account::find(2, &uid.to_string()).ok().flatten()
+    }
+
+    /// The `/etc/passwd` entry whose field number `field` (0 the name, 2 the user id) is `value`.
+    fn find(field: usize, value: &str) -> Result<Option<Account>, String> {
+        let passwd = std::fs::read_to_string("/etc/passwd")
+            .map_err(|e| format!("cannot read /etc/passwd: {e}"))?;
+        let Some(fields) = passwd
+            .lines()
+            .map(|line| line.split(':').collect::<Vec<_>>())
+            .find(|fields| fields.len() >= 7 && fields[field] == value)
+        else {
+            return Ok(None);
+        };
+        let user = fields[0];
+        let number = |text: &str, what: &str| {
+            text.parse::<u32>()
+                .map_err(|_| format!("/etc/passwd has a bad {what} for {user:?}"))
+        };
+        Ok(Some(Account {
+            name: user.to_string(),
+            uid: number(fields[2], "uid")?,
+            gid: number(fields[3], "gid")?,
+            home: PathBuf::from(fields[5]),
+            shell: fields[6].to_string(),
+        }))
     }
 
     /// `argv` wrapped so that it runs as this account: `setpriv` switches user, group and supplementary groups,
@@ -78,6 +92,13 @@ mod tests {
         assert!(error.contains("no-such-user-here"), "{error}");
         let error = Account::lookup("root", Some("no-such-group-here")).unwrap_err();
         assert!(error.contains("no-such-group-here"), "{error}");
+    }
+
+    #[test]
+    fn root_is_found_by_its_user_id() {
+        let root = Account::of_uid(0).expect("root is in /etc/passwd");
+        assert_eq!((root.name.as_str(), root.uid), ("root", 0));
+        assert_eq!(Account::of_uid(u32::MAX - 7), None);
     }
 
     #[test]

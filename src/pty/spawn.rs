@@ -16,6 +16,8 @@ use std::process::{Child, Command, Stdio};
 
 use rustix::fs::{Mode, OFlags};
 
+use super::account::Account;
+
 /// Opens the PTY's slave side at `tty` (from the master's `ptsname`) for a child to inherit.
 pub fn open_slave(tty: &Path) -> io::Result<OwnedFd> {
     let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC;
@@ -74,13 +76,8 @@ pub fn login_shell(inherited: Option<&OsStr>) -> String {
     if let Some(shell) = inherited.and_then(OsStr::to_str).filter(|s| executable(s)) {
         return shell.to_string();
     }
-    let uid = rustix::process::getuid().as_raw().to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    passwd
-        .lines()
-        .map(|line| line.split(':').collect::<Vec<_>>())
-        .find(|fields| fields.len() >= 7 && fields[2] == uid)
-        .map(|fields| fields[6].to_string())
+    Account::of_uid(rustix::process::getuid().as_raw())
+        .map(|account| account.shell)
         .filter(|shell| executable(shell))
         .unwrap_or_else(|| "/bin/sh".to_string())
 }
