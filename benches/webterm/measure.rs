@@ -99,7 +99,13 @@ pub fn throughput(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Resu
             let server = contender.start(&program)?;
             let flood = rt.block_on(workloads::throughput(&server))?;
             check_bytes(contender.name(), flood.bytes, sizes.flood_bytes)?;
-            rates[i].push(flood.bytes as f64 / MB / flood.elapsed.as_secs_f64());
+            let rate = flood.bytes as f64 / MB / flood.elapsed.as_secs_f64();
+            eprintln!(
+                "  bare PTY {:.1} MB/s, {} {rate:.1} MB/s",
+                bare_rates.last().expect("measured above"),
+                contender.name()
+            );
+            rates[i].push(rate);
             frame_sizes[i].push(flood.bytes as f64 / flood.frames.max(1) as f64 / 1024.0);
         }
     }

@@ -18,6 +18,7 @@ use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
 use tokio::io::unix::AsyncFd;
 
 use super::account::Account;
+use super::burst::Burst;
 use super::process::{self, Teardown};
 use super::spawn;
 use super::sys;
@@ -278,6 +279,15 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Hands reading to a thread of its own, for a flood of output (see [`Burst`]). `None` when no thread is
+    /// free; then [`Session::read`] goes on as before.
+    pub fn burst(&self) -> Option<Burst> {
+        let copy = rustix::io::fcntl_dupfd_cloexec(self.io.get_ref(), 0)
+            .inspect_err(|error| tracing::warn!(%error, "cannot copy the PTY master for a burst"))
+            .ok()?;
+        Burst::start(copy)
     }
 
     /// Writes input to the program; returns how much the kernel took. Cancel-safe.

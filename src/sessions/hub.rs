@@ -1,5 +1,6 @@
 //! The hub: the one task that runs a session. It owns the PTY, the server-side screen and the recording, and
-//! fans the program's output out to every attached client.
+//! fans the program's output out to every attached client. It reads the PTY itself, except during a flood of
+//! output, which a thread of its own reads for it (`crate::pty::Burst`).
 //!
 //! Flow control is per client. Each client has a queue of [`CLIENT_QUEUE`] frames. The PTY is read only while at
 //! least one client has room (or none is attached), so the slowest client does not set the pace, the fastest
@@ -26,12 +27,12 @@ use super::{
 use crate::client_limit::ClientSlot;
 use crate::metrics::Metrics;
 use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
-use crate::pty::Session;
+use crate::pty::{Burst, Session};
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 
 /// The largest output frame: one read of the PTY.
-pub const MAX_OUTPUT_FRAME: usize = 64 * 1024;
+pub const MAX_OUTPUT_FRAME: usize = Burst::CHUNK;
 
 /// How long output is still read after the program exited, when another process keeps the terminal open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
@@ -197,6 +198,8 @@ impl Hub {
         let started = Instant::now();
         let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
         let mut pending: Option<Bytes> = None;
+        // A flood's reader thread, while there is one; then the PTY is read there, not here.
+        let mut burst: Option<Burst> = None;
         let mut exit: Option<ExitStatus> = None;
         let mut eof = false;
         let mut drain_deadline = Instant::now();
@@ -253,13 +256,23 @@ impl Hub {
                 }
                 // A parse finished: the screen is back (a snapshot can be taken), and there may be room to read.
                 _ = self.screen.parsed(), if self.screen.is_parsing() => {}
-                read = self.session.read(&mut buf), if room && !eof => match read {
+                read = self.session.read(&mut buf), if room && !eof && burst.is_none() => match read {
                     Ok(0) => eof = true,
-                    Ok(n) => self.output(&buf[..n]),
+                    Ok(n) => {
+                        self.output(Bytes::copy_from_slice(&buf[..n]));
+                        if Burst::after(n) {
+                            burst = self.session.burst();
+                        }
+                    }
                     Err(error) => {
                         tracing::debug!(%error, "reading the terminal ended");
                         eof = true;
                     }
+                },
+                chunk = next_chunk(&mut burst), if room => match chunk {
+                    Some(chunk) => self.output(chunk),
+                    // The flood is over (or the terminal ended): read here again.
+                    None => burst = None,
                 },
                 // A client took output: there may be room again, or a lagging client to catch up.
                 _ = entry.took.notified(), if !room || waiting => {}
@@ -485,13 +498,12 @@ impl Hub {
     }
 
     /// Sends one read of the PTY to every client with room; the others fall behind.
-    fn output(&mut self, bytes: &[u8]) {
-        self.settings.metrics.bytes_out(bytes.len());
-        self.bytes_out += bytes.len();
-        self.screen.feed(bytes);
-        record(&mut self.recorder, |r| r.output(bytes));
+    fn output(&mut self, frame: Bytes) {
+        self.settings.metrics.bytes_out(frame.len());
+        self.bytes_out += frame.len();
+        self.screen.feed(&frame);
+        record(&mut self.recorder, |r| r.output(&frame));
         self.info.live().last_activity = std::time::Instant::now();
-        let frame = Bytes::copy_from_slice(bytes);
         for client in self.clients.iter_mut().filter(|c| !c.lagged) {
             if let Err(TrySendError::Full(_)) =
                 client.queue.try_send(ToClient::Output(frame.clone()))
@@ -524,6 +536,14 @@ impl Hub {
         self.screen.resize(size);
         self.info.live().size = size;
         record(&mut self.recorder, |r| r.resize(size));
+    }
+}
+
+/// The next chunk of a flood's reader thread; never ready without one.
+async fn next_chunk(burst: &mut Option<Burst>) -> Option<Bytes> {
+    match burst {
+        Some(burst) => burst.next().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -99,3 +99,99 @@ async fn a_client_that_stops_reading_pauses_its_program_and_leaves_others_at_ful
     );
     drop(idle);
 }
+
+/// The server's threads with this name.
+fn threads_named(pid: i32, name: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count()
+}
+
+#[tokio::test]
+async fn a_flood_is_read_on_a_thread_of_its_own_which_ends_when_the_output_pauses() {
+    let binary = Binary::start(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
+    let url = format!("ws://{}/ws", binary.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    ws.send(Message::Binary(b"echo \"ready\"=$$\r".to_vec().into()))
+        .await
+        .unwrap();
+    read_until(&mut ws, b"ready=").await;
+    let fds = crate::support::open_fds(binary.pid());
+    assert_eq!(
+        threads_named(binary.pid(), "webterm-burst"),
+        0,
+        "at the prompt"
+    );
+
+    // 3,000,000 numbered lines (23.9 MB: more than socket buffers hold), then a marker; this client pauses
+    // after the first megabyte.
+    ws.send(Message::Binary(
+        b"seq 3000000; echo \"flood\"-over\r".to_vec().into(),
+    ))
+    .await
+    .unwrap();
+    let mut output = Vec::new();
+    while output.len() < 1 << 20 {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("output")
+        {
+            Some(Ok(Message::Binary(bytes))) => output.extend_from_slice(&bytes),
+            Some(Ok(_)) => {}
+            other => panic!("connection ended: {other:?}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        threads_named(binary.pid(), "webterm-burst"),
+        1,
+        "the flood is read on a thread of its own"
+    );
+
+    // Every line arrives, once and in order.
+    while !output[output.len().saturating_sub(64)..]
+        .windows(10)
+        .any(|w| w == b"flood-over")
+    {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("output")
+        {
+            Some(Ok(Message::Binary(bytes))) => output.extend_from_slice(&bytes),
+            Some(Ok(_)) => {}
+            other => panic!("connection ended: {other:?}"),
+        }
+    }
+    let text = String::from_utf8(output).expect("text");
+    let numbers: Vec<&str> = text
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    assert_eq!(numbers.len(), 3_000_000, "lines lost or repeated");
+    assert!(
+        numbers
+            .iter()
+            .zip(1..)
+            .all(|(line, n)| line.parse() == Ok(n)),
+        "lines out of order"
+    );
+
+    // Quiet again: the thread and its copy of the PTY are gone, and the shell still answers.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while threads_named(binary.pid(), "webterm-burst") > 0
+        || crate::support::open_fds(binary.pid()) > fds
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the burst thread or its descriptor stayed after the flood"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ws.send(Message::Binary(b"echo \"still\"-here\r".to_vec().into()))
+        .await
+        .unwrap();
+    read_until(&mut ws, b"still-here").await;
+}
