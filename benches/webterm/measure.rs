@@ -44,7 +44,7 @@ impl Sizes {
     /// The sizes the targets of issue 7 are stated for.
     pub const FULL: Sizes = Sizes {
         flood_bytes: 200_000_000,
-        flood_runs: 3,
+        flood_runs: 5,
         echoes: 2000,
         flow_bytes: 64_000_000,
         idle_cpu_sessions: 500,

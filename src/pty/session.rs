@@ -6,12 +6,14 @@
 //! fit under the open-file limit).
 //! A session knows nothing about WebSockets: connections attach to it from the outside.
 
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use bytes::Bytes;
 use portable_pty::{PtySize, native_pty_system};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
@@ -250,33 +252,43 @@ impl Session {
         Ok(())
     }
 
-    /// Waits for output, then takes everything that is ready, up to `buf.len()`. `Ok(0)` means no process
-    /// holds the terminal open any more. Cancel-safe: no byte is lost if the future is dropped.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut filled = 0;
+    /// Waits for output, then takes everything that is ready, up to [`Burst::CHUNK`] bytes. Empty means no
+    /// process holds the terminal open any more. Cancel-safe: no byte is lost if the future is dropped.
+    ///
+    /// The bytes are read into one buffer per thread and copied out, so that an idle session holds no buffer
+    /// (a 64 KiB buffer per session cost about 8 KiB of resident memory each: BENCHMARKS.md).
+    pub async fn read(&self) -> io::Result<Bytes> {
+        thread_local! {
+            static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; Burst::CHUNK]);
+        }
         loop {
             let mut guard = self.io.readable().await?;
-            loop {
-                match rustix::io::read(self.io.get_ref(), &mut buf[filled..]) {
-                    Ok(0) => return Ok(filled),
-                    Ok(n) => {
-                        filled += n;
-                        if filled == buf.len() {
-                            return Ok(filled);
+            // No await while the buffer is borrowed: the whole read happens in this poll.
+            let read = BUFFER.with_borrow_mut(|buf| {
+                let mut filled = 0;
+                let ready = loop {
+                    match rustix::io::read(self.io.get_ref(), &mut buf[filled..]) {
+                        Ok(0) => break true,
+                        Ok(n) => {
+                            filled += n;
+                            if filled == buf.len() {
+                                break true;
+                            }
                         }
-                    }
-                    Err(Errno::AGAIN) => {
-                        guard.clear_ready();
-                        if filled > 0 {
-                            return Ok(filled);
+                        Err(Errno::AGAIN) => {
+                            guard.clear_ready();
+                            break filled > 0;
                         }
-                        break;
+                        // Linux answers EIO once every slave descriptor is closed and the buffer is drained.
+                        Err(Errno::IO) => break true,
+                        Err(Errno::INTR) => {}
+                        Err(error) => return Err(io::Error::from(error)),
                     }
-                    // Linux answers EIO once every slave descriptor is closed and the buffer is drained.
-                    Err(Errno::IO) => return Ok(filled),
-                    Err(Errno::INTR) => {}
-                    Err(error) => return Err(error.into()),
-                }
+                };
+                Ok(ready.then(|| Bytes::copy_from_slice(&buf[..filled])))
+            })?;
+            if let Some(bytes) = read {
+                return Ok(bytes);
             }
         }
     }

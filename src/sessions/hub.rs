@@ -31,9 +31,6 @@ use crate::pty::{Burst, Session};
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 
-/// The largest output frame: one read of the PTY.
-pub const MAX_OUTPUT_FRAME: usize = Burst::CHUNK;
-
 /// How long output is still read after the program exited, when another process keeps the terminal open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
@@ -196,7 +193,6 @@ impl Hub {
         entry: Entry,
     ) {
         let started = Instant::now();
-        let mut buf = vec![0u8; MAX_OUTPUT_FRAME];
         let mut pending: Option<Bytes> = None;
         // A flood's reader thread, while there is one; then the PTY is read there, not here.
         let mut burst: Option<Burst> = None;
@@ -256,11 +252,12 @@ impl Hub {
                 }
                 // A parse finished: the screen is back (a snapshot can be taken), and there may be room to read.
                 _ = self.screen.parsed(), if self.screen.is_parsing() => {}
-                read = self.session.read(&mut buf), if room && !eof && burst.is_none() => match read {
-                    Ok(0) => eof = true,
-                    Ok(n) => {
-                        self.output(Bytes::copy_from_slice(&buf[..n]));
-                        if Burst::after(n) {
+                read = self.session.read(), if room && !eof && burst.is_none() => match read {
+                    Ok(bytes) if bytes.is_empty() => eof = true,
+                    Ok(bytes) => {
+                        let flood = Burst::after(bytes.len());
+                        self.output(bytes);
+                        if flood {
                             burst = self.session.burst();
                         }
                     }
