@@ -5,6 +5,7 @@
 //! parent links down from the session's members.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -185,22 +186,58 @@ pub fn forget_leader(pid: i32) {
 
 /// Makes this process the reaper of its orphaned descendants, so that a session's processes whose parent died
 /// become our children and can be reaped here instead of lingering as zombies under a pid 1 that may not reap.
+///
+/// The reaper thread looks once a second, but only after a SIGCHLD: the look costs O(children) in the kernel
+/// (about 1 ms a second with 500 sessions, BENCHMARKS.md), and an idle server should cost nothing.
 pub fn become_subreaper() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         if let Err(error) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
             tracing::warn!(%error, "could not become a child subreaper; orphans go to pid 1");
         }
+        let flagged = match watch_child_exits() {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "cannot catch SIGCHLD; the reaper looks every second");
+                false
+            }
+        };
         std::thread::Builder::new()
             .name("webterm-reaper".into())
-            .spawn(|| {
+            .spawn(move || {
                 loop {
                     std::thread::sleep(Duration::from_secs(1));
-                    reap_orphans();
+                    if !flagged || CHILD_EXITED.swap(false, Ordering::AcqRel) {
+                        reap_orphans();
+                    }
                 }
             })
             .expect("spawning the reaper thread");
     });
+}
+
+/// Set when a child of ours has exited since the reaper last looked (and at start, to look once).
+static CHILD_EXITED: AtomicBool = AtomicBool::new(true);
+
+/// Sets [`CHILD_EXITED`] on every SIGCHLD. Nothing else in webterm handles SIGCHLD; children get the default
+/// back before `exec` (`spawn.rs`).
+fn watch_child_exits() -> std::io::Result<()> {
+    extern "C" fn on_sigchld(_: libc::c_int) {
+        // Async-signal-safe: one atomic store.
+        CHILD_EXITED.store(true, Ordering::Release);
+    }
+    // SAFETY: a zeroed `sigaction` is a valid start; the handler only stores to an atomic; SA_RESTART keeps
+    // interrupted system calls going.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigchld as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART | libc::SA_NOCLDSTOP;
+        libc::sigemptyset(&mut action.sa_mask);
+        if libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()) == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Reaps our zombie children that came from a terminal session: those in another session than ours that
@@ -250,6 +287,20 @@ mod tests {
         assert!(any_zombie_child());
         // Still there for its owner: looking did not reap it.
         assert!(child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn a_child_exit_flags_the_reaper() {
+        watch_child_exits().unwrap();
+        CHILD_EXITED.store(false, Ordering::SeqCst);
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        assert!(child.wait().unwrap().success());
+        // The signal may come a moment after the exit.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !CHILD_EXITED.load(Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "no SIGCHLD seen");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]
