@@ -172,11 +172,11 @@ fn leaders() -> MutexGuard<'static, HashSet<i32>> {
 
 /// Runs `spawn` (which returns the new leader's pid) so that the reaper cannot reap the leader before it is
 /// registered.
-pub fn spawn_leader<T>(spawn: impl FnOnce() -> Option<(i32, T)>) -> Option<(i32, T)> {
+pub fn spawn_leader(spawn: impl FnOnce() -> Option<i32>) -> Option<i32> {
     let mut leaders = leaders();
-    let spawned = spawn()?;
-    leaders.insert(spawned.0);
-    Some(spawned)
+    let pid = spawn()?;
+    leaders.insert(pid);
+    Some(pid)
 }
 
 /// Forgets a leader once its owner has reaped it.

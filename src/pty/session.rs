@@ -22,7 +22,7 @@ use tokio::io::unix::AsyncFd;
 use super::account::Account;
 use super::burst::Burst;
 use super::process::{self, Teardown};
-use super::spawn;
+use super::spawn::{self, Program};
 use super::sys;
 use crate::protocol::{ExitStatus, Size};
 
@@ -107,39 +107,39 @@ impl Session {
             .openpty(pty_size(options.size))
             .map_err(|e| PtyError::Open(e.to_string()))?;
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut builder = std::process::Command::new(&argv[0]);
-        builder.args(&argv[1..]);
-        if let Some(env) = &options.env {
-            // SECURITY: only the allowed variables of webterm's environment reach the program.
-            builder.env_clear();
-            for (name, value) in env {
-                builder.env(name, value);
-            }
-            if !env.iter().any(|(name, _)| name == "PATH") {
-                // Programs are found through PATH; without webterm's, the standard one.
-                builder.env("PATH", STANDARD_PATH);
-            }
-        }
-        if let Some(account) = &options.account {
-            builder.env("HOME", &account.home);
-            builder.env("USER", &account.name);
-            builder.env("LOGNAME", &account.name);
-            builder.env("SHELL", &account.shell);
-        }
-        if options.account.is_none() {
-            let inherited = match &options.env {
+        let mut program = Program {
+            argv,
+            // SECURITY: with `session.env_allow`, only the allowed variables of webterm's environment reach the
+            // program.
+            env: match &options.env {
                 Some(env) => env
                     .iter()
-                    .find(|(name, _)| name == "SHELL")
-                    .map(|(_, value)| value.into()),
-                None => std::env::var_os("SHELL"),
-            };
-            builder.env("SHELL", spawn::login_shell(inherited.as_deref()));
+                    .map(|(name, value)| (name.into(), value.into()))
+                    .collect(),
+                None => std::env::vars_os().collect(),
+            },
+            cwd: None,
+        };
+        if program.get("PATH").is_none() {
+            // Programs are found through PATH; without webterm's, the standard one.
+            program.set("PATH", STANDARD_PATH);
         }
-        builder.env(process::SESSION_ENV, &id);
-        builder.env("TERM", &options.term);
-        builder.env("COLORTERM", "truecolor");
-        let cwd = options
+        match &options.account {
+            Some(account) => {
+                program.set("HOME", &account.home);
+                program.set("USER", &account.name);
+                program.set("LOGNAME", &account.name);
+                program.set("SHELL", &account.shell);
+            }
+            None => {
+                let shell = spawn::login_shell(program.get("SHELL"));
+                program.set("SHELL", shell);
+            }
+        }
+        program.set(process::SESSION_ENV, &id);
+        program.set("TERM", &options.term);
+        program.set("COLORTERM", "truecolor");
+        program.cwd = options
             .cwd
             .clone()
             // Checked at start, but it may have gone since.
@@ -151,40 +151,30 @@ impl Session {
                 } else {
                     PathBuf::from("/")
                 })
-            })
-            .or_else(|| std::env::current_dir().ok());
-        if let Some(cwd) = cwd {
-            builder.current_dir(cwd);
-        }
+            });
 
         let spawn_error = |reason: String| PtyError::Spawn {
             command: command.clone(),
             reason,
         };
-        let slave = pair
+        let tty = pair
             .master
             .tty_name()
-            .ok_or_else(|| io::Error::other("the PTY has no slave device"))
-            .and_then(|tty| spawn::open_slave(&tty))
-            .map_err(|e| PtyError::Open(e.to_string()))?;
-        drop(pair.slave);
+            .ok_or_else(|| PtyError::Open("the PTY has no slave device".into()))?;
         let mut failure = None;
-        let spawned = process::spawn_leader(|| match spawn::spawn(builder, &slave) {
-            Ok(child) => Some((child.id() as i32, child)),
-            Err(error) => {
-                failure = Some(error.to_string());
-                None
-            }
+        let spawned = process::spawn_leader(|| {
+            spawn::spawn(&program, &tty)
+                .inspect_err(|error| failure = Some(error.to_string()))
+                .ok()
         });
-        let Some((pid, child)) = spawned else {
+        // The child opened the slave itself (so that it is its controlling terminal); our copy would keep the
+        // PTY open after the program exits.
+        drop(pair.slave);
+        let Some(pid) = spawned else {
             return Err(spawn_error(
                 failure.unwrap_or_else(|| "no process id".into()),
             ));
         };
-        // The child has its own copies of the slave; ours would keep the PTY open after it exits.
-        drop(slave);
-        // We wait for the child through its pidfd; the std handle inside is not needed.
-        drop(child);
 
         let pidfd = Pid::from_raw(pid)
             .ok_or_else(|| io::Error::other("invalid pid"))
