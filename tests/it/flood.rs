@@ -27,23 +27,29 @@ fn written(pid: i32) -> u64 {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The next output frame; the connection must not end, and output must come in time.
+async fn next_output(ws: &mut Ws) -> Vec<u8> {
+    loop {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("output in time")
+        {
+            Some(Ok(Message::Binary(bytes))) => return bytes.to_vec(),
+            Some(Ok(_)) => {}
+            other => panic!("connection ended: {other:?}"),
+        }
+    }
+}
+
 /// Reads until the output holds `needle`; returns how many output bytes came.
 async fn read_until(ws: &mut Ws, needle: &[u8]) -> usize {
     // Only the last bytes are kept and searched: the whole output may be tens of megabytes.
     let (mut total, mut tail) = (0, Vec::new());
     while !tail.windows(needle.len()).any(|w| w == needle) {
-        match tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("output in time")
-        {
-            Some(Ok(Message::Binary(bytes))) => {
-                total += bytes.len();
-                tail.extend_from_slice(&bytes);
-                tail.drain(..tail.len().saturating_sub(bytes.len() + needle.len()));
-            }
-            Some(Ok(_)) => {}
-            other => panic!("connection ended: {other:?}"),
-        }
+        let bytes = next_output(ws).await;
+        total += bytes.len();
+        tail.extend_from_slice(&bytes);
+        tail.drain(..tail.len().saturating_sub(bytes.len() + needle.len()));
     }
     total
 }
@@ -134,14 +140,7 @@ async fn a_flood_is_read_on_a_thread_of_its_own_which_ends_when_the_output_pause
     .unwrap();
     let mut output = Vec::new();
     while output.len() < 1 << 20 {
-        match tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("output")
-        {
-            Some(Ok(Message::Binary(bytes))) => output.extend_from_slice(&bytes),
-            Some(Ok(_)) => {}
-            other => panic!("connection ended: {other:?}"),
-        }
+        output.extend(next_output(&mut ws).await);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
@@ -151,18 +150,11 @@ async fn a_flood_is_read_on_a_thread_of_its_own_which_ends_when_the_output_pause
     );
 
     // Every line arrives, once and in order.
-    while !output[output.len().saturating_sub(64)..]
+    while !output[output.len().saturating_sub(4096)..]
         .windows(10)
         .any(|w| w == b"flood-over")
     {
-        match tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("output")
-        {
-            Some(Ok(Message::Binary(bytes))) => output.extend_from_slice(&bytes),
-            Some(Ok(_)) => {}
-            other => panic!("connection ended: {other:?}"),
-        }
+        output.extend(next_output(&mut ws).await);
     }
     let text = String::from_utf8(output).expect("text");
     let numbers: Vec<&str> = text
