@@ -278,6 +278,43 @@ kill_grace_ms = \"soon\"\n",
 }
 
 #[tokio::test]
+async fn logs_to_a_pipe_or_a_file_carry_no_color_codes() {
+    let (binary, logs) =
+        Binary::start_with_logs(&["--no-auth", "--listen", "127.0.0.1:0", "--", "sh"]);
+    // A session start is logged; read up to its line.
+    let (_ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", binary.addr))
+        .await
+        .unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(logs).lines() {
+            let line = line.unwrap();
+            let done = line.contains("session started");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let lines = tokio::time::timeout(PATIENCE, lines)
+        .await
+        .expect("a session start in the logs")
+        .unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("INFO") && l.contains("session started")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains('\x1b')),
+        "escape codes in logs that are not on a terminal: {lines:?}"
+    );
+}
+
+#[tokio::test]
 async fn json_logs_carry_an_audit_trail_of_each_session() {
     let (binary, logs) = Binary::start_with_json_logs(&[
         "--no-auth",

@@ -473,8 +473,12 @@ impl Binary {
 
     /// Starts `webterm --log-format json ARGS`; returns it and its stderr, one JSON log event per line.
     pub fn start_with_json_logs(args: &[&str]) -> (Binary, std::process::ChildStderr) {
-        let args = [&["--log-format", "json"], args].concat();
-        let mut binary = Binary::spawn(&args, Stdio::piped());
+        Binary::start_with_logs(&[&["--log-format", "json"], args].concat())
+    }
+
+    /// Starts `webterm ARGS`; returns it and its stderr (a pipe, so not a terminal).
+    pub fn start_with_logs(args: &[&str]) -> (Binary, std::process::ChildStderr) {
+        let mut binary = Binary::spawn(args, Stdio::piped());
         let stderr = binary.child.stderr.take().unwrap();
         (binary, stderr)
     }
