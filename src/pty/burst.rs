@@ -94,9 +94,9 @@ impl Drop for Slot {
     }
 }
 
-/// The thread: waits up to [`QUIET`] for output, reads what is ready (up to [`Burst::CHUNK`]), passes it on. Ends when
-/// the output pauses, at the end of the terminal or an error (left for the hub's own read to see), or when the
-/// hub is gone.
+/// The thread: waits up to [`QUIET`] for output, reads what is ready (up to [`Burst::CHUNK`]), passes it on.
+/// Ends when the output pauses, at the end of the terminal or an error (left for the hub's own read to see), or
+/// when the hub is gone.
 fn read_until_quiet(master: &OwnedFd, chunks: &mpsc::Sender<Bytes>) {
     let quiet = Timespec::try_from(QUIET).expect("a short timeout fits a timespec");
     loop {
@@ -120,8 +120,8 @@ fn read_until_quiet(master: &OwnedFd, chunks: &mpsc::Sender<Bytes>) {
     }
 }
 
-/// Reads until [`Burst::CHUNK`] bytes or nothing more is ready. Also says whether reading may go on: not after the end
-/// of the terminal or an error.
+/// Reads until [`Burst::CHUNK`] bytes or nothing more is ready. Also says whether reading may go on: not after
+/// the end of the terminal or an error.
 fn read_ready(master: &OwnedFd) -> (Vec<u8>, bool) {
     let mut chunk = vec![0u8; Burst::CHUNK];
     let mut filled = 0;

@@ -34,11 +34,11 @@ pub fn open_slave(tty: &Path) -> io::Result<OwnedFd> {
 }
 
 /// What to start: the arguments (the first names the program), its whole environment, and where it starts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Program {
     /// The program and its arguments. A program without a `/` is looked up in the `PATH` of `env`.
     pub argv: Vec<String>,
-    /// The complete environment, in order; a later entry for the same name replaces an earlier one.
+    /// The complete environment, one entry per name ([`Program::set`] replaces).
     pub env: Vec<(OsString, OsString)>,
     /// The working directory; `None` keeps webterm's.
     pub cwd: Option<PathBuf>,
@@ -252,6 +252,32 @@ pub fn login_shell(inherited: Option<&OsStr>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn program(argv: &[&str], path: &str) -> Program {
+        let mut program = Program {
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+            env: vec![("PATH".into(), "/early".into())],
+            cwd: None,
+        };
+        program.set("PATH", path);
+        program
+    }
+
+    #[test]
+    fn set_replaces_and_a_name_is_looked_up_in_the_programs_own_path() {
+        let sh = program(&["sh", "-c", "true"], "/nonexistent:/bin");
+        assert_eq!(sh.env.len(), 1, "{:?}", sh.env);
+        assert_eq!(sh.get("PATH"), Some(OsStr::new("/nonexistent:/bin")));
+        assert_eq!(sh.resolve().unwrap(), Path::new("/bin/sh"));
+        // Not found in that PATH, even if webterm's own would have it.
+        let error = program(&["sh"], "/nonexistent").resolve().unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENOENT));
+        // A path is taken as it is.
+        assert_eq!(
+            program(&["./run"], "/bin").resolve().unwrap(),
+            Path::new("./run")
+        );
+    }
 
     #[test]
     fn the_shell_is_the_inherited_one_when_it_runs_else_a_login_shell() {
