@@ -223,7 +223,12 @@ mod tests {
         let quiet_from = Instant::now();
         let end = tokio::time::timeout(Duration::from_secs(10), burst.next()).await;
         assert_eq!(end.expect("the thread ends"), None);
-        assert!(quiet_from.elapsed() >= QUIET - Duration::from_millis(50));
+        // Not at once: it waited for the quiet (the margin is for a test thread that ran late).
+        assert!(
+            quiet_from.elapsed() >= QUIET / 2,
+            "{:?}",
+            quiet_from.elapsed()
+        );
         drop(burst);
         for _ in 0..100 {
             if THREADS.load(Ordering::SeqCst) == 0 {
