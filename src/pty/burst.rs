@@ -5,12 +5,13 @@
 //! few KiB at a time and refills only after a read has made room, so every moment the hub spends on its clients
 //! is a moment the program waits. A read on a thread of its own, next to the hub rather than in it, raised the
 //! rate of `cargo bench --bench webterm -- --only throughput` from about half the bare PTY's to about two
-//! thirds of it in the median, and in some runs above the bare PTY's own (BENCHMARKS.md).
+//! thirds of it in the median, and letting it read four chunks ahead of the hub to about the bare PTY's own
+//! (BENCHMARKS.md).
 //!
 //! So once a read shows a flood ([`Burst::after`]), the hub hands reading to a [`Burst`]: a thread that reads
-//! until the output pauses for [`QUIET`], passing each read on through a channel of one chunk. The hub takes a
-//! chunk only when it has room, so back-pressure is as before: a full channel stops the thread, and a full PTY
-//! stops the program. At most [`MAX_THREADS`] bursts run in the whole server, so that many flooding sessions do
+//! until the output pauses for [`QUIET`], passing each read on through a channel of [`CHANNEL`] chunks. The hub
+//! takes a chunk only when it has room, so back-pressure is as before: a full channel stops the thread, and a full
+//! PTY stops the program. At most [`MAX_THREADS`] bursts run in the whole server, so that many flooding sessions do
 //! not mean as many threads; past that, hubs read for themselves. An idle session has no thread.
 
 use std::os::fd::OwnedFd;
@@ -27,6 +28,11 @@ const FLOOD: usize = 16 * 1024;
 
 /// The thread ends after this long without output; the hub reads for itself again.
 pub const QUIET: Duration = Duration::from_millis(250);
+
+/// Chunks the thread may read ahead of the hub. With one, the thread waited for the hub after every chunk and
+/// the program waited with it; with four, the throughput bench's median rate rose by about a quarter
+/// (BENCHMARKS.md), at 256 KiB at most per flooding session.
+const CHANNEL: usize = 4;
 
 /// Burst threads at once in the whole server; past it, hubs read for themselves.
 pub const MAX_THREADS: usize = 32;
@@ -51,7 +57,7 @@ impl Burst {
     /// `None` when [`MAX_THREADS`] are running or no thread can be started.
     pub fn start(master: OwnedFd) -> Option<Burst> {
         let slot = Slot::take()?;
-        let (sender, chunks) = mpsc::channel(1);
+        let (sender, chunks) = mpsc::channel(CHANNEL);
         let spawned = std::thread::Builder::new()
             .name("webterm-burst".into())
             .spawn(move || {
@@ -248,7 +254,7 @@ mod tests {
         let writer = program(slave, data.clone(), written.clone());
         let mut burst = Burst::start(master).expect("a thread");
         tokio::time::sleep(Duration::from_millis(500)).await;
-        // One chunk in the channel, one in the thread, and what the kernel holds: the program is stopped.
+        // The channel's chunks, one in the thread, and what the kernel holds: the program is stopped.
         let held = written.load(Ordering::SeqCst);
         assert!(
             held < 1 << 20,
