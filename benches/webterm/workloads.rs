@@ -153,9 +153,17 @@ pub async fn flow(server: &Server, flow: FlowClient) -> Result<FlowResult> {
     }
     let mut last = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
+    // Once the session has ended, the server sends its close frame and drops the connection; this client may still
+    // be "parsing" and sending acks then. A failed send means the server has gone: what was sent before it is
+    // still read, and the caller checks that every byte came.
+    let mut gone = false;
     loop {
         let event = tokio::select! {
-            event = client.next() => Some(event?),
+            event = client.next() => match event {
+                Ok(event) => Some(event),
+                Err(_) if gone => break,
+                Err(error) => return Err(error),
+            },
             _ = tick.tick() => None,
         };
         let now = Instant::now();
@@ -174,22 +182,32 @@ pub async fn flow(server: &Server, flow: FlowClient) -> Result<FlowResult> {
             Some(Event::End) => break,
             None => {}
         }
-        if let Some(every) = flow.ack_every {
+        if gone {
+            continue;
+        }
+        let sent = if let Some(every) = flow.ack_every {
             let parsed = received - unparsed.ceil() as u64;
             if parsed - acked >= every {
-                client.ack(parsed).await?;
                 acked = parsed;
+                client.ack(parsed).await
+            } else {
+                Ok(())
             }
-        }
-        if !paused && unparsed > flow.high_water as f64 {
-            client.pause().await?;
+        } else {
+            Ok(())
+        };
+        let sent = sent.and(if !paused && unparsed > flow.high_water as f64 {
             paused = true;
             after_pause = 0;
             pauses += 1;
+            client.pause().await
         } else if paused && unparsed < flow.low_water as f64 {
-            client.resume().await?;
             paused = false;
-        }
+            client.resume().await
+        } else {
+            Ok(())
+        });
+        gone = sent.is_err();
     }
     let rate = received as f64 / started.elapsed().as_secs_f64();
     Ok(FlowResult {
