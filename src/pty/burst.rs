@@ -23,6 +23,8 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use tokio::sync::mpsc;
 
+use super::sys::Stop;
+
 /// A read at least this large means the program writes faster than the hub reads: time for a burst.
 const FLOOD: usize = 16 * 1024;
 
@@ -127,25 +129,11 @@ fn read_until_quiet(master: &OwnedFd, chunks: &mpsc::Sender<Bytes>) {
 }
 
 /// Reads until [`Burst::CHUNK`] bytes or nothing more is ready. Also says whether reading may go on: not after
-/// the end of the terminal or an error.
+/// the end of the terminal (the hub's own read sees it again and ends the session) or an error.
 fn read_ready(master: &OwnedFd) -> (Vec<u8>, bool) {
     let mut chunk = vec![0u8; Burst::CHUNK];
-    let mut filled = 0;
-    let more = loop {
-        match rustix::io::read(master, &mut chunk[filled..]) {
-            Ok(0) => break false,
-            Ok(n) => {
-                filled += n;
-                if filled == Burst::CHUNK {
-                    break true;
-                }
-            }
-            Err(Errno::AGAIN) => break true,
-            Err(Errno::INTR) => {}
-            // EIO: every slave descriptor is closed. The hub's own read sees it again and ends the session.
-            Err(_) => break false,
-        }
-    };
+    let (filled, stop) = super::sys::read_ready(master, &mut chunk);
+    let more = matches!(stop, Stop::Full | Stop::Drained);
     chunk.truncate(filled);
     (chunk, more)
 }

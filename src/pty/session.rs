@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use portable_pty::{PtySize, native_pty_system};
-use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
 use tokio::io::unix::AsyncFd;
 
@@ -23,7 +22,7 @@ use super::account::Account;
 use super::burst::Burst;
 use super::process::{self, Teardown};
 use super::spawn::{self, Program};
-use super::sys;
+use super::sys::{self, Stop};
 use crate::protocol::{ExitStatus, Size};
 
 /// What to run and how.
@@ -255,27 +254,18 @@ impl Session {
             let mut guard = self.io.readable().await?;
             // No await while the buffer is borrowed: the whole read happens in this poll.
             let read = BUFFER.with_borrow_mut(|buf| {
-                let mut filled = 0;
-                let ready = loop {
-                    match rustix::io::read(self.io.get_ref(), &mut buf[filled..]) {
-                        Ok(0) => break true,
-                        Ok(n) => {
-                            filled += n;
-                            if filled == buf.len() {
-                                break true;
-                            }
+                let (filled, stop) = sys::read_ready(self.io.get_ref(), buf);
+                match stop {
+                    Stop::Failed(error) => return Err(io::Error::from(error)),
+                    Stop::Drained => {
+                        guard.clear_ready();
+                        if filled == 0 {
+                            return Ok(None);
                         }
-                        Err(Errno::AGAIN) => {
-                            guard.clear_ready();
-                            break filled > 0;
-                        }
-                        // Linux answers EIO once every slave descriptor is closed and the buffer is drained.
-                        Err(Errno::IO) => break true,
-                        Err(Errno::INTR) => {}
-                        Err(error) => return Err(io::Error::from(error)),
                     }
-                };
-                Ok(ready.then(|| Bytes::copy_from_slice(&buf[..filled])))
+                    Stop::Full | Stop::Ended => {}
+                }
+                Ok(Some(Bytes::copy_from_slice(&buf[..filled])))
             })?;
             if let Some(bytes) = read {
                 return Ok(bytes);

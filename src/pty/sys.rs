@@ -4,6 +4,7 @@ use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 use rustix::fs::OFlags;
+use rustix::io::Errno;
 use tokio::io::unix::AsyncFd;
 
 /// Duplicates the PTY master `raw` and makes the copy non-blocking, for tokio's `AsyncFd`.
@@ -18,6 +19,40 @@ pub fn dup_nonblocking(raw: RawFd) -> io::Result<OwnedFd> {
     let flags = rustix::fs::fcntl_getfl(&fd)?;
     rustix::fs::fcntl_setfl(&fd, flags | OFlags::NONBLOCK)?;
     Ok(fd)
+}
+
+/// Why [`read_ready`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The buffer is full; more may be ready.
+    Full,
+    /// Nothing more is ready now (EAGAIN).
+    Drained,
+    /// No process holds the terminal open any more: Linux answers EIO (or 0) once every slave descriptor is
+    /// closed and what they wrote is read.
+    Ended,
+    /// Reading failed otherwise.
+    Failed(Errno),
+}
+
+/// Reads the non-blocking PTY master `fd` into `buf` until it is full or nothing more is ready; returns how many
+/// bytes came and why it stopped. The one read loop of the hub's own reads and of a flood's thread.
+pub fn read_ready(fd: &OwnedFd, buf: &mut [u8]) -> (usize, Stop) {
+    let mut filled = 0;
+    loop {
+        match rustix::io::read(fd, &mut buf[filled..]) {
+            Ok(0) | Err(Errno::IO) => return (filled, Stop::Ended),
+            Ok(n) => {
+                filled += n;
+                if filled == buf.len() {
+                    return (filled, Stop::Full);
+                }
+            }
+            Err(Errno::AGAIN) => return (filled, Stop::Drained),
+            Err(Errno::INTR) => {}
+            Err(error) => return (filled, Stop::Failed(error)),
+        }
+    }
 }
 
 /// Registers an owned descriptor with tokio's reactor.
