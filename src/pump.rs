@@ -6,7 +6,8 @@
 //! frames to the socket only as fast as the socket takes them; the hub reads the PTY only while some client has
 //! room. A client that acknowledges what it has processed (`ack`) also gets no more than [`ACK_WINDOW`] of output
 //! beyond its last acknowledgement, however much the socket buffers could hold. Client frames are read only when
-//! the previous input has been handed to the hub.
+//! the previous input has been handed to the hub. A connection ends with the closing handshake: whoever closes
+//! first, the connection is dropped only once both sides sent their close frame (or [`CLOSE_TIMEOUT`] passed).
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -30,8 +31,8 @@ use crate::ws::{Incoming, Reader};
 /// Queued control replies (errors, pongs) beyond which client frames are no longer read.
 const OUTBOX_LIMIT: usize = 16;
 
-/// How long a client gets to take the last messages and the close frame before the connection is dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a client gets to take the last messages and answer the close frame before the connection is dropped.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What a pump needs to know from the configuration.
 #[derive(Debug, Clone)]
@@ -136,7 +137,11 @@ pub async fn run(
     // a client that never acknowledges is limited by `pause` and the socket alone).
     let mut sent: u64 = 0;
     let mut acked: Option<u64> = None;
+    // Why the server is ending the connection, once it is; the client's close frame (or the connection's end)
+    // completes the closing handshake (RFC 6455 7.1.1). Dropping the connection while the client's frames are
+    // still unread would make the kernel reset it, and a reset throws away the output still queued for the client.
     let mut closing: Option<End> = None;
+    let mut client_closed = false;
     let mut close_deadline: Option<Instant> = None;
     let mut last_heard = Instant::now();
     let mut ticker = interval_at(
@@ -146,7 +151,7 @@ pub async fn run(
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
     let end = loop {
-        if outbox.is_empty() {
+        if outbox.is_empty() && client_closed {
             if let Some(end) = closing.take() {
                 break end;
             }
@@ -156,6 +161,11 @@ pub async fn run(
         }
         let output_queued = outbox.iter().any(|m| matches!(m, Message::Binary(_)));
         let window_open = acked.is_none_or(|acked| sent - acked < ACK_WINDOW);
+        // Client frames are read once the last one is handled; when closing, until the client's close frame.
+        let read_client = match closing {
+            None => input.is_none() && outbox.len() < OUTBOX_LIMIT,
+            Some(_) => !client_closed,
+        };
         tokio::select! {
             biased;
             ready = poll_fn(|cx| Pin::new(&mut out).poll_ready(cx)), if !outbox.is_empty() => {
@@ -188,7 +198,14 @@ pub async fn run(
                     permit.send((attachment.client, bytes));
                 }
             }
-            incoming = inbox.next(), if input.is_none() && closing.is_none() && outbox.len() < OUTBOX_LIMIT => {
+            incoming = inbox.next(), if read_client => {
+                if closing.is_some() {
+                    // Only the client's close frame matters now; the frames it sent before it are read and dropped.
+                    if let None | Some(Err(_) | Ok(Incoming::Close(_))) = incoming {
+                        client_closed = true;
+                    }
+                    continue;
+                }
                 last_heard = Instant::now();
                 match incoming {
                     None => break End::ConnectionLost,
@@ -197,6 +214,8 @@ pub async fn run(
                         metrics.protocol_error();
                         outbox.push_back(close(violation.code));
                         closing = Some(End::Closed(violation.code));
+                        // The rest of the stream cannot be read as frames.
+                        client_closed = true;
                     }
                     Some(Ok(Incoming::Binary(bytes))) if writable => {
                         input = (!bytes.is_empty()).then_some(bytes);
@@ -245,10 +264,11 @@ pub async fn run(
                             description: None,
                         })));
                         closing = Some(End::Closed(code.unwrap_or(1005)));
+                        client_closed = true;
                     }
                 }
             }
-            _ = ticker.tick() => {
+            _ = ticker.tick(), if closing.is_none() => {
                 if input.is_some() {
                     // The client is waiting on us (the program is not reading), not silent.
                     last_heard = Instant::now();
@@ -266,7 +286,7 @@ pub async fn run(
                 closing = Some(End::Shutdown);
             }
             _ = sleep_until(close_deadline.unwrap_or_else(Instant::now)), if close_deadline.is_some() => {
-                // The client does not take its last messages; it has had its chance.
+                // The client does not take its last messages or answer our close frame; it has had its chance.
                 break closing.take().unwrap_or(End::ConnectionLost);
             }
         }

@@ -14,7 +14,7 @@ use std::{
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
 use bytes::{Bytes, BytesMut};
-use futures_util::{FutureExt, Stream};
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::oneshot;
 
 mod frame;
@@ -47,37 +47,52 @@ pub fn accept(
     // body, so a reader waiting on it would wait forever. The dropped stream carried actix-ws's signal for
     // this; we give our reader its own: the body's drop closes `body_gone`.
     let (body_alive, body_gone) = oneshot::channel();
+    // And the other way round: actix-ws ends the response body right after a close frame, and actix-http then
+    // closes the connection. With the client's frames still unread, the kernel would answer with a reset, which
+    // throws away whatever is still queued for the client. So the body ends only once the reader is dropped:
+    // after the client's close frame, or when the server stops waiting for it.
+    let (reader_alive, reader_gone) = oneshot::channel();
     let response = response
         .map_body(|_, body| WatchedBody {
-            body,
+            body: Some(body),
             _alive: body_alive,
+            reader_gone,
         })
         .map_into_boxed_body();
     Ok((
         response,
         session,
-        Reader::new(payload, body_gone, max_message_size),
+        Reader::new(payload, body_gone, reader_alive, max_message_size),
     ))
 }
 
-/// A response body that tells the [`Reader`] when actix-http drops it (the connection is gone).
+/// A response body that tells the [`Reader`] when actix-http drops it (the connection is gone), and that ends
+/// only once actix-ws's body has ended and the [`Reader`] is dropped.
 struct WatchedBody {
-    body: BoxBody,
+    /// actix-ws's body, until it ends.
+    body: Option<BoxBody>,
     _alive: oneshot::Sender<()>,
+    reader_gone: oneshot::Receiver<()>,
 }
 
 impl MessageBody for WatchedBody {
     type Error = <BoxBody as MessageBody>::Error;
 
     fn size(&self) -> BodySize {
-        self.body.size()
+        BodySize::Stream
     }
 
     fn poll_next(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        Pin::new(&mut self.body).poll_next(cx)
+        if let Some(body) = &mut self.body {
+            match Pin::new(body).poll_next(cx) {
+                Poll::Ready(None) => self.body = None,
+                other => return other,
+            }
+        }
+        Pin::new(&mut self.reader_gone).poll(cx).map(|_| None)
     }
 }
 
@@ -98,6 +113,8 @@ pub async fn close(session: actix_ws::Session, code: u16, reason: &str) {
 pub struct Reader {
     payload: web::Payload,
     body_gone: oneshot::Receiver<()>,
+    /// Dropped with the reader, which lets the response body end.
+    _alive: oneshot::Sender<()>,
     buf: BytesMut,
     decoder: Decoder,
     done: bool,
@@ -107,15 +124,32 @@ impl Reader {
     fn new(
         payload: web::Payload,
         body_gone: oneshot::Receiver<()>,
+        alive: oneshot::Sender<()>,
         max_message_size: usize,
     ) -> Self {
         Self {
             payload,
             body_gone,
+            _alive: alive,
             buf: BytesMut::new(),
             decoder: Decoder::new(max_message_size),
             done: false,
         }
+    }
+}
+
+impl Reader {
+    /// After our close frame: reads and drops the client's frames until its close frame, the end of the
+    /// connection or `timeout`, so that the connection ends without frames left unread (see [`accept`]).
+    pub async fn until_closed(mut self, timeout: std::time::Duration) {
+        let closed = async {
+            while let Some(Ok(incoming)) = self.next().await {
+                if let Incoming::Close(_) = incoming {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, closed).await;
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use webterm::config::AuthMode;
 
-use crate::support::{Client, PATIENCE, TestServer, config, http_get, wait_until_gone};
+use crate::support::{Client, Event, PATIENCE, TestServer, config, http_get, wait_until_gone};
 
 #[tokio::test]
 async fn healthz_answers_without_credentials_while_metrics_need_them() {
@@ -52,6 +52,7 @@ async fn metrics_count_sessions_traffic_errors_and_exits() {
     client.expect_control("error").await;
     client.type_text("hi\r").await;
     client.expect_control("exit").await;
+    assert_eq!(client.expect_close().await, Some(1000));
     let text = wait_for_metric(&server, "webterm_exits_total{status=\"3\"} 1").await;
     for line in [
         "webterm_sessions_total 1",
@@ -69,6 +70,31 @@ async fn metrics_count_sessions_traffic_errors_and_exits() {
         .parse()
         .unwrap();
     assert!(out >= "hi\r\ngot hi".len() as u64, "{out}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_the_close_frame_is_dropped_all_the_same() {
+    let server = TestServer::with_command(&["sh", "-c", "exit 0"]);
+    let mut client = Client::connect(&server, "").await;
+    client.expect_control("exit").await;
+    // The close frame arrives; the client reads nothing more, so it never answers it.
+    let Event::Close(_) = client.next().await else {
+        panic!("no close frame after exit")
+    };
+    wait_for_metric(&server, "webterm_clients_active 0").await;
+    let stream = client.ws.get_mut();
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = stream else {
+        panic!("plain TCP")
+    };
+    let mut rest = Vec::new();
+    tokio::time::timeout(
+        PATIENCE,
+        tokio::io::AsyncReadExt::read_to_end(tcp, &mut rest),
+    )
+    .await
+    .expect("the server ends the connection")
+    .expect("with a FIN, not a reset");
+    assert!(rest.is_empty(), "nothing after the close frame: {rest:?}");
 }
 
 #[tokio::test]

@@ -244,14 +244,19 @@ impl Client {
         }
     }
 
-    /// Reads until the close frame; returns its code.
+    /// Reads until the close frame, answers it, and waits until the server ends the connection; returns its code.
     pub async fn expect_close(&mut self) -> Option<u16> {
-        loop {
+        let code = loop {
             match self.next().await {
-                Event::Close(frame) => return frame.map(|f| u16::from(f.code)),
+                Event::Close(frame) => break frame.map(|f| u16::from(f.code)),
                 Event::End => panic!("connection ended without a close frame"),
                 _ => {}
             }
+        };
+        // Reading on sends our answering close frame; the server then ends the connection.
+        match self.next().await {
+            Event::End => code,
+            other => panic!("{other:?} after the close frame"),
         }
     }
 

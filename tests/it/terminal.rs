@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{Client, Event, TestServer};
 
@@ -264,4 +266,28 @@ async fn vim_runs_full_screen_edits_a_file_and_quits() {
         "written in vim 漢字\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_client_still_sending_when_the_program_exits_gets_all_output_and_the_exit() {
+    // The program's output waits in the server's socket while the client, not reading yet, still sends frames.
+    // Dropping the connection with those frames unread would make the kernel reset it and throw away the output
+    // still queued for the client; the server must finish the closing handshake instead.
+    const LINES: usize = 100_000;
+    let script = format!("seq 1 {LINES}; exit 7");
+    let server = TestServer::with_command(&["sh", "-c", &script]);
+    let client = Client::connect(&server, "").await;
+    let (mut sink, stream) = client.ws.split();
+    let sending_until = tokio::time::Instant::now() + Duration::from_secs(1);
+    while tokio::time::Instant::now() < sending_until {
+        // Unsolicited pongs: the server takes them without answering, so nothing piles up on its side.
+        sink.send(Message::Pong(vec![0; 16].into())).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let mut client = Client::from_ws(sink.reunite(stream).unwrap());
+    let exit = client.expect_control("exit").await;
+    assert_eq!(exit, json!({"type": "exit", "code": 7}));
+    let expected: String = (1..=LINES).map(|n| format!("{n}\r\n")).collect();
+    assert!(client.output_text() == expected, "every line, in order");
+    assert_eq!(client.expect_close().await, Some(1000));
 }
