@@ -19,7 +19,7 @@ use crate::security_headers::{self, SecurityHeaders};
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
 use crate::tls::{self, Certificates, TlsError};
-use crate::{pty, routes, unix_socket};
+use crate::{pty, routes, tcp, unix_socket};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +152,7 @@ impl Server {
             source,
         };
         let listener = match &config.listen {
-            Listen::Tcp(addr) => Listener::Tcp(TcpListener::bind(addr).map_err(bind_error)?),
+            Listen::Tcp(addr) => Listener::Tcp(tcp::bind(*addr).map_err(bind_error)?),
             Listen::Unix(_) if tls.is_some() => return Err(ServerError::UnixTls),
             Listen::Unix(path) => Listener::Unix(
                 unix_socket::bind(path, config.unix_socket_mode()).map_err(bind_error)?,

@@ -1,12 +1,15 @@
 //! A client that stops reading while its program floods output: the server's memory stays bounded, the kernel
 //! pauses the program, and another session still gets all of its output.
 
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, RawFd};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Binary, PATIENCE, children_of, wait_for_child};
+use crate::support::{Binary, Client, PATIENCE, TestServer, children_of, wait_for_child};
 
 pub fn vm_rss_kib(pid: i32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -104,6 +107,27 @@ async fn a_client_that_stops_reading_pauses_its_program_and_leaves_others_at_ful
         "the server buffered the flood: RSS {rss_before} KiB -> {rss_after} KiB"
     );
     drop(idle);
+}
+
+#[tokio::test]
+async fn the_server_keeps_a_connections_unsent_queue_short_so_that_pause_acts_at_once() {
+    let server = TestServer::with_command(&["sh"]);
+    let client = Client::connect(&server, "").await;
+    let MaybeTlsStream::Plain(tcp) = client.ws.get_ref() else {
+        panic!("plain TCP")
+    };
+    let ours = tcp.local_addr().unwrap();
+    // The server runs in this process: its end of the connection is the descriptor whose peer is our end.
+    let theirs = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<RawFd>().ok())
+        .map(|fd| ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) }))
+        .find(|socket| socket.peer_addr().ok() == Some(ours))
+        .expect("the server's end of the connection");
+    assert_eq!(
+        webterm::tcp::unsent_limit(&*theirs).unwrap(),
+        webterm::tcp::UNSENT_LIMIT
+    );
 }
 
 /// The server's threads with this name.

@@ -13,7 +13,8 @@
 //! - `reload`: SIGHUP reloads routes and credentials, keeps live sessions, refuses a bad config.
 //! - `unix_socket`: listening on a Unix socket.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
-//! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected.
+//! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected; a short
+//!   unsent queue, so that `pause` acts at once.
 //! - `soak`: thousands of sessions against the real binary; nothing left behind.
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
