@@ -41,8 +41,9 @@ pub struct Settings {
     pub ping_interval: Duration,
     /// How long a silent client is kept.
     pub ping_timeout: Duration,
-    /// How the page should set up its terminal (`[client]`), sent in `hello`.
-    pub options: ClientOptions,
+    /// How the page should set up its terminal (`[client]`), sent in `hello`; boxed, as it is large and only
+    /// needed then.
+    pub options: Box<ClientOptions>,
     /// Where traffic, errors and exits are counted.
     pub metrics: Arc<Metrics>,
     /// Tells the pump the server is shutting down.
@@ -61,7 +62,7 @@ impl Settings {
         Settings {
             ping_interval: config.websocket.ping_interval(),
             ping_timeout: config.websocket.ping_timeout(),
-            options: config.client.options(),
+            options: Box::new(config.client.options()),
             metrics,
             shutdown,
             title: None,
@@ -127,7 +128,7 @@ pub async fn run(
         resumed: attachment.resumed,
         input: attachment.info.input,
         role: attachment.role,
-        options: Some(Box::new(settings.options.clone())),
+        options: Some(settings.options),
         title: settings.title.clone(),
         heartbeat: settings.ping_interval.as_secs(),
     })]);

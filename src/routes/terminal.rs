@@ -4,6 +4,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::auth::{Identity, Role};
@@ -289,10 +290,8 @@ pub async fn connect(
             settings.title = route.and_then(|terminal| terminal.title.clone());
             settings.peer = peer;
             settings.user = identity.user.clone();
-            let pump = async move {
-                pump::run(attachment, out, inbox, settings).await;
-                drop(slot);
-            };
+            // `map`, not an async block around the call: that would hold the arguments twice.
+            let pump = pump::run(attachment, out, inbox, settings).map(move |()| drop(slot));
             actix_web::rt::spawn(shutdown.track(pump.instrument(span)));
         }
         Err(message) => {
