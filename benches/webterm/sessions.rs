@@ -32,6 +32,10 @@ pub fn sessions(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result
     );
     let mut rows = vec![
         row(
+            "idle CPU, no session (the server's floor), % of one core".into(),
+            Target::None,
+        ),
+        row(
             format!("idle CPU, {cpu_n} sessions, % of one core"),
             Target::AtMost(0.1),
         ),
@@ -88,6 +92,15 @@ async fn open(server: &Server, held: &mut JoinSet<()>, target: usize) -> Result<
     Ok((held.len() - before) as f64 / started.elapsed().as_secs_f64())
 }
 
+/// The server's CPU time over `window`, in % of one core.
+async fn idle_cpu(server: &Server, window: Duration) -> Result<f64> {
+    let cpu_before = server.cpu_time()?;
+    let started = Instant::now();
+    tokio::time::sleep(window).await;
+    let cpu = server.cpu_time()? - cpu_before;
+    Ok(cpu.as_secs_f64() / started.elapsed().as_secs_f64() * 100.0)
+}
+
 async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Option<f64>>> {
     let server = contender.start(&Program::Idle)?;
     // One session first, so that the code paths and buffers of a session exist before the baseline.
@@ -97,15 +110,13 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
         .context("the warm-up session was not reaped")?;
     let rss_start = server.rss_kib()?;
     let per_session = |rss: u64, n: usize| (rss as f64 - rss_start as f64) / n as f64;
+    // What an empty server costs (its runtime's own timers), for comparison with the figure below.
+    let floor_cpu = idle_cpu(&server, sizes.idle_cpu_window).await?;
 
     let mut held = JoinSet::new();
     let first_rate = open(&server, &mut held, sizes.idle_cpu_sessions).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let cpu_before = server.cpu_time()?;
-    let window = Instant::now();
-    tokio::time::sleep(sizes.idle_cpu_window).await;
-    let cpu = server.cpu_time()? - cpu_before;
-    let idle_cpu = cpu.as_secs_f64() / window.elapsed().as_secs_f64() * 100.0;
+    let idle_cpu = idle_cpu(&server, sizes.idle_cpu_window).await?;
 
     open(&server, &mut held, sizes.memory_sessions).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -141,6 +152,7 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
     }
     let rss_end = server.rss_kib()?;
     Ok(vec![
+        Some(floor_cpu),
         Some(idle_cpu),
         Some(at_memory),
         Some(count as f64),
