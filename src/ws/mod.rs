@@ -136,9 +136,7 @@ impl Reader {
             done: false,
         }
     }
-}
 
-impl Reader {
     /// After our close frame: reads and drops the client's frames until its close frame, the end of the
     /// connection or `timeout`, so that the connection ends without frames left unread (see [`accept`]).
     pub async fn until_closed(mut self, timeout: std::time::Duration) {

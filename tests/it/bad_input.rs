@@ -162,3 +162,30 @@ async fn a_program_that_cannot_start_is_reported_and_closed_with_1011() {
     };
     assert_eq!(u16::from(frame.code), 1011);
 }
+
+#[tokio::test]
+async fn a_refused_client_that_is_still_sending_gets_the_reason_and_the_close() {
+    let server = TestServer::with_command(&["/nonexistent/program"]);
+    let (ws, _) = tokio_tungstenite::connect_async(server.ws_url("/ws"))
+        .await
+        .unwrap();
+    // The refusal waits in the socket while the client, not reading yet, still sends: dropping the connection with
+    // those frames unread would reset it and lose the refusal.
+    let (mut sink, stream) = ws.split();
+    for _ in 0..300 {
+        sink.send(Message::Pong(vec![0; 16].into()))
+            .await
+            .expect("the server keeps a client that is still sending until it answers the close");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let mut client = Client::from_ws(sink.reunite(stream).unwrap());
+    let error = client.expect_control("error").await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/program"),
+        "{error}"
+    );
+    assert_eq!(client.expect_close().await, Some(1011));
+}
