@@ -136,7 +136,17 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
     };
     let count = held.len();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let at_max = per_session(server.rss_kib()?, count);
+    // A server that has died has no figures from here on (ttyd 1.7.7 exits when a session finds no descriptor).
+    let at_max = match server.rss_kib() {
+        Ok(rss) => Some(per_session(rss, count)),
+        Err(error) => {
+            eprintln!(
+                "  {}: the server is gone after {count} sessions: {error:#}",
+                contender.name()
+            );
+            None
+        }
+    };
 
     // An abrupt drop of every connection at once, the worst case for the server's teardown.
     held.abort_all();
@@ -150,17 +160,17 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
             contender.name()
         );
     }
-    let rss_end = server.rss_kib()?;
+    let rss_end = server.rss_kib().ok();
     Ok(vec![
         Some(floor_cpu),
         Some(idle_cpu),
         Some(at_memory),
         Some(count as f64),
-        Some(at_max),
+        at_max,
         Some(first_rate),
         last_rate,
         Some(rss_start as f64 / 1024.0),
-        Some(rss_end as f64 / 1024.0),
+        rss_end.map(|rss| rss as f64 / 1024.0),
         reaped.map(|d| d.as_secs_f64()),
     ])
 }
