@@ -48,8 +48,8 @@ pub const SESSION_ENV: &str = "WEBTERM_SESSION";
 /// Every live (not zombie) process of a session: the leader, the orphans reparented to us (the subreaper)
 /// that were in its session or carry `WEBTERM_SESSION=session_id`, and every descendant of those.
 ///
-/// Only those processes and our own children are read, through `/proc/PID/task/*/children`: the cost of a
-/// teardown does not grow with the number of other processes on the machine.
+/// Only those processes and our orphans ([`orphans`]) are read, through `/proc/PID/task/*/children`: the cost of
+/// a look grows neither with the other processes on the machine nor with the other sessions.
 pub fn session_tree(leader: i32, session_id: &str) -> Vec<i32> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let marker = format!("{SESSION_ENV}={session_id}");
