@@ -56,7 +56,7 @@ impl Burst {
     }
 
     /// Starts a thread reading `master` (a non-blocking copy of the PTY master, closed when the thread ends).
-    /// `None` when [`MAX_THREADS`] are running or no thread can be started.
+    /// `None` when `MAX_THREADS` are running or no thread can be started.
     pub fn start(master: OwnedFd) -> Option<Burst> {
         let slot = Slot::take()?;
         let (sender, chunks) = mpsc::channel(CHANNEL);
