@@ -139,6 +139,12 @@ async fn bad_queries_are_answered_400_without_an_upgrade() {
     still_healthy(&server).await;
 }
 
+/// The refusal's error message names the program that could not start.
+fn names_the_missing_program(error: &serde_json::Value) {
+    let message = error["message"].as_str().expect("a message");
+    assert!(message.contains("/nonexistent/program"), "{error}");
+}
+
 #[tokio::test]
 async fn a_program_that_cannot_start_is_reported_and_closed_with_1011() {
     let server = TestServer::with_command(&["/nonexistent/program"]);
@@ -150,13 +156,7 @@ async fn a_program_that_cannot_start_is_reported_and_closed_with_1011() {
     };
     let error: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(error["type"], "error");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("/nonexistent/program"),
-        "{error}"
-    );
+    names_the_missing_program(&error);
     let Some(Ok(Message::Close(Some(frame)))) = ws.next().await else {
         panic!("then a close")
     };
@@ -180,12 +180,6 @@ async fn a_refused_client_that_is_still_sending_gets_the_reason_and_the_close() 
     }
     let mut client = Client::from_ws(sink.reunite(stream).unwrap());
     let error = client.expect_control("error").await;
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("/nonexistent/program"),
-        "{error}"
-    );
+    names_the_missing_program(&error);
     assert_eq!(client.expect_close().await, Some(1011));
 }
