@@ -5,7 +5,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use crate::support::{Client, TestServer, config, http_get};
+use crate::support::{Client, TestServer, config, http_get, keep_sending};
 
 /// A fresh client can still use a terminal on `server`.
 async fn still_healthy(server: &TestServer) {
@@ -171,14 +171,7 @@ async fn a_refused_client_that_is_still_sending_gets_the_reason_and_the_close() 
         .unwrap();
     // The refusal waits in the socket while the client, not reading yet, still sends: dropping the connection with
     // those frames unread would reset it and lose the refusal.
-    let (mut sink, stream) = ws.split();
-    for _ in 0..300 {
-        sink.send(Message::Pong(vec![0; 16].into()))
-            .await
-            .expect("the server keeps a client that is still sending until it answers the close");
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-    }
-    let mut client = Client::from_ws(sink.reunite(stream).unwrap());
+    let mut client = Client::from_ws(keep_sending(ws, std::time::Duration::from_millis(300)).await);
     let error = client.expect_control("error").await;
     names_the_missing_program(&error);
     assert_eq!(client.expect_close().await, Some(1011));

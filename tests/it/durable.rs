@@ -506,7 +506,7 @@ async fn a_paused_client_that_stops_reading_does_not_slow_another_and_catches_up
     };
     let shells = children_of(binary.pid());
     assert_eq!(shells.len(), 1, "one session, two clients");
-    let rss_before = crate::flood::vm_rss_kib(binary.pid());
+    let rss_before = crate::support::vm_rss_kib(binary.pid());
 
     // `idle` pauses and then reads nothing from here on, while `busy` makes the shell print 20 MB.
     idle.control(json!({"type": "pause"})).await;
@@ -529,7 +529,7 @@ async fn a_paused_client_that_stops_reading_does_not_slow_another_and_catches_up
             other => panic!("the active client stalled or ended: {other:?}"),
         }
     }
-    let grown = crate::flood::vm_rss_kib(binary.pid()).saturating_sub(rss_before);
+    let grown = crate::support::vm_rss_kib(binary.pid()).saturating_sub(rss_before);
     assert!(
         grown < 48 * 1024,
         "the server grew by {grown} KiB for 20 MB of output"

@@ -9,13 +9,9 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Binary, Client, PATIENCE, TestServer, children_of, wait_for_child};
-
-pub fn vm_rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
+use crate::support::{
+    Binary, Client, PATIENCE, TestServer, Ws, children_of, vm_rss_kib, wait_for_child,
+};
 
 /// Bytes `pid` has written so far.
 fn written(pid: i32) -> u64 {
@@ -26,9 +22,6 @@ fn written(pid: i32) -> u64 {
         .parse()
         .unwrap()
 }
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next output frame; the connection must not end, and output must come in time.
 async fn next_output(ws: &mut Ws) -> Vec<u8> {

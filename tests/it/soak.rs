@@ -8,16 +8,10 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Binary, PATIENCE, children_of, open_fds};
+use crate::support::{Binary, PATIENCE, children_of, open_fds, vm_rss_kib};
 
 const CONCURRENCY: usize = 16;
 const SCRIPT: &str = "sleep 1000 & (setsid sleep 1001 >/dev/null 2>&1 &); echo ready; exec cat";
-
-fn vm_rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
 
 /// Processes anywhere on the machine that one of `server`'s sessions started (they carry WEBTERM_SESSION and
 /// run our script's sleeps).

@@ -562,6 +562,29 @@ impl Drop for Binary {
     }
 }
 
+/// The resident memory of `pid`, in KiB.
+pub fn vm_rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Sends frames on `ws` for `time` while reading nothing, as a client does that is still sending when the server
+/// closes: unsolicited pongs, which the server takes without answering. A failed send fails the test (the server
+/// dropped a client that was still sending).
+pub async fn keep_sending(ws: Ws, time: Duration) -> Ws {
+    let (mut sink, stream) = ws.split();
+    let until = tokio::time::Instant::now() + time;
+    while tokio::time::Instant::now() < until {
+        sink.send(Message::Pong(vec![0; 16].into()))
+            .await
+            .expect("the server keeps a client that is still sending until it answers the close");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    sink.reunite(stream)
+        .expect("the two halves of one WebSocket")
+}
+
 /// How many file descriptors `pid` has open.
 pub fn open_fds(pid: i32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))

@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Client, Event, TestServer};
+use crate::support::{Client, Event, TestServer, keep_sending};
 
 #[tokio::test]
 async fn typed_input_reaches_the_shell_and_its_output_comes_back() {
@@ -277,14 +275,7 @@ async fn a_client_still_sending_when_the_program_exits_gets_all_output_and_the_e
     let script = format!("seq 1 {LINES}; exit 7");
     let server = TestServer::with_command(&["sh", "-c", &script]);
     let client = Client::connect(&server, "").await;
-    let (mut sink, stream) = client.ws.split();
-    let sending_until = tokio::time::Instant::now() + Duration::from_secs(1);
-    while tokio::time::Instant::now() < sending_until {
-        // Unsolicited pongs: the server takes them without answering, so nothing piles up on its side.
-        sink.send(Message::Pong(vec![0; 16].into())).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    let mut client = Client::from_ws(sink.reunite(stream).unwrap());
+    let mut client = Client::from_ws(keep_sending(client.ws, Duration::from_secs(1)).await);
     let exit = client.expect_control("exit").await;
     assert_eq!(exit, json!({"type": "exit", "code": 7}));
     let expected: String = (1..=LINES).map(|n| format!("{n}\r\n")).collect();
