@@ -26,13 +26,10 @@ use crate::protocol::{
 };
 use crate::sessions::{Attachment, Ending, ToClient};
 use crate::shutdown::Shutdown;
-use crate::ws::{Incoming, Reader};
+use crate::ws::{CLOSE_TIMEOUT, Incoming, Reader};
 
 /// Queued control replies (errors, pongs) beyond which client frames are no longer read.
 const OUTBOX_LIMIT: usize = 16;
-
-/// How long a client gets to take the last messages and answer the close frame before the connection is dropped.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What a pump needs to know from the configuration.
 #[derive(Debug, Clone)]
@@ -202,7 +199,8 @@ pub async fn run(
             incoming = inbox.next(), if read_client => {
                 if closing.is_some() {
                     // Only the client's close frame matters now; the frames it sent before it are read and dropped.
-                    if let None | Some(Err(_) | Ok(Incoming::Close(_))) = incoming {
+                    // After a violation the reader drops them itself, and ends with None after the close frame.
+                    if let None | Some(Ok(Incoming::Close(_))) = incoming {
                         client_closed = true;
                     }
                     continue;
@@ -215,8 +213,6 @@ pub async fn run(
                         metrics.protocol_error();
                         outbox.push_back(close(violation.code));
                         closing = Some(End::Closed(violation.code));
-                        // The rest of the stream cannot be read as frames.
-                        client_closed = true;
                     }
                     Some(Ok(Incoming::Binary(bytes))) if writable => {
                         input = (!bytes.is_empty()).then_some(bytes);

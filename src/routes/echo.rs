@@ -54,6 +54,7 @@ async fn run(mut session: actix_ws::Session, mut reader: ws::Reader) {
             Err(violation) => {
                 tracing::debug!(%violation, "closing on a protocol violation");
                 ws::close(session, violation.code, violation.reason).await;
+                reader.until_closed().await;
                 return;
             }
         };

@@ -309,7 +309,7 @@ pub async fn connect(
                     "could not start the program"
                 };
                 ws::close(out, code, reason).await;
-                inbox.until_closed(pump::CLOSE_TIMEOUT).await;
+                inbox.until_closed().await;
             });
         }
     }

@@ -121,9 +121,35 @@ impl Message {
     }
 }
 
+/// What [`Decoder::skip`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// All of the buffer was dropped (but perhaps the start of a header); more bytes are needed.
+    More,
+    /// The client's close frame has passed: it sends nothing more.
+    Closed,
+    /// The client's frames cannot be followed any more (a length no frame may have); the buffer was dropped.
+    Lost,
+}
+
+/// Where the client's framing stands after a violation.
+#[derive(Debug, Clone, Copy)]
+enum Resync {
+    /// The next bytes are a frame header.
+    Header,
+    /// Inside a frame: `remaining` payload bytes to drop; `close` if it is a close frame.
+    Payload {
+        remaining: u64,
+        close: bool,
+    },
+    Closed,
+    Lost,
+}
+
 /// Decodes client frames into [`Incoming`] items, refusing anything RFC 6455 forbids.
 ///
-/// After it has returned a [`Violation`] it returns the same one forever: the connection must be failed.
+/// After it has returned a [`Violation`] it returns the same one forever: the connection must be failed. Then
+/// [`Decoder::skip`] drops what the client sends until its close frame, following the frames by their lengths.
 #[derive(Debug)]
 pub struct Decoder {
     max_message_size: usize,
@@ -134,6 +160,8 @@ pub struct Decoder {
     /// The payload of the control frame in progress.
     control: Vec<u8>,
     failed: Option<Violation>,
+    /// Where the framing stands, for `skip`.
+    resync: Resync,
 }
 
 impl Decoder {
@@ -145,6 +173,7 @@ impl Decoder {
             message: None,
             control: Vec::new(),
             failed: None,
+            resync: Resync::Header,
         }
     }
 
@@ -155,28 +184,80 @@ impl Decoder {
         if let Some(violation) = self.failed {
             return Err(violation);
         }
-        let result = self.decode_frames(buf);
-        if let Err(violation) = result {
+        self.decode_frames(buf).map_err(|(violation, resync)| {
             self.failed = Some(violation);
-        }
-        result
+            self.resync = resync;
+            violation
+        })
     }
 
-    fn decode_frames(&mut self, buf: &mut BytesMut) -> Result<Option<Incoming>, Violation> {
+    /// After a violation: drops the client's frames from `buf`, reading only their lengths, until the client's close
+    /// frame has passed. A client that answers our close frame is then read to its end, and the connection can end
+    /// without unread bytes (which would make the kernel reset it and lose what is still queued for the client).
+    pub fn skip(&mut self, buf: &mut BytesMut) -> Skip {
+        loop {
+            match self.resync {
+                Resync::Closed => return Skip::Closed,
+                Resync::Lost => {
+                    buf.clear();
+                    return Skip::Lost;
+                }
+                Resync::Payload { remaining, close } => {
+                    let dropped = remaining.min(buf.len() as u64);
+                    buf.advance(dropped as usize);
+                    let remaining = remaining - dropped;
+                    if remaining > 0 {
+                        self.resync = Resync::Payload { remaining, close };
+                        return Skip::More;
+                    }
+                    self.resync = if close {
+                        Resync::Closed
+                    } else {
+                        Resync::Header
+                    };
+                }
+                Resync::Header => match header::parse_lengths(buf) {
+                    Ok(Some((close, header_len, remaining))) => {
+                        buf.advance(header_len);
+                        self.resync = Resync::Payload { remaining, close };
+                    }
+                    Ok(None) => return Skip::More,
+                    Err(_) => self.resync = Resync::Lost,
+                },
+            }
+        }
+    }
+
+    /// Decodes; a violation comes with where the framing stands after it.
+    fn decode_frames(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Incoming>, (Violation, Resync)> {
         loop {
             let mut frame = match self.frame.take() {
                 Some(frame) => frame,
-                None => match self.start_frame(buf)? {
+                // Nothing of a refused header is consumed.
+                None => match self.start_frame(buf).map_err(|v| (v, Resync::Header))? {
                     Some(frame) => frame,
                     None => return Ok(None),
                 },
             };
-            self.take_payload(&mut frame, buf)?;
+            let close = frame.opcode == Opcode::Close;
+            self.take_payload(&mut frame, buf).map_err(|v| {
+                let remaining = (frame.len - frame.taken) as u64;
+                (v, Resync::Payload { remaining, close })
+            })?;
             if frame.taken < frame.len {
                 self.frame = Some(frame);
                 return Ok(None);
             }
-            if let Some(item) = self.end_frame(&frame)? {
+            // A refused close frame is the client's close all the same.
+            let after = if close {
+                Resync::Closed
+            } else {
+                Resync::Header
+            };
+            if let Some(item) = self.end_frame(&frame).map_err(|v| (v, after))? {
                 return Ok(Some(item));
             }
         }
@@ -206,23 +287,28 @@ impl Decoder {
     }
 
     /// Moves as much of the frame's payload as `buf` holds into the message or control payload, unmasked.
+    ///
+    /// The bytes are taken even when they break the rules, so that `frame.taken` says where the frame stands.
     fn take_payload(&mut self, frame: &mut Frame, buf: &mut BytesMut) -> Result<(), Violation> {
-        let payload = &buf[..(frame.len - frame.taken).min(buf.len())];
-        if frame.opcode.is_control() {
+        let taken = (frame.len - frame.taken).min(buf.len());
+        let payload = &buf[..taken];
+        let checked = if frame.opcode.is_control() {
             unmask_into(&mut self.control, payload, frame.mask, frame.taken);
+            Ok(())
         } else if let Some(message) = self.message.as_mut() {
             unmask_into(&mut message.data, payload, frame.mask, frame.taken);
             if message.text {
-                message.check_utf8(false)?;
+                message.check_utf8(false)
+            } else {
+                Ok(())
             }
         } else {
             // `header::parse` refuses a continuation without a message; this only keeps the code total.
-            return Err(Violation::protocol("continuation frame without a message"));
-        }
-        let taken = payload.len();
+            Err(Violation::protocol("continuation frame without a message"))
+        };
         frame.taken += taken;
         buf.advance(taken);
-        Ok(())
+        checked
     }
 
     /// Handles a frame whose payload is complete: returns a control frame, or the message its last frame ends.

@@ -19,7 +19,10 @@ use tokio::sync::oneshot;
 
 mod frame;
 
-pub use frame::{CloseFrame, Decoder, Incoming, Violation};
+pub use frame::{CloseFrame, Decoder, Incoming, Skip, Violation};
+
+/// How long a client gets to take the last messages and answer our close frame before the connection is dropped.
+pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Whether the request asks for a WebSocket (`Upgrade: websocket`, in any case, possibly in a list).
 pub fn wants_websocket(req: &HttpRequest) -> bool {
@@ -108,8 +111,9 @@ pub async fn close(session: actix_ws::Session, code: u16, reason: &str) {
 
 /// The reading half of a WebSocket connection: a stream of messages from the client.
 ///
-/// Yields `Err` once on a protocol violation (send a close with its code), and None when the TCP connection ended.
-/// It holds at most the message being received (up to the limit) plus one read of the socket.
+/// Yields `Err` once on a protocol violation (send a close with its code). After that it drops what the client
+/// sends until its close frame, then yields None; it yields None as well when the TCP connection ended. It holds
+/// at most the message being received (up to the limit) plus one read of the socket.
 pub struct Reader {
     payload: web::Payload,
     body_gone: oneshot::Receiver<()>,
@@ -117,7 +121,18 @@ pub struct Reader {
     _alive: oneshot::Sender<()>,
     buf: BytesMut,
     decoder: Decoder,
-    done: bool,
+    state: ReadState,
+}
+
+/// What the [`Reader`] does with the bytes it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadState {
+    Decoding,
+    /// After a violation: dropping frames until the client's close frame.
+    Skipping,
+    /// After a violation that left the frames unreadable: dropping bytes until the connection ends.
+    Draining,
+    Done,
 }
 
 impl Reader {
@@ -133,21 +148,21 @@ impl Reader {
             _alive: alive,
             buf: BytesMut::new(),
             decoder: Decoder::new(max_message_size),
-            done: false,
+            state: ReadState::Decoding,
         }
     }
 
     /// After our close frame: reads and drops the client's frames until its close frame, the end of the
-    /// connection or `timeout`, so that the connection ends without frames left unread (see [`accept`]).
-    pub async fn until_closed(mut self, timeout: std::time::Duration) {
+    /// connection or [`CLOSE_TIMEOUT`], so that the connection ends without frames left unread (see [`accept`]).
+    pub async fn until_closed(mut self) {
         let closed = async {
-            while let Some(Ok(incoming)) = self.next().await {
-                if let Incoming::Close(_) = incoming {
+            while let Some(incoming) = self.next().await {
+                if let Ok(Incoming::Close(_)) = incoming {
                     break;
                 }
             }
         };
-        let _ = tokio::time::timeout(timeout, closed).await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, closed).await;
     }
 }
 
@@ -157,30 +172,39 @@ impl Stream for Reader {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.decoder.decode(&mut this.buf) {
-                Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
-                Ok(None) => {}
-                Err(violation) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(violation)));
-                }
+            match this.state {
+                ReadState::Done => return Poll::Ready(None),
+                ReadState::Decoding => match this.decoder.decode(&mut this.buf) {
+                    Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
+                    Ok(None) => {}
+                    Err(violation) => {
+                        this.state = ReadState::Skipping;
+                        return Poll::Ready(Some(Err(violation)));
+                    }
+                },
+                ReadState::Skipping => match this.decoder.skip(&mut this.buf) {
+                    Skip::More => {}
+                    Skip::Closed => {
+                        this.state = ReadState::Done;
+                        return Poll::Ready(None);
+                    }
+                    Skip::Lost => this.state = ReadState::Draining,
+                },
+                ReadState::Draining => this.buf.clear(),
             }
             // Read only when the decoder needs more: the socket's backpressure then holds the client back.
             match Pin::new(&mut this.payload).poll_next(cx) {
                 Poll::Pending if Pin::new(&mut this.body_gone).poll(cx).is_ready() => {
                     tracing::debug!("the connection was dropped");
-                    this.done = true;
+                    this.state = ReadState::Done;
                 }
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => this.buf.extend_from_slice(&chunk),
                 Poll::Ready(Some(Err(err))) => {
                     tracing::debug!(error = %err, "websocket read failed; treating it as a disconnect");
-                    this.done = true;
+                    this.state = ReadState::Done;
                 }
-                Poll::Ready(None) => this.done = true,
+                Poll::Ready(None) => this.state = ReadState::Done,
             }
         }
     }

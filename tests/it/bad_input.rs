@@ -98,6 +98,27 @@ async fn invalid_utf8_in_a_text_frame_is_closed_with_1007() {
 }
 
 #[tokio::test]
+async fn a_client_that_breaks_the_protocol_while_still_sending_gets_the_close_frame() {
+    let server = TestServer::with_command(&["sh"]);
+    for path in ["/ws", "/echo"] {
+        let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url(path))
+            .await
+            .unwrap();
+        let frame = Frame::message(vec![b'{', 0xFF, b'}'], OpCode::Data(Data::Text), true);
+        ws.send(Message::Frame(frame)).await.unwrap();
+        // The close frame waits in the socket while the client, not reading yet, still sends: dropping the
+        // connection with those frames unread would reset it and lose the close frame.
+        let ws = keep_sending(ws, std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            Client::from_ws(ws).expect_close().await,
+            Some(1007),
+            "{path}"
+        );
+    }
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
 async fn a_flood_of_tiny_frames_is_taken_in_order() {
     let server = TestServer::with_command(&["sh"]);
     let mut client = Client::connect(&server, "").await;

@@ -85,22 +85,8 @@ pub(super) fn parse(
         _ => {}
     }
 
-    let (len, mask_at) = match short_len {
-        126 => match *buf {
-            [_, _, a, b, ..] => (u64::from(u16::from_be_bytes([a, b])), 4),
-            _ => return Ok(None),
-        },
-        127 => match *buf {
-            [_, _, a, b, c, d, e, f, g, h, ..] => {
-                let len = u64::from_be_bytes([a, b, c, d, e, f, g, h]);
-                if len >> 63 != 0 {
-                    return Err(Violation::protocol("64-bit length with the top bit set"));
-                }
-                (len, 10)
-            }
-            _ => return Ok(None),
-        },
-        n => (u64::from(n), 2),
+    let Some((len, mask_at)) = payload_len(buf)? else {
+        return Ok(None);
     };
     // SECURITY: refuse an oversized message from its header alone, before any of its payload is buffered.
     let room = max_message_size.saturating_sub(message_len.unwrap_or(0));
@@ -120,6 +106,47 @@ pub(super) fn parse(
         taken: 0,
     };
     Ok(Some((frame, mask_at + 4)))
+}
+
+/// The payload length a header announces and where the length ends (the mask's offset); None if the header's
+/// length bytes are not all there yet.
+fn payload_len(buf: &[u8]) -> Result<Option<(u64, usize)>, Violation> {
+    Ok(Some(match *buf {
+        [_, b1, ..] if b1 & 0x7F == 126 => match *buf {
+            [_, _, a, b, ..] => (u64::from(u16::from_be_bytes([a, b])), 4),
+            _ => return Ok(None),
+        },
+        [_, b1, ..] if b1 & 0x7F == 127 => match *buf {
+            [_, _, a, b, c, d, e, f, g, h, ..] => {
+                let len = u64::from_be_bytes([a, b, c, d, e, f, g, h]);
+                if len >> 63 != 0 {
+                    return Err(Violation::protocol("64-bit length with the top bit set"));
+                }
+                (len, 10)
+            }
+            _ => return Ok(None),
+        },
+        [_, b1, ..] => (u64::from(b1 & 0x7F), 2),
+        _ => return Ok(None),
+    }))
+}
+
+/// What dropping the frame at the front of `buf` needs, read leniently (after a violation, any opcode, reserved
+/// bits and a missing mask are let through): whether it is a close frame, its header's length and its payload's.
+/// Ok(None) if the header is not complete yet; Err if no frame can have the length it announces.
+pub(super) fn parse_lengths(buf: &[u8]) -> Result<Option<(bool, usize, u64)>, Violation> {
+    let Some((len, mask_at)) = payload_len(buf)? else {
+        return Ok(None);
+    };
+    let header_len = if buf[1] & 0x80 != 0 {
+        mask_at + 4
+    } else {
+        mask_at
+    };
+    if buf.len() < header_len {
+        return Ok(None);
+    }
+    Ok(Some((buf[0] & 0x0F == 0x8, header_len, len)))
 }
 
 /// Appends `payload` to `target`, unmasked; `payload` starts `offset` bytes into its frame's payload.

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
-use super::{CloseFrame, Decoder, Incoming, Violation};
+use super::{CloseFrame, Decoder, Incoming, Skip, Violation};
 
 mod rules;
 
@@ -204,4 +204,91 @@ fn joining_65536_fragments_is_linear() {
         started.elapsed()
     );
     assert_eq!(got, vec![text(&"x".repeat(64 * 65_536))]);
+}
+
+/// Feeds `chunks` to a decoder and, from its violation on, to `skip`; returns the violation and what `skip` said
+/// last (`More` if the chunks ran out first).
+fn violate_then_skip(max: usize, chunks: &[&[u8]]) -> (Violation, Skip) {
+    let mut decoder = Decoder::new(max);
+    let mut buf = BytesMut::new();
+    let mut violation = None;
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        while violation.is_none() {
+            match decoder.decode(&mut buf) {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(v) => violation = Some(v),
+            }
+        }
+        if let Some(violation) = violation {
+            match decoder.skip(&mut buf) {
+                Skip::More => assert!(buf.len() < 14, "{} bytes left after More", buf.len()),
+                done => return (violation, done),
+            }
+        }
+    }
+    (violation.expect("a violation"), Skip::More)
+}
+
+#[test]
+fn after_a_violation_frames_are_dropped_until_the_clients_close_frame() {
+    let unmasked = {
+        let mut out = frame(true, BINARY, &[7; 40]);
+        out[1] &= 0x7F;
+        out.drain(2..6);
+        out
+    };
+    let mut bad_text = vec![b'a'; 150];
+    bad_text[20] = 0xFF;
+    let cases: [(&str, Vec<u8>, u16); 6] = [
+        ("invalid UTF-8", frame(true, TEXT, &bad_text), 1007),
+        ("reserved bits", frame(true, BINARY | 0x40, &[1; 200]), 1002),
+        ("reserved opcode", frame(true, 0x3, &[2; 300]), 1002),
+        ("over the limit", frame(true, BINARY, &[3; 2000]), 1009),
+        ("not masked", unmasked, 1002),
+        ("continuation first", frame(true, CONTINUATION, b"x"), 1002),
+    ];
+    for (name, violating, code) in cases {
+        let mut bytes = violating;
+        // What a client may still send before it answers our close frame, the answer, and bytes after it.
+        bytes.extend(frame(true, PONG, b"late"));
+        bytes.extend(frame(false, TEXT, &[b'x'; 200]));
+        bytes.extend(frame(true, CONTINUATION, &[b'y'; 70_000]));
+        bytes.extend(frame(true, CLOSE, &close_payload(1000, b"")));
+        bytes.extend_from_slice(b"\xFF\xFF junk after the close");
+        for at in (0..bytes.len()).step_by(97) {
+            let (violation, skip) = violate_then_skip(1000, &[&bytes[..at], &bytes[at..]]);
+            assert_eq!(violation.code, code, "{name}, split at {at}");
+            assert_eq!(skip, Skip::Closed, "{name}, split at {at}");
+        }
+        let bytes: Vec<&[u8]> = bytes.chunks(5).collect();
+        assert_eq!(violate_then_skip(1000, &bytes).1, Skip::Closed, "{name}");
+    }
+}
+
+#[test]
+fn a_refused_close_frame_is_the_clients_close() {
+    let bytes = frame(true, CLOSE, &close_payload(999, b""));
+    let (violation, skip) = violate_then_skip(1000, &[&bytes]);
+    assert_eq!((violation.code, skip), (1002, Skip::Closed));
+}
+
+#[test]
+fn a_violation_before_the_close_frame_arrives_waits_for_it() {
+    let bytes = frame(true, BINARY | 0x20, b"rsv");
+    assert_eq!(violate_then_skip(1000, &[&bytes]).1, Skip::More);
+}
+
+#[test]
+fn a_length_no_frame_may_have_loses_the_frames() {
+    let mut bytes = vec![0x82, 0xFF];
+    bytes.extend_from_slice(&u64::MAX.to_be_bytes());
+    bytes.extend_from_slice(&MASK);
+    bytes.extend(frame(true, CLOSE, b""));
+    let mut decoder = Decoder::new(1000);
+    let mut buf = BytesMut::from(&bytes[..]);
+    assert_eq!(decoder.decode(&mut buf).map_err(|v| v.code), Err(1002));
+    assert_eq!(decoder.skip(&mut buf), Skip::Lost);
+    assert!(buf.is_empty());
 }

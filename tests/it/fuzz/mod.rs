@@ -5,7 +5,7 @@
 use bytes::BytesMut;
 use proptest::prelude::*;
 use webterm::protocol::{ClientMessage, MAX_DIMENSION};
-use webterm::ws::{Decoder, Incoming, Violation};
+use webterm::ws::{Decoder, Incoming, Skip, Violation};
 
 mod wire;
 
@@ -25,11 +25,13 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// Everything one decoder gave for a stream: its items, and the violation that ended it, if one did.
+/// Everything one decoder gave for a stream: its items, the violation that ended it if one did, and then where
+/// skipping the rest of the stream ended.
 #[derive(Debug, PartialEq, Eq)]
 struct Decoded {
     items: Vec<Incoming>,
     violation: Option<Violation>,
+    skipped: Option<Skip>,
 }
 
 /// Feeds `chunks` in order to one decoder with the limit `max`, checking the decoder's promises at every step.
@@ -37,7 +39,7 @@ fn decode_chunks(max: usize, chunks: &[&[u8]]) -> Decoded {
     let mut decoder = Decoder::new(max);
     let mut buf = BytesMut::new();
     let mut items = Vec::new();
-    for chunk in chunks {
+    for (at, chunk) in chunks.iter().enumerate() {
         buf.extend_from_slice(chunk);
         loop {
             match decoder.decode(&mut buf) {
@@ -71,6 +73,7 @@ fn decode_chunks(max: usize, chunks: &[&[u8]]) -> Decoded {
                     return Decoded {
                         items,
                         violation: Some(violation),
+                        skipped: Some(skip_rest(&mut decoder, buf, &chunks[at + 1..])),
                     };
                 }
             }
@@ -79,7 +82,28 @@ fn decode_chunks(max: usize, chunks: &[&[u8]]) -> Decoded {
     Decoded {
         items,
         violation: None,
+        skipped: None,
     }
+}
+
+/// After a violation: what is left of the stream goes to `Decoder::skip`, which must take it all (but perhaps the
+/// start of a header) until the close frame, and never panic. Returns what it said last.
+fn skip_rest(decoder: &mut Decoder, mut buf: BytesMut, chunks: &[&[u8]]) -> Skip {
+    let mut last = Skip::More;
+    for chunk in std::iter::once(&[][..]).chain(chunks.iter().copied()) {
+        buf.extend_from_slice(chunk);
+        last = decoder.skip(&mut buf);
+        match last {
+            Skip::More => assert!(
+                buf.len() < MAX_HEADER,
+                "{} bytes left after More",
+                buf.len()
+            ),
+            Skip::Closed => break,
+            Skip::Lost => assert!(buf.is_empty(), "Lost leaves nothing"),
+        }
+    }
+    last
 }
 
 fn check_item(item: &Incoming, max: usize) {
@@ -165,7 +189,7 @@ proptest! {
         cuts in prop::collection::vec(any::<usize>(), 0..20),
     ) {
         let (bytes, expected) = well_formed(&messages, mask);
-        prop_assert_eq!(decode_chunks(1 << 20, &split(&bytes, &cuts)), Decoded { items: expected, violation: None });
+        prop_assert_eq!(decode_chunks(1 << 20, &split(&bytes, &cuts)), Decoded { items: expected, violation: None, skipped: None });
     }
 
     #[test]
