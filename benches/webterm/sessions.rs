@@ -19,6 +19,10 @@ const CONCURRENCY: usize = 16;
 /// How long the dropped sessions may take to be reaped.
 const REAP_PATIENCE: Duration = Duration::from_secs(180);
 
+/// How long after the last session is reaped the server's memory is read: webterm gives freed memory back to the
+/// system a second after sessions end (`src/memory.rs`), so reading it at once would show what is about to go.
+const SETTLE: Duration = Duration::from_secs(3);
+
 fn row(figure: String, target: Target) -> Row {
     Row::new(figure, None, None, target)
 }
@@ -60,7 +64,10 @@ pub fn sessions(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result
             Target::None,
         ),
         row("RSS at start, MiB".into(), Target::None),
-        row("RSS after all closed, MiB".into(), Target::None),
+        row(
+            format!("RSS {}s after all closed, MiB", SETTLE.as_secs()),
+            Target::None,
+        ),
         row(
             "dropping all held sessions: until all reaped, s".into(),
             Target::None,
@@ -160,6 +167,7 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
             contender.name()
         );
     }
+    tokio::time::sleep(SETTLE).await;
     let rss_end = server.rss_kib().ok();
     Ok(vec![
         Some(floor_cpu),
