@@ -5,7 +5,8 @@
 //! parent links down from the session's members.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -200,28 +201,30 @@ pub fn forget_leader(pid: i32) {
 /// Makes this process the reaper of its orphaned descendants, so that a session's processes whose parent died
 /// become our children and can be reaped here instead of lingering as zombies under a pid 1 that may not reap.
 ///
-/// The reaper thread looks once a second, but only after a SIGCHLD: the look costs O(children) in the kernel
-/// (about 1 ms a second with 500 sessions, BENCHMARKS.md), and an idle server should cost nothing.
+/// The reaper thread looks a second after a SIGCHLD (so that a burst of exits costs one look), and sleeps
+/// while no child exits: the look costs O(children) in the kernel (about 1 ms a second with 500 sessions,
+/// BENCHMARKS.md), and an idle server should not even wake for it.
 pub fn become_subreaper() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         if let Err(error) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
             tracing::warn!(%error, "could not become a child subreaper; orphans go to pid 1");
         }
-        let flagged = match watch_child_exits() {
-            Ok(()) => true,
-            Err(error) => {
+        let woken = watch_child_exits()
+            .inspect_err(|error| {
                 tracing::warn!(%error, "cannot catch SIGCHLD; the reaper looks every second");
-                false
-            }
-        };
+            })
+            .ok();
         std::thread::Builder::new()
             .name("webterm-reaper".into())
             .spawn(move || {
                 loop {
                     std::thread::sleep(Duration::from_secs(1));
-                    if !flagged || CHILD_EXITED.swap(false, Ordering::AcqRel) {
-                        reap_orphans();
+                    // From here on, an exit wakes the thread again; it is looked for in this look or the next.
+                    CHILD_EXITED.store(false, Ordering::Release);
+                    reap_orphans();
+                    if let Some(wake) = &woken {
+                        wait_for_wake(wake);
                     }
                 }
             })
@@ -232,14 +235,44 @@ pub fn become_subreaper() {
 /// Set when a child of ours has exited since the reaper last looked (and at start, to look once).
 static CHILD_EXITED: AtomicBool = AtomicBool::new(true);
 
-/// Sets [`CHILD_EXITED`] on every SIGCHLD. Nothing else in webterm handles SIGCHLD; children get the default
-/// back before `exec` (`spawn.rs`).
-fn watch_child_exits() -> std::io::Result<()> {
+/// The write end of the pipe through which the SIGCHLD handler wakes the reaper; -1 until there is one.
+static WAKE: AtomicI32 = AtomicI32::new(-1);
+
+/// Blocks until the SIGCHLD handler writes to the pipe whose read end is `wake`, and empties it.
+fn wait_for_wake(wake: &OwnedFd) {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let mut fds = [PollFd::new(wake, PollFlags::IN)];
+    // EINTR: another signal came; looking once too many is harmless.
+    let _ = poll(&mut fds, None);
+    let mut bytes = [0u8; 64];
+    let _ = rustix::io::read(wake, &mut bytes);
+}
+
+/// Sets [`CHILD_EXITED`] on every SIGCHLD, and writes a byte to a pipe the first time after the reaper cleared
+/// it; returns the pipe's read end, for [`wait_for_wake`]. Nothing else in webterm handles SIGCHLD; children
+/// get the default back before `exec` (`spawn.rs`).
+fn watch_child_exits() -> std::io::Result<OwnedFd> {
     extern "C" fn on_sigchld(_: libc::c_int) {
-        // Async-signal-safe: one atomic store.
-        CHILD_EXITED.store(true, Ordering::Release);
+        // Async-signal-safe: atomics and write(2), with errno kept for the code the signal interrupted.
+        if !CHILD_EXITED.swap(true, Ordering::AcqRel) {
+            let fd = WAKE.load(Ordering::Acquire);
+            if fd >= 0 {
+                // SAFETY: errno is this thread's; the byte is a valid buffer of length 1; a full pipe (EAGAIN,
+                // the write end does not block) already holds a wake-up.
+                unsafe {
+                    let errno = *libc::__errno_location();
+                    libc::write(fd, [1u8].as_ptr().cast(), 1);
+                    *libc::__errno_location() = errno;
+                }
+            }
+        }
     }
-    // SAFETY: a zeroed `sigaction` is a valid start; the handler only stores to an atomic; SA_RESTART keeps
+    // Close-on-exec: the programs of sessions must not inherit it. The write end lives as long as the process.
+    let flags = rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK;
+    let (read_end, write_end) = rustix::pipe::pipe_with(flags)?;
+    WAKE.store(write_end.as_raw_fd(), Ordering::Release);
+    std::mem::forget(write_end);
+    // SAFETY: a zeroed `sigaction` is a valid start; the handler only uses atomics and write(2); SA_RESTART keeps
     // interrupted system calls going.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
@@ -250,7 +283,7 @@ fn watch_child_exits() -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
     }
-    Ok(())
+    Ok(read_end)
 }
 
 /// Reaps our zombie children that came from a terminal session: those in another session than ours that
@@ -299,17 +332,22 @@ mod tests {
     }
 
     #[test]
-    fn a_child_exit_flags_the_reaper() {
-        watch_child_exits().unwrap();
+    fn a_child_exit_wakes_the_reaper() {
+        let wake = watch_child_exits().unwrap();
         CHILD_EXITED.store(false, Ordering::SeqCst);
+        let woken = std::thread::spawn(move || wait_for_wake(&wake));
         let mut child = std::process::Command::new("true").spawn().unwrap();
         assert!(child.wait().unwrap().success());
         // The signal may come a moment after the exit.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !CHILD_EXITED.load(Ordering::SeqCst) {
-            assert!(Instant::now() < deadline, "no SIGCHLD seen");
+        while !woken.is_finished() {
+            assert!(
+                Instant::now() < deadline,
+                "the exit did not wake the reaper"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
+        assert!(CHILD_EXITED.load(Ordering::SeqCst));
     }
 
     #[test]

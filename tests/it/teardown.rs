@@ -6,7 +6,9 @@ use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-use crate::support::{Client, TestServer, config, wait_for_child, wait_until_gone};
+use crate::support::{
+    Binary, Client, PATIENCE, TestServer, config, wait_for_child, wait_until_gone,
+};
 
 /// Starts a shell with a background job, a job that ignores SIGHUP, and a stopped job; returns all pids.
 async fn shell_with_jobs(client: &mut Client) -> Vec<i32> {
@@ -120,4 +122,49 @@ async fn a_setsid_daemon_whose_parent_died_is_found_by_its_session_marker_and_en
     );
     drop(client);
     wait_until_gone(&[daemon]).await;
+}
+
+/// The context switches so far of `pid`'s thread named `name`.
+fn context_switches(pid: i32, name: &str) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    let task = tasks
+        .map(|t| t.unwrap().path())
+        .find(|t| std::fs::read_to_string(t.join("comm")).unwrap().trim() == name)
+        .unwrap_or_else(|| panic!("no thread named {name}"));
+    let status = std::fs::read_to_string(task.join("status")).unwrap();
+    status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn the_reaper_sleeps_until_a_child_exits() {
+    let binary = Binary::start_with_config("[session]\nlinger_secs = 0\n", &["sh"]);
+    let pid = binary.pid();
+    // Its first look comes a second after the start.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = context_switches(pid, "webterm-reaper");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        context_switches(pid, "webterm-reaper"),
+        idle,
+        "the reaper woke while no child exited"
+    );
+    // A session's end wakes it.
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", binary.addr))
+        .await
+        .unwrap();
+    let mut client = Client::from_ws(ws);
+    client.expect_control("hello").await;
+    drop(client);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while context_switches(pid, "webterm-reaper") == idle {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "an exit did not wake the reaper"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
