@@ -1,5 +1,5 @@
-//! Property tests (a bounded, stable-Rust fuzzer): the WebSocket frame decoder and the control-message parser
-//! against arbitrary and adversarial input. Each property runs `PROPTEST_CASES` cases (512 unless set); run
+//! Property tests (a bounded, stable-Rust fuzzer): the WebSocket frame decoder, the control-message parser and
+//! (in `config`) the config parser against arbitrary and adversarial input. Each property runs `PROPTEST_CASES` cases (512 unless set); run
 //! longer by hand with e.g. `PROPTEST_CASES=1000000 cargo test --release --test it fuzz::` (see BENCHMARKS.md).
 
 use bytes::BytesMut;
@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use webterm::protocol::{ClientMessage, MAX_DIMENSION};
 use webterm::ws::{Decoder, Incoming, Skip, Violation};
 
+mod config;
 mod wire;
 
 use wire::{Sent, corrupted_stream, encode_all, sent, split, well_formed, wire_frame};
@@ -212,6 +213,12 @@ proptest! {
     fn resize_is_accepted_exactly_within_the_limits(cols in any::<i64>(), rows in any::<i64>()) {
         let parsed = ClientMessage::parse(&format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#));
         let in_range = |v: i64| (1..=i64::from(MAX_DIMENSION)).contains(&v);
-        prop_assert_eq!(parsed.is_ok(), in_range(cols) && in_range(rows), "{:?}", parsed);
+        match parsed {
+            Ok(message) => {
+                prop_assert!(in_range(cols) && in_range(rows));
+                prop_assert_eq!(message, ClientMessage::Resize { cols: cols as u32, rows: rows as u32 });
+            }
+            Err(error) => prop_assert!(!(in_range(cols) && in_range(rows)), "{}", error),
+        }
     }
 }

@@ -7,13 +7,13 @@
 //! - `roles`: read-only clients and `max_clients`.
 //! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
 //! - `tls`: https, HSTS, Secure cookies, mutual TLS.
-//! - `properties`: the config parser never panics; resizes are accepted exactly in range (proptest).
+//!
+//! The property tests of the config parser and the control messages are in `fuzz`.
 
 mod auth;
 mod binary;
 mod browser_defences;
 mod hostile_input;
-mod properties;
 mod roles;
 mod tls;
 
