@@ -14,13 +14,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::model::Model;
+use super::queue::{self, Receiver, Sender, TrySendError};
 use super::{
     Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Sessions, ToClient,
 };
@@ -63,7 +63,7 @@ pub struct HubSettings {
 #[derive(Debug)]
 struct Client {
     id: ClientId,
-    queue: mpsc::Sender<ToClient>,
+    queue: Sender<ToClient>,
     /// Whether its role lets it type at all.
     role: Role,
     /// It missed output and waits for a snapshot.
@@ -119,8 +119,8 @@ impl Hub {
             settings.input,
             size,
         ));
-        let (commands, command_queue) = mpsc::channel(COMMAND_QUEUE);
-        let (input, input_queue) = mpsc::channel(INPUT_QUEUE);
+        let (commands, command_queue) = queue::channel(COMMAND_QUEUE);
+        let (input, input_queue) = queue::channel(INPUT_QUEUE);
         let entry = Entry {
             info: info.clone(),
             commands,
@@ -165,7 +165,7 @@ impl Hub {
             bytes_out: 0,
             _slot: slot,
         };
-        let (queue, output) = mpsc::channel(CLIENT_QUEUE);
+        let (queue, output) = queue::channel(CLIENT_QUEUE);
         let joined = hub.add_client(role, None, queue, false);
         let span = tracing::info_span!("session", session = %info.id);
         let shutdown = hub.settings.shutdown.clone();
@@ -188,8 +188,8 @@ impl Hub {
 
     async fn run(
         mut self,
-        mut commands: mpsc::Receiver<Command>,
-        mut inputs: mpsc::Receiver<(ClientId, Bytes)>,
+        mut commands: Receiver<Command>,
+        mut inputs: Receiver<(ClientId, Bytes)>,
         entry: Entry,
     ) {
         let started = Instant::now();
@@ -374,7 +374,7 @@ impl Hub {
         &mut self,
         role: Role,
         size: Option<Size>,
-        queue: mpsc::Sender<ToClient>,
+        queue: Sender<ToClient>,
         resumed: bool,
     ) -> Joined {
         let id = self.next_client;

@@ -7,6 +7,7 @@
 
 mod hub;
 mod model;
+mod queue;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,9 +15,10 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use serde::Serialize;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use self::queue::{Receiver, Sender};
 use crate::client_limit::{ClientLimit, ClientSlot, Full};
 use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
 
@@ -61,7 +63,7 @@ pub(crate) enum Command {
         /// The client's terminal size, applied when it may type.
         size: Option<Size>,
         /// Where the hub sends the client its output.
-        queue: mpsc::Sender<ToClient>,
+        queue: Sender<ToClient>,
         /// The answer.
         reply: oneshot::Sender<Joined>,
     },
@@ -98,12 +100,12 @@ pub struct Attachment {
     /// Whether the session was running before (its screen comes first in `output`).
     pub resumed: bool,
     /// Output and control changes from the hub; closed when the session ends.
-    pub output: mpsc::Receiver<ToClient>,
+    pub output: Receiver<ToClient>,
     /// Tells the hub that this client took something from `output`.
     pub took: Arc<Notify>,
     /// Input for the program, tagged with the client's number.
-    pub input: mpsc::Sender<(ClientId, Bytes)>,
-    commands: mpsc::Sender<Command>,
+    pub input: Sender<(ClientId, Bytes)>,
+    commands: Sender<Command>,
     /// How the session ended, once it has.
     pub ending: Arc<OnceLock<Ending>>,
 }
@@ -217,8 +219,8 @@ impl Info {
 #[derive(Debug, Clone)]
 struct Entry {
     info: Arc<Info>,
-    commands: mpsc::Sender<Command>,
-    input: mpsc::Sender<(ClientId, Bytes)>,
+    commands: Sender<Command>,
+    input: Sender<(ClientId, Bytes)>,
     took: Arc<Notify>,
     ending: Arc<OnceLock<Ending>>,
     end: CancellationToken,
@@ -277,7 +279,7 @@ impl Sessions {
             .cloned();
         let not_found = || AttachError::NotFound(id.to_owned());
         let entry = entry.ok_or_else(not_found)?;
-        let (queue, output) = mpsc::channel(CLIENT_QUEUE);
+        let (queue, output) = queue::channel(CLIENT_QUEUE);
         let (reply, joined) = oneshot::channel();
         let attach = Command::Attach {
             role,

@@ -1,0 +1,326 @@
+//! A bounded queue between tasks, small while idle: what the sessions' channels are made of.
+//!
+//! tokio's `mpsc` channel allocates 1.3 to 1.8 KiB up front (a cache-padded channel and a first block of 32 slots),
+//! and every idle session holds three of them: its commands, its input and its client's output, a sixth of what an
+//! idle session costs (BENCHMARKS.md). This queue is about 160 bytes until it is used, and its storage grows to at
+//! most its capacity. It has the few methods the sessions use, with the meaning tokio's have. The room is a
+//! semaphore with one permit per free slot (closed when the receiver goes); the receiver waits on a `Notify`.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, TryAcquireError};
+
+/// A queue of at most `capacity` items: one receiver, any number of senders.
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        items: Mutex::new(VecDeque::new()),
+        room: Semaphore::new(capacity),
+        ready: Notify::new(),
+        senders: AtomicUsize::new(1),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared },
+    )
+}
+
+struct Shared<T> {
+    items: Mutex<VecDeque<T>>,
+    /// One permit per free slot; closed when the receiver is dropped.
+    room: Semaphore,
+    /// Wakes the receiver: an item came, or the last sender went.
+    ready: Notify,
+    senders: AtomicUsize,
+}
+
+impl<T> Shared<T> {
+    fn items(&self) -> MutexGuard<'_, VecDeque<T>> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds `item`, whose slot the caller took from `room`.
+    fn push(&self, item: T) {
+        self.items().push_back(item);
+        self.ready.notify_one();
+    }
+}
+
+/// Why [`Sender::try_send`] gave the item back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// The queue is full.
+    Full(T),
+    /// The receiver is gone.
+    Closed(T),
+}
+
+/// The sending half; clone it for more senders.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Waits for room and adds `item`; gives it back if the receiver is gone.
+    pub async fn send(&self, item: T) -> Result<(), T> {
+        match self.shared.room.acquire().await {
+            Ok(slot) => {
+                slot.forget();
+                self.shared.push(item);
+                Ok(())
+            }
+            Err(_) => Err(item),
+        }
+    }
+
+    /// Adds `item` if there is room now.
+    pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        match self.shared.room.try_acquire() {
+            Ok(slot) => {
+                slot.forget();
+                self.shared.push(item);
+                Ok(())
+            }
+            Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(item)),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(item)),
+        }
+    }
+
+    /// Waits for room and holds a slot for one item, without having the item yet; fails if the receiver is gone.
+    /// Cancel-safe: dropping the wait (or the [`Permit`]) takes nothing.
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, Closed> {
+        let slot = self.shared.room.acquire().await.map_err(|_| Closed)?;
+        Ok(Permit {
+            slot,
+            shared: &self.shared,
+        })
+    }
+
+    /// How many more items fit now.
+    pub fn capacity(&self) -> usize {
+        self.shared.room.available_permits()
+    }
+
+    /// Whether the receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        self.shared.room.is_closed()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.ready.notify_one();
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+/// The receiver is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
+
+/// A slot held by [`Sender::reserve`]; dropping it gives the slot back.
+pub struct Permit<'a, T> {
+    slot: SemaphorePermit<'a>,
+    shared: &'a Shared<T>,
+}
+
+impl<T> Permit<'_, T> {
+    /// Adds `item` in the held slot.
+    pub fn send(self, item: T) {
+        self.slot.forget();
+        self.shared.push(item);
+    }
+}
+
+/// The receiving half.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Receiver<T> {
+    /// The next item; None once every sender is gone and the queue is empty. Cancel-safe: nothing is taken
+    /// unless it is returned.
+    pub async fn recv(&mut self) -> Option<T> {
+        loop {
+            // With one receiver, `notify_one` before this wait leaves a permit that ends it at once, so an item
+            // pushed between the look and the wait is not missed.
+            let ready = self.shared.ready.notified();
+            if let Some(item) = self.shared.items().pop_front() {
+                self.shared.room.add_permits(1);
+                return Some(item);
+            }
+            if self.shared.senders.load(Ordering::Acquire) == 0 {
+                return None;
+            }
+            ready.await;
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.shared.room.close();
+    }
+}
+
+impl<T> std::fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("queued", &self.shared.items().len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn items_come_in_order_and_the_room_is_bounded() {
+        let (tx, mut rx) = channel(2);
+        assert_eq!(tx.capacity(), 2);
+        tx.try_send(1).unwrap();
+        tx.send(2).await.unwrap();
+        assert_eq!(tx.capacity(), 0);
+        assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(tx.capacity(), 1);
+        tx.try_send(3).unwrap();
+        assert_eq!(rx.recv().await, Some(2));
+        assert_eq!(rx.recv().await, Some(3));
+        assert_eq!(tx.capacity(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_senders_wait_until_an_item_is_taken() {
+        let (tx, mut rx) = channel(1);
+        tx.send("first").await.unwrap();
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send("second").await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "sent into a full queue");
+        assert_eq!(rx.recv().await, Some("first"));
+        waiting.await.unwrap().unwrap();
+        assert_eq!(rx.recv().await, Some("second"));
+    }
+
+    #[tokio::test]
+    async fn the_receiver_wakes_for_an_item_sent_while_it_waits() {
+        let (tx, mut rx) = channel(4);
+        let received = tokio::spawn(async move { rx.recv().await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.try_send(7).unwrap();
+        assert_eq!(received.await.unwrap(), Some(7));
+    }
+
+    #[tokio::test]
+    async fn the_receiver_ends_when_the_last_sender_goes_after_the_queued_items() {
+        let (tx, mut rx) = channel(4);
+        let other = tx.clone();
+        tx.try_send(1).unwrap();
+        drop(tx);
+        let received = tokio::spawn(async move { (rx.recv().await, rx.recv().await) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!received.is_finished(), "ended while a sender was left");
+        drop(other);
+        assert_eq!(received.await.unwrap(), (Some(1), None));
+    }
+
+    #[tokio::test]
+    async fn senders_see_the_receiver_go() {
+        let (tx, rx) = channel(1);
+        tx.try_send(1).unwrap();
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(2).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!tx.is_closed());
+        drop(rx);
+        assert!(tx.is_closed());
+        assert_eq!(waiting.await.unwrap(), Err(2));
+        assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+        assert!(tx.reserve().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_permit_holds_a_slot_and_gives_it_back_unused() {
+        let (tx, mut rx) = channel(1);
+        let permit = tx.reserve().await.unwrap();
+        assert_eq!(tx.capacity(), 0);
+        assert!(tx.reserve().now_or_never().is_none(), "the slot is held");
+        drop(permit);
+        assert_eq!(tx.capacity(), 1);
+        tx.reserve().await.unwrap().send(5);
+        assert_eq!(rx.recv().await, Some(5));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_receive_takes_nothing() {
+        let (tx, mut rx) = channel(2);
+        // Polled once while empty, then dropped, as a `select!` drops the branch that lost.
+        assert!(rx.recv().now_or_never().is_none());
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(rx.recv().await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn many_senders_and_one_receiver_lose_nothing() {
+        let (tx, mut rx) = channel(3);
+        let mut tasks = Vec::new();
+        for sender in 0..8u64 {
+            let tx = tx.clone();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..1000u64 {
+                    if n % 2 == 0 {
+                        tx.send(sender * 1000 + n).await.unwrap();
+                    } else {
+                        tx.reserve().await.unwrap().send(sender * 1000 + n);
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut last = [None::<u64>; 8];
+        let mut count = 0;
+        while let Some(item) = rx.recv().await {
+            let (sender, n) = ((item / 1000) as usize, item % 1000);
+            assert!(last[sender].is_none_or(|last| last < n), "out of order");
+            last[sender] = Some(n);
+            count += 1;
+        }
+        assert_eq!(count, 8000);
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
+}
