@@ -31,6 +31,7 @@ pub mod password_prompt;
 pub mod protocol;
 pub mod pty;
 pub mod pump;
+pub mod queue;
 pub mod recording;
 pub mod reload;
 pub mod routes;

@@ -20,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::model::Model;
-use super::queue::{self, Receiver, Sender, TrySendError};
 use super::{
     Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Sessions, ToClient,
 };
@@ -28,6 +27,7 @@ use crate::client_limit::ClientSlot;
 use crate::metrics::Metrics;
 use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
 use crate::pty::{Burst, Session};
+use crate::queue::{self, Receiver, Sender, TrySendError};
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 

@@ -7,7 +7,6 @@
 
 mod hub;
 mod model;
-mod queue;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -18,9 +17,9 @@ use serde::Serialize;
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use self::queue::{Receiver, Sender};
 use crate::client_limit::{ClientLimit, ClientSlot, Full};
 use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
+use crate::queue::{self, Receiver, Sender};
 
 pub use hub::{Hub, HubSettings};
 

@@ -1,23 +1,28 @@
-//! A bounded queue between tasks, small while idle: what the sessions' channels are made of.
+//! A bounded queue between tasks, small while idle: what a session's channels and a WebSocket's outgoing
+//! messages go through.
 //!
 //! tokio's `mpsc` channel allocates 1.3 to 1.8 KiB up front (a cache-padded channel and a first block of 32 slots),
-//! and every idle session holds three of them: its commands, its input and its client's output, a sixth of what an
-//! idle session costs (BENCHMARKS.md). This queue is about 160 bytes until it is used, and its storage grows to at
-//! most its capacity. It has the few methods the sessions use, with the meaning tokio's have. The room is a
-//! semaphore with one permit per free slot (closed when the receiver goes); the receiver waits on a `Notify`.
+//! and every idle session held four of them (its commands, its input, its client's output, and actix-ws's queue of
+//! outgoing messages), about a fifth of what an idle session cost (BENCHMARKS.md). This queue is about 150 bytes
+//! until it is used, and its storage grows to at most its capacity. It has the few methods webterm uses, with the
+//! meaning tokio's have. The room is a semaphore with one permit per free slot (closed when the receiver goes);
+//! the receiver's waker is woken by every item and by the last sender's drop.
 
 use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
-use tokio::sync::{Notify, Semaphore, SemaphorePermit, TryAcquireError};
+use futures_util::task::AtomicWaker;
+use tokio::sync::{Semaphore, SemaphorePermit, TryAcquireError};
 
 /// A queue of at most `capacity` items: one receiver, any number of senders.
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         items: Mutex::new(VecDeque::new()),
         room: Semaphore::new(capacity),
-        ready: Notify::new(),
+        ready: AtomicWaker::new(),
         senders: AtomicUsize::new(1),
     });
     (
@@ -33,7 +38,7 @@ struct Shared<T> {
     /// One permit per free slot; closed when the receiver is dropped.
     room: Semaphore,
     /// Wakes the receiver: an item came, or the last sender went.
-    ready: Notify,
+    ready: AtomicWaker,
     senders: AtomicUsize,
 }
 
@@ -45,7 +50,7 @@ impl<T> Shared<T> {
     /// Adds `item`, whose slot the caller took from `room`.
     fn push(&self, item: T) {
         self.items().push_back(item);
-        self.ready.notify_one();
+        self.ready.wake();
     }
 }
 
@@ -122,7 +127,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.ready.notify_one();
+            self.shared.ready.wake();
         }
     }
 }
@@ -162,19 +167,35 @@ impl<T> Receiver<T> {
     /// The next item; None once every sender is gone and the queue is empty. Cancel-safe: nothing is taken
     /// unless it is returned.
     pub async fn recv(&mut self) -> Option<T> {
-        loop {
-            // With one receiver, `notify_one` before this wait leaves a permit that ends it at once, so an item
-            // pushed between the look and the wait is not missed.
-            let ready = self.shared.ready.notified();
-            if let Some(item) = self.shared.items().pop_front() {
-                self.shared.room.add_permits(1);
-                return Some(item);
-            }
-            if self.shared.senders.load(Ordering::Acquire) == 0 {
-                return None;
-            }
-            ready.await;
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`Receiver::recv`] for code that polls.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(item) = self.try_recv() {
+            return Poll::Ready(item);
         }
+        self.shared.ready.register(cx.waker());
+        // Again: an item (or the last sender's drop) between the first look and the registration woke no one.
+        match self.try_recv() {
+            Some(item) => Poll::Ready(item),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Some(the next item, or None when every sender is gone), or None if it has to wait.
+    fn try_recv(&mut self) -> Option<Option<T>> {
+        if let Some(item) = self.pop() {
+            return Some(Some(item));
+        }
+        // Look again once the senders are gone: the last one may have added an item since the first look.
+        (self.shared.senders.load(Ordering::Acquire) == 0).then(|| self.pop())
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        let item = self.shared.items().pop_front()?;
+        self.shared.room.add_permits(1);
+        Some(item)
     }
 }
 
@@ -291,6 +312,27 @@ mod tests {
         tx.try_send(2).unwrap();
         assert_eq!(rx.recv().await, Some(1));
         assert_eq!(rx.recv().await, Some(2));
+    }
+
+    #[test]
+    fn the_last_item_of_a_sender_that_goes_at_once_is_received() {
+        // The receiver polls without pause while another thread sends one item and goes, so that the item and
+        // the sender's end often fall between the receiver's looks.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for n in 0..20_000 {
+            let (tx, mut rx) = channel(1);
+            let sender = std::thread::spawn(move || {
+                tx.try_send(n).unwrap();
+                drop(tx);
+            });
+            let first = loop {
+                if let Poll::Ready(item) = rx.poll_recv(&mut cx) {
+                    break item;
+                }
+            };
+            assert_eq!(first, Some(n));
+            sender.join().unwrap();
+        }
     }
 
     #[tokio::test]
