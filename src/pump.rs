@@ -10,13 +10,11 @@
 //! first, the connection is dropped only once both sides sent their close frame (or [`CLOSE_TIMEOUT`] passed).
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{CloseCode, CloseReason, Message};
 use bytes::Bytes;
-use futures_util::{Sink, StreamExt};
+use futures_util::StreamExt;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 
 use crate::config::Config;
@@ -26,7 +24,7 @@ use crate::protocol::{
 };
 use crate::sessions::{Attachment, Ending, ToClient};
 use crate::shutdown::Shutdown;
-use crate::ws::{CLOSE_TIMEOUT, Incoming, Reader};
+use crate::ws::{CLOSE_TIMEOUT, Incoming, Outgoing, Reader, Writer};
 
 /// Queued control replies (errors, pongs) beyond which client frames are no longer read.
 const OUTBOX_LIMIT: usize = 16;
@@ -85,24 +83,16 @@ enum End {
     Shutdown,
 }
 
-fn text(message: ServerMessage) -> Message {
-    Message::Text(message.to_json().into())
+fn text(message: ServerMessage) -> Outgoing {
+    Outgoing::Text(message.to_json())
 }
 
-fn close(code: u16) -> Message {
-    Message::Close(Some(CloseReason {
-        code: CloseCode::from(code),
-        description: None,
-    }))
+fn close(code: u16) -> Outgoing {
+    Outgoing::Close(Some((code, String::new())))
 }
 
 /// Runs one connection to its end, then detaches it from its session (which lingers if it was the last).
-pub async fn run(
-    mut attachment: Attachment,
-    mut out: actix_ws::Session,
-    mut inbox: Reader,
-    settings: Settings,
-) {
+pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, settings: Settings) {
     let metrics = &settings.metrics;
     metrics.client_connected();
     tracing::info!(
@@ -157,7 +147,7 @@ pub async fn run(
         if closing.is_some() && close_deadline.is_none() {
             close_deadline = Some(Instant::now() + CLOSE_TIMEOUT);
         }
-        let output_queued = outbox.iter().any(|m| matches!(m, Message::Binary(_)));
+        let output_queued = outbox.iter().any(|m| matches!(m, Outgoing::Binary(_)));
         let window_open = acked.is_none_or(|acked| sent - acked < ACK_WINDOW);
         // Client frames are read once the last one is handled; when closing, until the client's close frame.
         let read_client = match closing {
@@ -166,18 +156,18 @@ pub async fn run(
         };
         tokio::select! {
             biased;
-            ready = poll_fn(|cx| Pin::new(&mut out).poll_ready(cx)), if !outbox.is_empty() => {
-                let next = outbox.pop_front().expect("outbox is not empty");
-                if ready.is_err() || Pin::new(&mut out).start_send(next).is_err() {
+            room = out.reserve(), if !outbox.is_empty() => {
+                let Ok(room) = room else {
                     break End::ConnectionLost;
-                }
+                };
+                room.send(outbox.pop_front().expect("outbox is not empty"));
             }
             from_hub = attachment.output.recv(), if !paused && window_open && !output_queued && closing.is_none() => {
                 match from_hub {
                     Some(ToClient::Output(bytes)) => {
                         attachment.took.notify_one();
                         sent += bytes.len() as u64;
-                        outbox.push_back(Message::Binary(bytes));
+                        outbox.push_back(Outgoing::Binary(bytes));
                     }
                     Some(ToClient::Control { writable: now }) => {
                         attachment.took.notify_one();
@@ -250,16 +240,13 @@ pub async fn run(
                     },
                     Some(Ok(Incoming::Ping(payload))) => {
                         // Answering the latest ping is enough (RFC 6455 5.5.3).
-                        outbox.retain(|m| !matches!(m, Message::Pong(_)));
-                        outbox.push_back(Message::Pong(payload));
+                        outbox.retain(|m| !matches!(m, Outgoing::Pong(_)));
+                        outbox.push_back(Outgoing::Pong(payload));
                     }
                     Some(Ok(Incoming::Pong(_))) => {}
                     Some(Ok(Incoming::Close(frame))) => {
                         let code = frame.map(|f| f.code);
-                        outbox.push_back(Message::Close(code.map(|code| CloseReason {
-                            code: CloseCode::from(code),
-                            description: None,
-                        })));
+                        outbox.push_back(Outgoing::Close(code.map(|code| (code, String::new()))));
                         closing = Some(End::Closed(code.unwrap_or(1005)));
                         client_closed = true;
                     }
@@ -273,8 +260,8 @@ pub async fn run(
                 if last_heard.elapsed() >= settings.ping_timeout {
                     break End::PingTimeout;
                 }
-                if !outbox.iter().any(|m| matches!(m, Message::Ping(_))) {
-                    outbox.push_back(Message::Ping(Bytes::new()));
+                if !outbox.iter().any(|m| matches!(m, Outgoing::Ping(_))) {
+                    outbox.push_back(Outgoing::Ping(Bytes::new()));
                 }
             }
             _ = settings.shutdown.started(), if closing.is_none() => {
@@ -303,7 +290,7 @@ pub async fn run(
 }
 
 /// The messages that end a connection whose session ended; returns why, for the log.
-fn ended(ending: Option<&Ending>, outbox: &mut VecDeque<Message>) -> End {
+fn ended(ending: Option<&Ending>, outbox: &mut VecDeque<Outgoing>) -> End {
     match ending {
         Some(Ending::Exited(status)) => {
             outbox.push_back(text(ServerMessage::Exit(status.clone())));

@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 use crate::config::Config;
 use crate::live::Live;
-use crate::ws::{self, Incoming};
+use crate::ws::{self, Incoming, Outgoing};
 
 /// Echoes messages on a WebSocket upgrade; serves the diagnostics page to a plain GET.
 ///
@@ -21,39 +21,35 @@ pub async fn echo(
     if !ws::wants_websocket(&req) {
         return Ok(crate::routes::assets::serve(&req, "echo.html"));
     }
-    let (response, session, reader) =
+    let (response, writer, reader) =
         ws::accept(&req, payload, config.get().websocket.max_message_size)?;
     let peer = req
         .peer_addr()
         .map(|addr| addr.to_string())
         .unwrap_or_default();
-    actix_web::rt::spawn(run(session, reader).instrument(tracing::info_span!("echo", %peer)));
+    actix_web::rt::spawn(run(writer, reader).instrument(tracing::info_span!("echo", %peer)));
     Ok(response)
 }
 
 /// Echoes until the client closes, breaks the protocol, or goes away.
-async fn run(mut session: actix_ws::Session, mut reader: ws::Reader) {
+async fn run(writer: ws::Writer, mut reader: ws::Reader) {
     tracing::debug!("echo connection open");
     while let Some(item) = reader.next().await {
         let sent = match item {
-            Ok(Incoming::Text(text)) => session.text(text).await,
-            Ok(Incoming::Binary(bytes)) => session.binary(bytes).await,
-            Ok(Incoming::Ping(bytes)) => session.pong(&bytes).await,
+            Ok(Incoming::Text(text)) => writer.send(Outgoing::Text(text)).await,
+            Ok(Incoming::Binary(bytes)) => writer.send(Outgoing::Binary(bytes)).await,
+            Ok(Incoming::Ping(bytes)) => writer.send(Outgoing::Pong(bytes)).await,
             Ok(Incoming::Pong(_)) => Ok(()),
             Ok(Incoming::Close(frame)) => {
                 tracing::debug!(code = frame.as_ref().map(|f| f.code), "client closed");
-                match frame {
-                    Some(frame) => ws::close(session, frame.code, "").await,
-                    // The client sent no code, so neither do we (RFC 6455 5.5.1).
-                    None => {
-                        let _ = session.close(None).await;
-                    }
-                }
+                // With no code from the client, none from us either (RFC 6455 5.5.1).
+                let close = Outgoing::Close(frame.map(|frame| (frame.code, String::new())));
+                let _ = writer.send(close).await;
                 return;
             }
             Err(violation) => {
                 tracing::debug!(%violation, "closing on a protocol violation");
-                ws::close(session, violation.code, violation.reason).await;
+                writer.close(violation.code, violation.reason).await;
                 reader.until_closed().await;
                 return;
             }

@@ -301,14 +301,14 @@ pub async fn connect(
             }
             let code = if attaching { CLOSE_NO_SESSION } else { 1011 };
             actix_web::rt::spawn(async move {
-                let mut out = out;
-                let _ = out.text(ServerMessage::Error { message }.to_json()).await;
+                let error = ServerMessage::Error { message }.to_json();
+                let _ = out.send(ws::Outgoing::Text(error)).await;
                 let reason = if code == CLOSE_NO_SESSION {
                     "no such session"
                 } else {
                     "could not start the program"
                 };
-                ws::close(out, code, reason).await;
+                out.close(code, reason).await;
                 inbox.until_closed().await;
             });
         }

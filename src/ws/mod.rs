@@ -1,9 +1,10 @@
-//! WebSocket connections: actix-ws does the handshake and sending, our own strict decoder does the reading.
+//! WebSocket connections: actix-ws does the handshake; our own strict decoder reads the frames, and our own writer
+//! sends them.
 //!
 //! actix-ws's `MessageStream` buffers a whole frame before it checks its size (a client announcing a 1 GiB frame makes
 //! the server buffer it), and does not check reserved bits, fragmented control frames, close codes or UTF-8 across
-//! fragments. So we keep actix-ws for the upgrade handshake and its backpressured `Session`, and read the request body
-//! with [`Decoder`].
+//! fragments. So we read the request body with [`Decoder`]. Its sending half queues up to 32 messages and copies
+//! each one; [`Writer`] queues four and does not (see `writer`).
 
 use std::{
     future::Future,
@@ -11,15 +12,16 @@ use std::{
     task::{Context, Poll},
 };
 
-use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::oneshot;
 
 mod frame;
+mod writer;
 
 pub use frame::{CloseFrame, Decoder, Incoming, Skip, Violation};
+pub use writer::{Gone, Outgoing, Writer};
 
 /// How long a client gets to take the last messages and answer our close frame before the connection is dropped.
 pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -33,80 +35,30 @@ pub fn wants_websocket(req: &HttpRequest) -> bool {
         .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
 }
 
-/// Upgrade the request; returns the 101 response to return from the handler, the sending half, and our reader.
+/// Upgrade the request; returns the 101 response to return from the handler, our writer, and our reader.
 pub fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     max_message_size: usize,
-) -> Result<(HttpResponse, actix_ws::Session, Reader), actix_web::Error> {
-    // actix-ws wants the request body so that its `MessageStream` can read frames from it. We give it an empty body
-    // instead and drop the stream it returns: the real body goes to our `Reader`. The response (whose body is fed by
-    // the `Session`) and the `Session` are actix-ws's and work unchanged.
+) -> Result<(HttpResponse, Writer, Reader), actix_web::Error> {
+    // actix-ws checks the handshake and makes the 101 response. It wants the request body for its own reader, so
+    // it gets an empty one; its reader and sender are dropped, and the response gets our body instead.
     let empty = <web::Payload as FromRequest>::from_request(req, &mut dev::Payload::None)
         .now_or_never()
         .ok_or_else(|| error::ErrorInternalServerError("payload extractor was not ready"))??;
-    let (response, session, _unused_stream) = actix_ws::handle(req, empty)?;
+    let (response, _, _) = actix_ws::handle(req, empty)?;
     // When the peer drops the TCP connection, actix-http drops the response body but never ends the request
-    // body, so a reader waiting on it would wait forever. The dropped stream carried actix-ws's signal for
-    // this; we give our reader its own: the body's drop closes `body_gone`.
+    // body, so a reader waiting on it would wait forever: the body's drop closes `body_gone`.
     let (body_alive, body_gone) = oneshot::channel();
-    // And the other way round: actix-ws ends the response body right after a close frame, and actix-http then
-    // closes the connection. With the client's frames still unread, the kernel would answer with a reset, which
-    // throws away whatever is still queued for the client. So the body ends only once the reader is dropped:
-    // after the client's close frame, or when the server stops waiting for it.
+    // And the body ends only once the reader is dropped (see `writer::Body`).
     let (reader_alive, reader_gone) = oneshot::channel();
-    let response = response
-        .map_body(|_, body| WatchedBody {
-            body: Some(body),
-            _alive: body_alive,
-            reader_gone,
-        })
-        .map_into_boxed_body();
+    let (writer, body) = writer::channel(body_alive, reader_gone);
+    let response = response.set_body(body).map_into_boxed_body();
     Ok((
         response,
-        session,
+        writer,
         Reader::new(payload, body_gone, reader_alive, max_message_size),
     ))
-}
-
-/// A response body that tells the [`Reader`] when actix-http drops it (the connection is gone), and that ends
-/// only once actix-ws's body has ended and the [`Reader`] is dropped.
-struct WatchedBody {
-    /// actix-ws's body, until it ends.
-    body: Option<BoxBody>,
-    _alive: oneshot::Sender<()>,
-    reader_gone: oneshot::Receiver<()>,
-}
-
-impl MessageBody for WatchedBody {
-    type Error = <BoxBody as MessageBody>::Error;
-
-    fn size(&self) -> BodySize {
-        BodySize::Stream
-    }
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        if let Some(body) = &mut self.body {
-            match Pin::new(body).poll_next(cx) {
-                Poll::Ready(None) => self.body = None,
-                other => return other,
-            }
-        }
-        Pin::new(&mut self.reader_gone).poll(cx).map(|_| None)
-    }
-}
-
-/// Sends a close frame with `code` and `reason` (cut to fit a control frame), consuming the session.
-pub async fn close(session: actix_ws::Session, code: u16, reason: &str) {
-    let reason = actix_ws::CloseReason {
-        code: actix_ws::CloseCode::from(code),
-        description: (!reason.is_empty()).then(|| reason.to_owned()),
-    };
-    // An error means the connection is already gone, and then there is no one left to tell.
-    let _ = session.close(Some(reason)).await;
 }
 
 /// The reading half of a WebSocket connection: a stream of messages from the client.
