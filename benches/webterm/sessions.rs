@@ -1,5 +1,5 @@
-//! Idle sessions: idle CPU, memory per session, how many one server holds, how fast it opens them as they
-//! pile up, and what dropping them all at once costs.
+//! Idle sessions: idle CPU, memory per session (and per bare WebSocket, for comparison), how many one server
+//! holds, how fast it opens them as they pile up, and what dropping them all at once costs.
 
 use std::time::{Duration, Instant};
 
@@ -7,9 +7,10 @@ use anyhow::{Context, Result};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
+use crate::client::Client;
 use crate::measure::{Sizes, set};
 use crate::report::{Row, Target};
-use crate::server::{self, Contender, Server};
+use crate::server::{self, Contender, Flavor, Server};
 use crate::system;
 use crate::workloads::{self, Program};
 
@@ -46,6 +47,10 @@ pub fn sessions(rt: &Runtime, contenders: &[Contender], sizes: &Sizes) -> Result
         row(
             format!("RSS growth per idle session ({memory_n} sessions), KiB"),
             Target::AtMost(16.0),
+        ),
+        row(
+            format!("RSS growth per idle WebSocket on /echo, no session ({memory_n}), KiB"),
+            Target::None,
         ),
         row(
             format!("idle sessions held (of {max_n} tried)"),
@@ -169,10 +174,16 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
     }
     tokio::time::sleep(SETTLE).await;
     let rss_end = server.rss_kib().ok();
+    drop(server);
+    let echo_memory = match contender.flavor {
+        Flavor::Webterm => Some(idle_echo(contender, sizes.memory_sessions).await?),
+        Flavor::Ttyd => None,
+    };
     Ok(vec![
         Some(floor_cpu),
         Some(idle_cpu),
         Some(at_memory),
+        echo_memory,
         Some(count as f64),
         at_max,
         Some(first_rate),
@@ -181,4 +192,23 @@ async fn idle_sessions(contender: &Contender, sizes: &Sizes) -> Result<Vec<Optio
         rss_end.map(|rss| rss as f64 / 1024.0),
         reaped.map(|d| d.as_secs_f64()),
     ])
+}
+
+/// RSS growth per idle WebSocket on webterm's `/echo`, which has no session behind it: what the WebSocket stack
+/// alone costs. On a server of its own, so that neither measurement reuses memory the other freed.
+async fn idle_echo(contender: &Contender, count: usize) -> Result<f64> {
+    let server = contender.start(&Program::Idle)?;
+    let mut held = JoinSet::new();
+    // One first, so that what every connection shares exists before the baseline.
+    held.spawn(Client::connect_echo(&server).await?.hold());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_start = server.rss_kib()?;
+    for _ in 0..count {
+        held.spawn(Client::connect_echo(&server).await?.hold());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let growth = (server.rss_kib()? as f64 - rss_start as f64) / count as f64;
+    held.abort_all();
+    while held.join_next().await.is_some() {}
+    Ok(growth)
 }
