@@ -7,10 +7,12 @@
 //! A session knows nothing about WebSockets: connections attach to it from the outside.
 
 use std::cell::RefCell;
+use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -246,12 +248,19 @@ impl Session {
     ///
     /// The bytes are read into one buffer per thread and copied out, so that an idle session holds no buffer
     /// (a 64 KiB buffer per session cost about 8 KiB of resident memory each: BENCHMARKS.md).
+    ///
+    /// This and the other waits here poll tokio's readiness instead of awaiting its futures: a session's hub
+    /// waits on all of them at once for as long as the session lives, and each such future is about 200 bytes.
     pub async fn read(&self) -> io::Result<Bytes> {
+        poll_fn(|cx| self.poll_read(cx)).await
+    }
+
+    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<io::Result<Bytes>> {
         thread_local! {
             static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; Burst::CHUNK]);
         }
         loop {
-            let mut guard = self.io.readable().await?;
+            let mut guard = ready!(self.io.poll_read_ready(cx))?;
             // No await while the buffer is borrowed: the whole read happens in this poll.
             let read = BUFFER.with_borrow_mut(|buf| {
                 let (filled, stop) = sys::read_ready(self.io.get_ref(), buf);
@@ -268,7 +277,7 @@ impl Session {
                 Ok(Some(Bytes::copy_from_slice(&buf[..filled])))
             })?;
             if let Some(bytes) = read {
-                return Ok(bytes);
+                return Poll::Ready(Ok(bytes));
             }
         }
     }
@@ -284,10 +293,14 @@ impl Session {
 
     /// Writes input to the program; returns how much the kernel took. Cancel-safe.
     pub async fn write(&self, data: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, data)).await
+    }
+
+    fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         loop {
-            let mut guard = self.io.writable().await?;
+            let mut guard = ready!(self.io.poll_write_ready(cx))?;
             match guard.try_io(|fd| Ok(rustix::io::write(fd.get_ref(), data)?)) {
-                Ok(result) => return result,
+                Ok(result) => return Poll::Ready(result),
                 Err(_would_block) => continue,
             }
         }
@@ -295,11 +308,15 @@ impl Session {
 
     /// Waits for the program to end and reaps it. Cancel-safe; later calls return the same status.
     pub async fn wait(&self) -> io::Result<ExitStatus> {
+        poll_fn(|cx| self.poll_wait(cx)).await
+    }
+
+    fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
         loop {
             if let Some(status) = self.status.get() {
-                return Ok(status.clone());
+                return Poll::Ready(Ok(status.clone()));
             }
-            let mut guard = self.pidfd.readable().await?;
+            let mut guard = ready!(self.pidfd.poll_read_ready(cx))?;
             let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
             match rustix::process::waitid(WaitId::PidFd(self.pidfd.get_ref().as_fd()), options) {
                 Ok(Some(status)) => {
@@ -315,7 +332,7 @@ impl Session {
                     let _ = self.status.set(status);
                 }
                 Ok(None) => guard.clear_ready(),
-                Err(error) => return Err(error.into()),
+                Err(error) => return Poll::Ready(Err(error.into())),
             }
         }
     }
