@@ -12,7 +12,8 @@ mod header;
 #[cfg(test)]
 mod tests;
 
-use header::{Frame, Opcode, unmask_into};
+use header::{Frame, unmask_into};
+pub(super) use header::{MAX_CONTROL_PAYLOAD, Opcode};
 
 /// Close code for a protocol error (RFC 6455, 7.4.1).
 const PROTOCOL_ERROR: u16 = 1002;

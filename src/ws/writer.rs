@@ -13,16 +13,14 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
+use super::frame::{MAX_CONTROL_PAYLOAD, Opcode};
 use crate::queue::{self, Permit, Receiver, Sender};
 
 /// Messages waiting for the socket beyond the one actix-http is writing.
 const QUEUE: usize = 4;
 
-/// Longest reason a close frame can carry (125 bytes of payload, 2 of them the code).
-const MAX_CLOSE_REASON: usize = 123;
-
-/// Longest payload of a ping or pong (RFC 6455 5.5).
-const MAX_CONTROL_PAYLOAD: usize = 125;
+/// Longest reason a close frame can carry (its payload's first 2 bytes are the code).
+const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
 
 /// One message for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,20 +129,26 @@ impl MessageBody for Body {
 /// A message's frame: its header, and its payload (cut to fit, for control frames).
 fn frame(message: Outgoing) -> (Bytes, Bytes) {
     let (opcode, payload) = match message {
-        Outgoing::Text(text) => (0x1, Bytes::from(text)),
-        Outgoing::Binary(data) => (0x2, data),
-        Outgoing::Close(None) => (0x8, Bytes::new()),
+        Outgoing::Text(text) => (Opcode::Text, Bytes::from(text)),
+        Outgoing::Binary(data) => (Opcode::Binary, data),
+        Outgoing::Close(None) => (Opcode::Close, Bytes::new()),
         Outgoing::Close(Some((code, reason))) => {
             let mut payload = BytesMut::with_capacity(2 + reason.len().min(MAX_CLOSE_REASON));
             payload.put_u16(code);
             payload.put_slice(cut(&reason, MAX_CLOSE_REASON).as_bytes());
-            (0x8, payload.freeze())
+            (Opcode::Close, payload.freeze())
         }
-        Outgoing::Ping(data) => (0x9, data.slice(..data.len().min(MAX_CONTROL_PAYLOAD))),
-        Outgoing::Pong(data) => (0xA, data.slice(..data.len().min(MAX_CONTROL_PAYLOAD))),
+        Outgoing::Ping(data) => (
+            Opcode::Ping,
+            data.slice(..data.len().min(MAX_CONTROL_PAYLOAD)),
+        ),
+        Outgoing::Pong(data) => (
+            Opcode::Pong,
+            data.slice(..data.len().min(MAX_CONTROL_PAYLOAD)),
+        ),
     };
     let mut header = BytesMut::with_capacity(10);
-    header.put_u8(0x80 | opcode); // FIN: webterm never fragments
+    header.put_u8(0x80 | opcode.bits()); // FIN: webterm never fragments
     match payload.len() {
         len @ 0..=125 => header.put_u8(len as u8),
         len @ 126..=0xFFFF => {

@@ -3,11 +3,11 @@
 use super::{TOO_BIG, Violation};
 
 /// Largest payload of a control frame (RFC 6455 5.5).
-const MAX_CONTROL_PAYLOAD: u8 = 125;
+pub(in crate::ws) const MAX_CONTROL_PAYLOAD: usize = 125;
 
 /// A frame's opcode; the reserved ones are refused while parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Opcode {
+pub(in crate::ws) enum Opcode {
     Continuation,
     Text,
     Binary,
@@ -27,6 +27,18 @@ impl Opcode {
             0xA => Self::Pong,
             _ => return None,
         })
+    }
+
+    /// The opcode's four bits in a frame's first byte.
+    pub(in crate::ws) fn bits(self) -> u8 {
+        match self {
+            Self::Continuation => 0x0,
+            Self::Text => 0x1,
+            Self::Binary => 0x2,
+            Self::Close => 0x8,
+            Self::Ping => 0x9,
+            Self::Pong => 0xA,
+        }
     }
 
     /// Whether this is a control frame (close, ping, pong).
@@ -71,7 +83,9 @@ pub(super) fn parse(
         (Opcode::Close | Opcode::Ping | Opcode::Pong, _) if !fin => {
             return Err(Violation::protocol("fragmented control frame"));
         }
-        (Opcode::Close | Opcode::Ping | Opcode::Pong, _) if short_len > MAX_CONTROL_PAYLOAD => {
+        (Opcode::Close | Opcode::Ping | Opcode::Pong, _)
+            if usize::from(short_len) > MAX_CONTROL_PAYLOAD =>
+        {
             return Err(Violation::protocol("control frame longer than 125 bytes"));
         }
         (Opcode::Continuation, None) => {
@@ -146,7 +160,8 @@ pub(super) fn parse_lengths(buf: &[u8]) -> Result<Option<(bool, usize, u64)>, Vi
     if buf.len() < header_len {
         return Ok(None);
     }
-    Ok(Some((buf[0] & 0x0F == 0x8, header_len, len)))
+    let close = Opcode::from_bits(buf[0] & 0x0F) == Some(Opcode::Close);
+    Ok(Some((close, header_len, len)))
 }
 
 /// Appends `payload` to `target`, unmasked; `payload` starts `offset` bytes into its frame's payload.
