@@ -87,10 +87,6 @@ fn text(message: ServerMessage) -> Outgoing {
     Outgoing::Text(message.to_json())
 }
 
-fn close(code: u16) -> Outgoing {
-    Outgoing::Close(Some((code, String::new())))
-}
-
 /// Runs one connection to its end, then detaches it from its session (which lingers if it was the last).
 pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, settings: Settings) {
     let metrics = &settings.metrics;
@@ -201,7 +197,7 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                     Some(Err(violation)) => {
                         tracing::info!(code = violation.code, reason = violation.reason, "protocol violation");
                         metrics.protocol_error();
-                        outbox.push_back(close(violation.code));
+                        outbox.push_back(Outgoing::close(violation.code));
                         closing = Some(End::Closed(violation.code));
                     }
                     Some(Ok(Incoming::Binary(bytes))) if writable => {
@@ -245,9 +241,8 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                     }
                     Some(Ok(Incoming::Pong(_))) => {}
                     Some(Ok(Incoming::Close(frame))) => {
-                        let code = frame.map(|f| f.code);
-                        outbox.push_back(Outgoing::Close(code.map(|code| (code, String::new()))));
-                        closing = Some(End::Closed(code.unwrap_or(1005)));
+                        outbox.push_back(Outgoing::close_answering(frame.as_ref()));
+                        closing = Some(End::Closed(frame.map_or(1005, |f| f.code)));
                         client_closed = true;
                     }
                 }
@@ -266,7 +261,7 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
             }
             _ = settings.shutdown.started(), if closing.is_none() => {
                 outbox.push_back(text(ServerMessage::Shutdown));
-                outbox.push_back(close(1001));
+                outbox.push_back(Outgoing::close(1001));
                 closing = Some(End::Shutdown);
             }
             _ = sleep_until(close_deadline.unwrap_or_else(Instant::now)), if close_deadline.is_some() => {
@@ -294,7 +289,7 @@ fn ended(ending: Option<&Ending>, outbox: &mut VecDeque<Outgoing>) -> End {
     match ending {
         Some(Ending::Exited(status)) => {
             outbox.push_back(text(ServerMessage::Exit(status.clone())));
-            outbox.push_back(close(1000));
+            outbox.push_back(Outgoing::close(1000));
             End::Ended
         }
         Some(Ending::Deleted(status)) => {
@@ -304,17 +299,17 @@ fn ended(ending: Option<&Ending>, outbox: &mut VecDeque<Outgoing>) -> End {
             if let Some(status) = status {
                 outbox.push_back(text(ServerMessage::Exit(status.clone())));
             }
-            outbox.push_back(close(1000));
+            outbox.push_back(Outgoing::close(1000));
             End::Ended
         }
         Some(Ending::Shutdown) => {
             outbox.push_back(text(ServerMessage::Shutdown));
-            outbox.push_back(close(1001));
+            outbox.push_back(Outgoing::close(1001));
             End::Shutdown
         }
         None => {
             // The hub went away without saying why: a bug, not the client's fault.
-            outbox.push_back(close(1011));
+            outbox.push_back(Outgoing::close(1011));
             End::Closed(1011)
         }
     }

@@ -42,9 +42,7 @@ async fn run(writer: ws::Writer, mut reader: ws::Reader) {
             Ok(Incoming::Pong(_)) => Ok(()),
             Ok(Incoming::Close(frame)) => {
                 tracing::debug!(code = frame.as_ref().map(|f| f.code), "client closed");
-                // With no code from the client, none from us either (RFC 6455 5.5.1).
-                let close = Outgoing::Close(frame.map(|frame| (frame.code, String::new())));
-                let _ = writer.send(close).await;
+                let _ = writer.send(Outgoing::close_answering(frame.as_ref())).await;
                 return;
             }
             Err(violation) => {

@@ -13,6 +13,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
+use super::CloseFrame;
 use super::frame::{MAX_CONTROL_PAYLOAD, Opcode};
 use crate::queue::{self, Permit, Receiver, Sender};
 
@@ -34,7 +35,22 @@ pub enum Outgoing {
     /// A pong (at most 125 bytes of it are sent).
     Pong(Bytes),
     /// A close frame: a status code and a reason (cut to 123 bytes), or no code at all. Nothing follows it.
-    Close(Option<(u16, String)>),
+    Close(Option<CloseFrame>),
+}
+
+impl Outgoing {
+    /// A close frame with `code` and no reason.
+    pub fn close(code: u16) -> Outgoing {
+        Outgoing::Close(Some(CloseFrame {
+            code,
+            reason: String::new(),
+        }))
+    }
+
+    /// The answer to the client's close frame: its code, or no code if it sent none (RFC 6455 5.5.1).
+    pub fn close_answering(client: Option<&CloseFrame>) -> Outgoing {
+        client.map_or(Outgoing::Close(None), |frame| Outgoing::close(frame.code))
+    }
 }
 
 /// The client's connection is gone.
@@ -62,7 +78,10 @@ impl Writer {
     pub async fn close(self, code: u16, reason: &str) {
         // An error means the connection is already gone, and then there is no one left to tell.
         let _ = self
-            .send(Outgoing::Close(Some((code, reason.to_owned()))))
+            .send(Outgoing::Close(Some(CloseFrame {
+                code,
+                reason: reason.to_owned(),
+            })))
             .await;
     }
 }
@@ -132,7 +151,7 @@ fn frame(message: Outgoing) -> (Bytes, Bytes) {
         Outgoing::Text(text) => (Opcode::Text, Bytes::from(text)),
         Outgoing::Binary(data) => (Opcode::Binary, data),
         Outgoing::Close(None) => (Opcode::Close, Bytes::new()),
-        Outgoing::Close(Some((code, reason))) => {
+        Outgoing::Close(Some(CloseFrame { code, reason })) => {
             let mut payload = BytesMut::with_capacity(2 + reason.len().min(MAX_CLOSE_REASON));
             payload.put_u16(code);
             payload.put_slice(cut(&reason, MAX_CLOSE_REASON).as_bytes());
@@ -199,13 +218,13 @@ mod tests {
     #[test]
     fn control_frames_are_cut_to_fit() {
         assert_eq!(framed(Outgoing::Close(None)), b"\x88\x00");
-        assert_eq!(
-            framed(Outgoing::Close(Some((1000, String::new())))),
-            b"\x88\x02\x03\xE8"
-        );
+        assert_eq!(framed(Outgoing::close(1000)), b"\x88\x02\x03\xE8");
         // 61 two-byte characters are 122 bytes; a 62nd would pass 123, so it is left out whole.
         let long = "é".repeat(100);
-        let close = framed(Outgoing::Close(Some((1011, long))));
+        let close = framed(Outgoing::Close(Some(CloseFrame {
+            code: 1011,
+            reason: long,
+        })));
         assert_eq!(close[1], 2 + 122);
         assert!(std::str::from_utf8(&close[4..]).is_ok());
         let ping = framed(Outgoing::Ping(Bytes::from(vec![1; 300])));
