@@ -80,10 +80,9 @@ pub struct Reader {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReadState {
     Decoding,
-    /// After a violation: dropping frames until the client's close frame.
+    /// After a violation: dropping frames until the client's close frame (or, once the frames cannot be followed,
+    /// dropping bytes until the connection ends: `Decoder::skip` does both).
     Skipping,
-    /// After a violation that left the frames unreadable: dropping bytes until the connection ends.
-    Draining,
     Done,
 }
 
@@ -134,15 +133,12 @@ impl Stream for Reader {
                         return Poll::Ready(Some(Err(violation)));
                     }
                 },
-                ReadState::Skipping => match this.decoder.skip(&mut this.buf) {
-                    Skip::More => {}
-                    Skip::Closed => {
+                ReadState::Skipping => {
+                    if this.decoder.skip(&mut this.buf) == Skip::Closed {
                         this.state = ReadState::Done;
                         return Poll::Ready(None);
                     }
-                    Skip::Lost => this.state = ReadState::Draining,
-                },
-                ReadState::Draining => this.buf.clear(),
+                }
             }
             // Read only when the decoder needs more: the socket's backpressure then holds the client back.
             match Pin::new(&mut this.payload).poll_next(cx) {
