@@ -1,17 +1,29 @@
-//! The one route table, and the server's life: bind first (so the real address is known), then run.
+//! The one route table, and the server's life: bind first (so the real address is known), then run actix-http's
+//! service on the listener, with the upgrades (WebSockets) handed to `ws::transport`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::convert::Infallible;
+use std::rc::Rc;
+
+use actix_codec::{AsyncRead, AsyncWrite, Framed};
+use actix_http::body::{BoxBody, MessageBody};
+use actix_http::{HttpService, Protocol, Request, Response, TlsAcceptorConfig, h1};
+use actix_service::{
+    IntoServiceFactory, ServiceFactory, ServiceFactoryExt, fn_factory, fn_service, map_config,
+};
+use actix_web::dev::{AppConfig, ServiceRequest, ServiceResponse};
 use actix_web::guard::{self, GuardContext};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
+use tokio::net::UnixStream;
 
 use crate::auth::{self, Authenticator};
 use crate::client_limit::ClientLimit;
-use crate::config::{Config, ConfigError, Listen};
+use crate::config::{Config, ConfigError, HttpConfig, Listen};
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::reload::{Loader, Reloader};
@@ -19,7 +31,7 @@ use crate::security_headers::{self, SecurityHeaders};
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
 use crate::tls::{self, Certificates, TlsError};
-use crate::{pty, routes, tcp, unix_socket};
+use crate::{pty, routes, tcp, unix_socket, ws};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +153,143 @@ fn is_terminal_path(ctx: &GuardContext<'_>) -> bool {
     config.terminal(path).is_some()
 }
 
+/// The App as actix-http calls it: any answer, refusals included, is a response.
+trait HttpApp:
+    ServiceFactory<
+        Request,
+        Config = (),
+        Response = Response<BoxBody>,
+        Error = Response<BoxBody>,
+        InitError = (),
+    >
+{
+}
+
+impl<S> HttpApp for S where
+    S: ServiceFactory<
+            Request,
+            Config = (),
+            Response = Response<BoxBody>,
+            Error = Response<BoxBody>,
+            InitError = (),
+        >
+{
+}
+
+/// An upgrade service for connections of type `T`: it gets the request and the connection.
+trait Upgrades<T>:
+    ServiceFactory<
+        (Request, Framed<T, h1::Codec>),
+        Config = (),
+        Response = (),
+        Error = Infallible,
+        InitError = (),
+    >
+{
+}
+
+impl<T, U> Upgrades<T> for U where
+    U: ServiceFactory<
+            (Request, Framed<T, h1::Codec>),
+            Config = (),
+            Response = (),
+            Error = Infallible,
+            InitError = (),
+        >
+{
+}
+
+/// What every App shares: the live configuration, the gate, and the server-wide state.
+#[derive(Clone)]
+struct AppState {
+    config: web::Data<Live<Config>>,
+    auth: web::Data<Authenticator>,
+    headers: web::Data<SecurityHeaders>,
+    clients: web::Data<ClientLimit>,
+    sessions: web::Data<Sessions>,
+    metrics: web::Data<Metrics>,
+    shutdown: web::Data<Shutdown>,
+    /// `base_path` without its last slash.
+    prefix: String,
+}
+
+impl AppState {
+    /// The App: every route under `base_path`, with the security headers on every answer.
+    fn app(
+        self,
+    ) -> App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        let prefix = self.prefix.clone();
+        App::new()
+            .app_data(self.config)
+            .app_data(self.auth)
+            .app_data(self.headers)
+            .app_data(self.clients)
+            .app_data(self.sessions)
+            .app_data(self.metrics)
+            .app_data(self.shutdown)
+            .wrap(from_fn(security_headers::add))
+            .configure(|cfg| {
+                if !prefix.is_empty() {
+                    cfg.route(&prefix, web::get().to(routes::assets::add_slash));
+                }
+            })
+            .service(web::scope(&prefix).configure(routes))
+    }
+
+    /// The App as actix-http calls it.
+    fn service(self) -> impl HttpApp {
+        // actix-web's own server fills the App's config with the listener's address and scheme, for
+        // `ConnectionInfo`'s fallbacks and `url_for`, and offers no public way to do the same. webterm uses neither
+        // (the origin check reads the request's `Host`), so the default config is as good.
+        map_config(self.app().into_factory(), |()| AppConfig::default())
+            .map(|response| Response::from(response).map_into_boxed_body())
+            .map_err(|error: actix_web::Error| Response::from(error.error_response()))
+    }
+
+    /// The upgrade service for connections of type `T` (see `ws::transport`), with an App of its own.
+    fn upgrades<T>(self) -> impl Upgrades<T> + use<T>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + 'static,
+    {
+        fn_factory(move || {
+            let app = self.clone().service().new_service(());
+            async move {
+                let app = Rc::new(app.await?);
+                Ok(fn_service(move |request| {
+                    ws::transport::upgrade(app.clone(), request)
+                }))
+            }
+        })
+    }
+}
+
+/// The HTTP service for connections of type `T`: requests go to the App, and upgrades (WebSockets) to the same
+/// App through our upgrade service, which then moves the connection's bytes itself.
+fn http_service<T>(
+    http: &HttpConfig,
+    state: AppState,
+) -> HttpService<T, impl HttpApp + use<T>, BoxBody, h1::ExpectHandler, impl Upgrades<T> + use<T>>
+where
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    HttpService::build()
+        // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
+        // half-requests cannot pile up; idle keep-alive connections are closed too.
+        .client_request_timeout(http.request_timeout())
+        .keep_alive(http.keep_alive())
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .upgrade(state.clone().upgrades())
+        .finish(state.service())
+}
+
 impl Server {
     /// Checks the configuration, loads the TLS files and binds the address. Port 0 picks a free port;
     /// [`Server::local_addr`] tells which.
@@ -238,39 +387,36 @@ impl Server {
         ));
         let metrics = web::Data::new(Metrics::default());
         let shutdown = web::Data::new(self.shutdown.clone());
-        let auth = self.auth.clone();
-        let prefix = first.base_path.trim_end_matches('/').to_owned();
-        let mut server = HttpServer::new(move || {
-            let prefix = prefix.clone();
-            App::new()
-                .app_data(config.clone())
-                .app_data(auth.clone())
-                .app_data(headers.clone())
-                .app_data(clients.clone())
-                .app_data(sessions.clone())
-                .app_data(metrics.clone())
-                .app_data(shutdown.clone())
-                .wrap(from_fn(security_headers::add))
-                .configure(|cfg| {
-                    if !prefix.is_empty() {
-                        cfg.route(&prefix, web::get().to(routes::assets::add_slash));
-                    }
-                })
-                .service(web::scope(&prefix).configure(routes))
-        })
-        // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
-        // half-requests cannot pile up; idle keep-alive connections are closed too.
-        .client_request_timeout(first.http.request_timeout())
-        .keep_alive(first.http.keep_alive())
-        .client_disconnect_timeout(Duration::from_secs(1))
-        .tls_handshake_timeout(first.http.request_timeout());
+        let state = AppState {
+            config,
+            auth: self.auth.clone(),
+            headers,
+            clients,
+            sessions,
+            metrics,
+            shutdown,
+            prefix: first.base_path.trim_end_matches('/').to_owned(),
+        };
+        let http = first.http.clone();
+        let mut server = actix_server::Server::build();
         if first.workers > 0 {
             server = server.workers(first.workers);
         }
         server = match (self.listener, self.tls) {
-            (Listener::Tcp(tcp), Some(tls)) => server.listen_rustls_0_23(tcp, tls)?,
-            (Listener::Tcp(tcp), None) => server.listen(tcp)?,
-            (Listener::Unix(socket), _) => server.listen_uds(socket)?,
+            (Listener::Tcp(tcp), Some(tls)) => server.listen("webterm-https", tcp, move || {
+                let handshake =
+                    TlsAcceptorConfig::default().handshake_timeout(http.request_timeout());
+                http_service(&http, state.clone()).rustls_0_23_with_config(tls.clone(), handshake)
+            })?,
+            (Listener::Tcp(tcp), None) => server.listen("webterm-http", tcp, move || {
+                http_service(&http, state.clone()).tcp()
+            })?,
+            (Listener::Unix(socket), _) => {
+                server.listen_uds("webterm-unix", socket, move || {
+                    fn_service(|io: UnixStream| async { Ok((io, Protocol::Http1, None)) })
+                        .and_then(http_service(&http, state.clone()))
+                })?
+            }
         };
         // webterm handles SIGTERM/SIGINT itself: actix's own graceful stop would wait for WebSocket connections
         // that never end by themselves.

@@ -1,13 +1,13 @@
-//! WebSocket connections: actix-ws does the handshake; our own strict decoder reads the frames, and our own writer
-//! sends them.
+//! WebSocket connections: actix-ws does the handshake; our own strict decoder reads the frames, our own writer sends
+//! them, and our own transport moves the connection's bytes once it is upgraded.
 //!
 //! actix-ws's `MessageStream` buffers a whole frame before it checks its size (a client announcing a 1 GiB frame makes
 //! the server buffer it), and does not check reserved bits, fragmented control frames, close codes or UTF-8 across
 //! fragments. So we read the request body with [`Decoder`]. Its sending half queues up to 32 messages and copies
-//! each one; [`Writer`] queues four and does not (see `writer`).
+//! each one; [`Writer`] queues four and does not (see `writer`). actix-http's dispatcher kept two 8 KiB buffers
+//! for every connection; after the handshake, [`transport`] moves the bytes instead, with none.
 
 use std::{
-    future::Future,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -18,6 +18,7 @@ use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::oneshot;
 
 mod frame;
+pub mod transport;
 mod writer;
 
 pub use frame::{CloseFrame, Decoder, Incoming, Skip, Violation};
@@ -36,39 +37,44 @@ pub fn wants_websocket(req: &HttpRequest) -> bool {
 }
 
 /// Upgrade the request; returns the 101 response to return from the handler, our writer, and our reader.
+///
+/// Refuses (400) a request that actix-http did not hand to [`transport::upgrade`]: one with a body of its own
+/// (`Transfer-Encoding: chunked`), whose WebSocket frames actix-http would read as that body.
 pub fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     max_message_size: usize,
 ) -> Result<(HttpResponse, Writer, Reader), actix_web::Error> {
+    if !transport::handed_over(req) {
+        return Err(error::ErrorBadRequest(
+            "a WebSocket handshake has no body: send it without Transfer-Encoding",
+        ));
+    }
     // actix-ws checks the handshake and makes the 101 response. It wants the request body for its own reader, so
     // it gets an empty one; its reader and sender are dropped, and the response gets our body instead.
     let empty = <web::Payload as FromRequest>::from_request(req, &mut dev::Payload::None)
         .now_or_never()
         .ok_or_else(|| error::ErrorInternalServerError("payload extractor was not ready"))??;
     let (response, _, _) = actix_ws::handle(req, empty)?;
-    // When the peer drops the TCP connection, actix-http drops the response body but never ends the request
-    // body, so a reader waiting on it would wait forever: the body's drop closes `body_gone`.
-    let (body_alive, body_gone) = oneshot::channel();
-    // And the body ends only once the reader is dropped (see `writer::Body`).
+    // The body ends only once the reader is dropped (see `writer::Body`).
     let (reader_alive, reader_gone) = oneshot::channel();
-    let (writer, body) = writer::channel(body_alive, reader_gone);
+    let (writer, body) = writer::channel(reader_gone);
     let response = response.set_body(body).map_into_boxed_body();
     Ok((
         response,
         writer,
-        Reader::new(payload, body_gone, reader_alive, max_message_size),
+        Reader::new(payload, reader_alive, max_message_size),
     ))
 }
 
 /// The reading half of a WebSocket connection: a stream of messages from the client.
 ///
 /// Yields `Err` once on a protocol violation (send a close with its code). After that it drops what the client
-/// sends until its close frame, then yields None; it yields None as well when the TCP connection ended. It holds
-/// at most the message being received (up to the limit) plus one read of the socket.
+/// sends until its close frame, then yields None; it yields None as well when the connection ended (the transport
+/// ends the request body then). It holds at most the message being received (up to the limit) plus one read of
+/// the socket.
 pub struct Reader {
     payload: web::Payload,
-    body_gone: oneshot::Receiver<()>,
     /// Dropped with the reader, which lets the response body end.
     _alive: oneshot::Sender<()>,
     buf: BytesMut,
@@ -87,15 +93,9 @@ enum ReadState {
 }
 
 impl Reader {
-    fn new(
-        payload: web::Payload,
-        body_gone: oneshot::Receiver<()>,
-        alive: oneshot::Sender<()>,
-        max_message_size: usize,
-    ) -> Self {
+    fn new(payload: web::Payload, alive: oneshot::Sender<()>, max_message_size: usize) -> Self {
         Self {
             payload,
-            body_gone,
             _alive: alive,
             buf: BytesMut::new(),
             decoder: Decoder::new(max_message_size),
@@ -142,10 +142,6 @@ impl Stream for Reader {
             }
             // Read only when the decoder needs more: the socket's backpressure then holds the client back.
             match Pin::new(&mut this.payload).poll_next(cx) {
-                Poll::Pending if Pin::new(&mut this.body_gone).poll(cx).is_ready() => {
-                    tracing::debug!("the connection was dropped");
-                    this.state = ReadState::Done;
-                }
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => this.buf.extend_from_slice(&chunk),
                 Poll::Ready(Some(Err(err))) => {

@@ -1,5 +1,5 @@
 //! The sending half of a WebSocket connection: messages go through a short queue to the response body, which
-//! frames them (RFC 6455, server side: never masked) as actix-http asks for more to write.
+//! frames them (RFC 6455, server side: never masked) as the transport (`super::transport`) asks for more to write.
 //!
 //! actix-ws has a sending half too, but it queues up to 32 messages, allocates 1.8 KiB per connection up front for
 //! that queue, and copies every message into a buffer of its own to frame it. Here the queue holds four messages and
@@ -17,7 +17,7 @@ use super::CloseFrame;
 use super::frame::{MAX_CONTROL_PAYLOAD, Opcode};
 use crate::queue::{self, Permit, Receiver, Sender};
 
-/// Messages waiting for the socket beyond the one actix-http is writing.
+/// Messages waiting for the socket beyond the one being written.
 const QUEUE: usize = 4;
 
 /// Longest reason a close frame can carry (its payload's first 2 bytes are the code).
@@ -88,28 +88,25 @@ impl Writer {
 
 /// The response body of a WebSocket: the frames of the queued messages.
 ///
-/// It tells the [`Reader`](super::Reader) when actix-http drops it (the connection is gone), and it ends only once
-/// the messages are all sent (the [`Writer`] dropped, or a close frame sent) and the reader is dropped: actix-http
-/// closes the connection when the body ends, and with the client's frames still unread the kernel would answer
-/// with a reset, which throws away whatever is still queued for the client.
+/// It ends only once the messages are all sent (the [`Writer`] dropped, or a close frame sent) and the reader is
+/// dropped: the connection is closed when the body ends, and with the client's frames still unread the kernel
+/// would answer with a reset, which throws away whatever is still queued for the client.
 pub struct Body {
     queue: Receiver<Outgoing>,
     /// The payload of the frame whose header went out last.
     payload: Option<Bytes>,
     /// A close frame went out, or the writer is gone: nothing more is sent.
     done: bool,
-    _alive: oneshot::Sender<()>,
     reader_gone: oneshot::Receiver<()>,
 }
 
-/// A writer, and the body it feeds; `alive` is dropped with the body, and the body ends after `reader_gone`.
-pub fn channel(alive: oneshot::Sender<()>, reader_gone: oneshot::Receiver<()>) -> (Writer, Body) {
+/// A writer, and the body it feeds; the body ends after `reader_gone`.
+pub fn channel(reader_gone: oneshot::Receiver<()>) -> (Writer, Body) {
     let (queue, messages) = queue::channel(QUEUE);
     let body = Body {
         queue: messages,
         payload: None,
         done: false,
-        _alive: alive,
         reader_gone,
     };
     (Writer { queue }, body)
@@ -237,9 +234,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_body_sends_each_frame_then_ends_after_the_close_once_the_reader_is_gone() {
-        let (alive, mut body_gone) = oneshot::channel();
         let (reader_alive, reader_gone) = oneshot::channel::<()>();
-        let (writer, body) = channel(alive, reader_gone);
+        let (writer, body) = channel(reader_gone);
         let mut body = Box::pin(body);
         writer
             .send(Outgoing::Binary(Bytes::from_static(b"abc")))
@@ -259,11 +255,5 @@ mod tests {
             body.as_mut().poll_next(&mut cx),
             Poll::Ready(None)
         ));
-        assert!(body_gone.try_recv().is_err(), "the body is still there");
-        drop(body);
-        assert!(
-            body_gone.await.is_err(),
-            "dropping the body tells the reader"
-        );
     }
 }

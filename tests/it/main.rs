@@ -12,6 +12,7 @@
 //! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
 //! - `reload`: SIGHUP reloads routes and credentials, keeps live sessions, refuses a bad config.
 //! - `unix_socket`: listening on a Unix socket.
+//! - `upgrade`: the connection around a WebSocket handshake: frames sent with it, refusals, a handshake with a body.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected; a short
 //!   unsent queue, so that `pause` acts at once.
@@ -42,3 +43,4 @@ mod teardown;
 mod terminal;
 mod terminals;
 mod unix_socket;
+mod upgrade;

@@ -1,0 +1,119 @@
+//! The connection around a WebSocket handshake: what actix-http hands to webterm's own transport
+//! (`src/ws/transport.rs`), and what it does not.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{Client, PATIENCE, TestServer, split_response};
+
+const UPGRADE: &str = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+/// A GET of `path` that asks for a WebSocket, with `extra` headers; the connection is left to the server.
+fn handshake(addr: SocketAddr, path: &str, extra: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{UPGRADE}{extra}\r\n").into_bytes()
+}
+
+/// A text frame as a client sends it (masked).
+fn masked_text(text: &str) -> Vec<u8> {
+    let mask = [0x37, 0xFA, 0x21, 0x3D];
+    let mut frame = vec![0x81, 0x80 | u8::try_from(text.len()).expect("a short text")];
+    frame.extend_from_slice(&mask);
+    frame.extend(text.bytes().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
+}
+
+/// A text frame as the server sends it (not masked).
+fn text(text: &str) -> Vec<u8> {
+    let mut frame = vec![0x81, u8::try_from(text.len()).expect("a short text")];
+    frame.extend_from_slice(text.as_bytes());
+    frame
+}
+
+/// Sends `request` and reads until the server closes the connection.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, tcp.read_to_end(&mut response))
+        .await
+        .expect("the server answers and closes the connection")
+        .unwrap();
+    split_response(&response)
+}
+
+async fn still_healthy(server: &TestServer) {
+    let mut client = Client::connect(server, "").await;
+    assert_eq!(client.ask("healthy").await, "healthy");
+}
+
+#[tokio::test]
+async fn frames_sent_with_the_handshake_are_not_lost() {
+    let server = TestServer::with_command(&["sh"]);
+    // The request head and two frames in one write: actix-http has read the frames along with the head, and
+    // hands them over with the connection.
+    let mut request = handshake(server.addr, "/echo", "");
+    request.extend(masked_text("early"));
+    request.extend(masked_text("bird"));
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(&request).await.unwrap();
+    let echoed = [text("early"), text("bird")].concat();
+    let mut response = Vec::new();
+    let complete = |response: &[u8]| {
+        response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .is_some_and(|end| response.len() >= end + 4 + echoed.len())
+    };
+    tokio::time::timeout(PATIENCE, async {
+        while !complete(&response) {
+            let mut buf = [0; 4096];
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the connection ended early: {response:?}");
+            response.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("both echoes in time");
+    let (status, headers, frames) = split_response(&response);
+    assert_eq!(status, 101, "{headers}");
+    assert!(headers.contains("upgrade: websocket"), "{headers}");
+    assert_eq!(frames, echoed);
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn a_refused_upgrade_is_answered_and_its_connection_closed() {
+    let server = TestServer::with_command(&["sh"]);
+    // No `Connection: close` from the client: the server ends the connection itself, since nothing can follow
+    // a request that asked for an upgrade.
+    let (status, headers, body) =
+        exchange(server.addr, &handshake(server.addr, "/ws?cols=0", "")).await;
+    assert_eq!(status, 400, "{headers}");
+    assert!(headers.contains("connection: close"), "{headers}");
+    assert!(
+        String::from_utf8_lossy(&body).contains("cols"),
+        "the answer says why: {body:?}"
+    );
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn a_handshake_with_a_body_is_refused() {
+    let server = TestServer::with_command(&["sh"]);
+    // With `Transfer-Encoding: chunked`, actix-http reads what follows as the request's body instead of handing
+    // the connection over: WebSocket frames would be read as chunks.
+    for path in ["/ws", "/echo"] {
+        let mut request = handshake(server.addr, path, "Transfer-Encoding: chunked\r\n");
+        request.extend_from_slice(b"0\r\n\r\n");
+        let (status, headers, body) = exchange(server.addr, &request).await;
+        assert_eq!(status, 400, "{path}: {headers}");
+        assert!(
+            String::from_utf8_lossy(&body).contains("Transfer-Encoding"),
+            "{path}: the answer says why: {body:?}"
+        );
+    }
+    still_healthy(&server).await;
+}
