@@ -91,11 +91,11 @@ where
         tracing::debug!(%error, "cannot encode the upgrade's answer");
         return Ok(());
     }
-    // What the client sent right after its request head is the start of the request body.
+    // What the client sent right after its request head is the start of the request body. A copy: the rest of
+    // actix-http's read buffer goes here with its write buffer, and only the connection itself stays.
     if !parts.read_buf.is_empty() {
-        inbox.borrow_mut().chunk = Some(Ok(parts.read_buf.split().freeze()));
+        inbox.borrow_mut().chunk = Some(Ok(Bytes::copy_from_slice(&parts.read_buf)));
     }
-    // actix-http's buffers go here; only the connection itself stays.
     drop((parts.read_buf, parts.write_buf));
     let mut pipe = Pipe {
         io: parts.io,
@@ -103,16 +103,28 @@ where
         body: Some(body),
         out: VecDeque::from([encoded.freeze()]),
     };
-    match poll_fn(|cx| pipe.poll_transfer(cx)).await {
-        Ok(()) => {
-            // The body has ended: the closing handshake is done or given up. Shut the connection down, but do not
-            // wait longer for a client that takes nothing.
-            let shutdown = poll_fn(|cx| Pin::new(&mut pipe.io).poll_shutdown(cx));
-            if let Ok(Err(error)) = tokio::time::timeout(CLOSE_TIMEOUT, shutdown).await {
-                tracing::debug!(%error, "cannot shut the connection down");
-            }
+    // For as long as the reader wants the connection, no time limit: the pump keeps it alive with pings.
+    let written = poll_fn(|cx| match pipe.poll_transfer(cx) {
+        Poll::Pending if pipe.inbox.borrow().unwanted => Poll::Ready(Ok(false)),
+        polled => polled.map_ok(|()| true),
+    })
+    .await;
+    // Then what is left of the response body (the last messages, the close frame) and the shutdown get
+    // `CLOSE_TIMEOUT`: by now the client has answered our close frame or had its chance (the pump's own deadline),
+    // and one that takes nothing must not hold the connection and the frames queued for it for ever.
+    let finish = async {
+        if !written? {
+            poll_fn(|cx| pipe.poll_transfer(cx)).await?;
         }
-        Err(error) => tracing::debug!(%error, "the connection failed"),
+        poll_fn(|cx| Pin::new(&mut pipe.io).poll_shutdown(cx)).await
+    };
+    match tokio::time::timeout(CLOSE_TIMEOUT, finish).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "the connection failed"),
+        Err(_) => tracing::debug!(
+            timeout = ?CLOSE_TIMEOUT,
+            "the client takes nothing after its connection is done with; dropping it"
+        ),
     }
     Ok(())
 }
@@ -185,7 +197,8 @@ struct Pipe<T> {
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
     /// Reads for the request body while it wants more, and writes the response body. Ready once the response body
-    /// has ended and all of it is written; an error once the connection fails.
+    /// has ended and all of it is written; an error once the connection fails. Pending otherwise, also once the
+    /// request body is dropped (the pipe is woken then).
     fn poll_transfer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_read(cx);
         self.poll_write(cx)
@@ -199,9 +212,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
         if inbox.ended || inbox.unwanted {
             return;
         }
+        // Woken when the reader takes a chunk or is dropped.
+        inbox.pipe = Some(cx.waker().clone());
         if inbox.chunk.is_some() {
             // The reader has not taken the last read yet: the socket holds the client back meanwhile.
-            inbox.pipe = Some(cx.waker().clone());
             return;
         }
         // No await while the buffer is borrowed: the whole read happens in this poll.
@@ -214,10 +228,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
         match read {
             Poll::Pending => return,
             Poll::Ready(Ok(bytes)) if bytes.is_empty() => inbox.ended = true,
-            Poll::Ready(Ok(bytes)) => {
-                inbox.chunk = Some(Ok(bytes));
-                inbox.pipe = Some(cx.waker().clone());
-            }
+            Poll::Ready(Ok(bytes)) => inbox.chunk = Some(Ok(bytes)),
             Poll::Ready(Err(error)) => {
                 inbox.chunk = Some(Err(PayloadError::Io(error)));
                 inbox.ended = true;

@@ -1,5 +1,6 @@
 //! A client that stops reading while its program floods output: the server's memory stays bounded, the kernel
-//! pauses the program, and another session still gets all of its output.
+//! pauses the program, another session still gets all of its output, and once the client misses its pings its
+//! connection goes.
 
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, RawFd};
@@ -10,7 +11,7 @@ use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{
-    Binary, Client, PATIENCE, TestServer, Ws, children_of, vm_rss_kib, wait_for_child,
+    Binary, Client, PATIENCE, TestServer, Ws, children_of, open_fds, vm_rss_kib, wait_for_child,
 };
 
 /// Bytes `pid` has written so far.
@@ -100,6 +101,57 @@ async fn a_client_that_stops_reading_pauses_its_program_and_leaves_others_at_ful
         "the server buffered the flood: RSS {rss_before} KiB -> {rss_after} KiB"
     );
     drop(idle);
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_again_is_dropped_once_it_misses_its_pings() {
+    // Pings every second, the client is given up after 2 s of silence, and the session ends with its connection.
+    let binary = Binary::start_with_config(
+        "[websocket]\nping_interval_secs = 1\nping_timeout_secs = 2\n[session]\nlinger_secs = 0\n",
+        &["sh"],
+    );
+    let url = format!("ws://{}/ws", binary.addr);
+    // A first session sets up what the server keeps for all (a first blocking thread, say).
+    let (mut first, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    first
+        .send(Message::Binary(b"echo \"rea\"dy\r".to_vec().into()))
+        .await
+        .unwrap();
+    read_until(&mut first, b"ready").await;
+    drop(first);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !children_of(binary.pid()).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first session never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let baseline = open_fds(binary.pid());
+
+    // The flood fills every buffer between the program and this client, which never reads again (so it answers no
+    // ping either), but keeps its end of the connection open.
+    let (mut silent, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    silent
+        .send(Message::Binary(b"yes flood-flood-flood\r".to_vec().into()))
+        .await
+        .unwrap();
+    // Missed pings end the session; then the frames still queued for the client get a last 2 s, and the connection
+    // goes: no socket, PTY or process of it is left, though the client never took its frames.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let fds = open_fds(binary.pid());
+        let children = children_of(binary.pid());
+        if fds <= baseline && children.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{fds} fds (baseline {baseline}), children {children:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(silent);
 }
 
 #[tokio::test]
