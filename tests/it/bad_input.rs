@@ -5,13 +5,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use crate::support::{Client, TestServer, config, http_get, keep_sending};
-
-/// A fresh client can still use a terminal on `server`.
-async fn still_healthy(server: &TestServer) {
-    let mut client = Client::connect(server, "").await;
-    assert_eq!(client.ask("healthy").await, "healthy");
-}
+use crate::support::{Client, TestServer, config, http_get, keep_sending, still_healthy};
 
 #[tokio::test]
 async fn bad_control_messages_get_an_error_and_the_session_goes_on() {

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{Binary, PATIENCE, audit_events, http_get, open_fds};
+use crate::support::{Binary, PATIENCE, audit_events, http_get, open_fds, wait_for_baseline};
 
 #[tokio::test]
 async fn the_binary_prints_one_listening_line_and_serves_the_page() {
@@ -119,19 +119,7 @@ async fn two_hundred_connect_disconnect_cycles_leave_no_fds_or_children() {
         cycle().await;
     }
     // Teardown runs after each disconnect (SIGHUP, grace, reap); wait for it to settle.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let fds = open_fds(binary.pid());
-        let children = crate::support::children_of(binary.pid());
-        if fds <= baseline && children.is_empty() {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "after 200 cycles: {fds} fds (baseline {baseline}), children {children:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_baseline(binary.pid(), baseline).await;
 }
 
 #[tokio::test]

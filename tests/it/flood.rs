@@ -11,7 +11,8 @@ use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{
-    Binary, Client, PATIENCE, TestServer, Ws, children_of, open_fds, vm_rss_kib, wait_for_child,
+    Binary, Client, PATIENCE, TestServer, Ws, children_of, open_fds, vm_rss_kib, wait_for_baseline,
+    wait_for_child,
 };
 
 /// Bytes `pid` has written so far.
@@ -138,19 +139,7 @@ async fn a_client_that_never_reads_again_is_dropped_once_it_misses_its_pings() {
         .unwrap();
     // Missed pings end the session; then the frames still queued for the client get a last 2 s, and the connection
     // goes: no socket, PTY or process of it is left, though the client never took its frames.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let fds = open_fds(binary.pid());
-        let children = children_of(binary.pid());
-        if fds <= baseline && children.is_empty() {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{fds} fds (baseline {baseline}), children {children:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_baseline(binary.pid(), baseline).await;
     drop(silent);
 }
 

@@ -396,7 +396,7 @@ pub async fn http_get_over(
 }
 
 async fn exchange(
-    mut stream: TcpStream,
+    stream: TcpStream,
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -405,7 +405,16 @@ async fn exchange(
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra_headers}\r\n"
     );
-    stream.write_all(request.as_bytes()).await.unwrap();
+    send_and_read(stream, request.as_bytes()).await
+}
+
+/// Sends `request` as it is (head, body and all) and reads the answer until the server closes the connection.
+pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
+    send_and_read(TcpStream::connect(addr).await.expect("connect"), request).await
+}
+
+async fn send_and_read(mut stream: TcpStream, request: &[u8]) -> (u16, String, Vec<u8>) {
+    stream.write_all(request).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
         .await
@@ -583,6 +592,30 @@ pub async fn keep_sending(ws: Ws, time: Duration) -> Ws {
     }
     sink.reunite(stream)
         .expect("the two halves of one WebSocket")
+}
+
+/// Waits until `pid` holds at most `baseline` descriptors and has no child left (teardown, and the end of a
+/// connection, come after the client has gone). Fails the test after [`PATIENCE`], saying what is left.
+pub async fn wait_for_baseline(pid: i32, baseline: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let fds = open_fds(pid);
+        let children = children_of(pid);
+        if fds <= baseline && children.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{fds} fds (baseline {baseline}), children {children:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A fresh client can still use a terminal on `server`.
+pub async fn still_healthy(server: &TestServer) {
+    let mut client = Client::connect(server, "").await;
+    assert_eq!(client.ask("healthy").await, "healthy");
 }
 
 /// How many file descriptors `pid` has open.

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{Client, PATIENCE, TestServer, split_response};
+use crate::support::{PATIENCE, TestServer, http_raw, split_response, still_healthy};
 
 const UPGRADE: &str = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
                        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
@@ -30,23 +30,6 @@ fn text(text: &str) -> Vec<u8> {
     let mut frame = vec![0x81, u8::try_from(text.len()).expect("a short text")];
     frame.extend_from_slice(text.as_bytes());
     frame
-}
-
-/// Sends `request` and reads until the server closes the connection.
-async fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(request).await.unwrap();
-    let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, tcp.read_to_end(&mut response))
-        .await
-        .expect("the server answers and closes the connection")
-        .unwrap();
-    split_response(&response)
-}
-
-async fn still_healthy(server: &TestServer) {
-    let mut client = Client::connect(server, "").await;
-    assert_eq!(client.ask("healthy").await, "healthy");
 }
 
 #[tokio::test]
@@ -90,7 +73,7 @@ async fn a_refused_upgrade_is_answered_and_its_connection_closed() {
     // No `Connection: close` from the client: the server ends the connection itself, since nothing can follow
     // a request that asked for an upgrade.
     let (status, headers, body) =
-        exchange(server.addr, &handshake(server.addr, "/ws?cols=0", "")).await;
+        http_raw(server.addr, &handshake(server.addr, "/ws?cols=0", "")).await;
     assert_eq!(status, 400, "{headers}");
     assert!(headers.contains("connection: close"), "{headers}");
     assert!(
@@ -108,7 +91,7 @@ async fn a_handshake_with_a_body_is_refused() {
     for path in ["/ws", "/echo"] {
         let mut request = handshake(server.addr, path, "Transfer-Encoding: chunked\r\n");
         request.extend_from_slice(b"0\r\n\r\n");
-        let (status, headers, body) = exchange(server.addr, &request).await;
+        let (status, headers, body) = http_raw(server.addr, &request).await;
         assert_eq!(status, 400, "{path}: {headers}");
         assert!(
             String::from_utf8_lossy(&body).contains("Transfer-Encoding"),
