@@ -15,7 +15,6 @@ use std::{
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
 use bytes::BytesMut;
 use futures_util::{FutureExt, Stream, StreamExt};
-use tokio::sync::oneshot;
 
 mod frame;
 pub mod transport;
@@ -56,15 +55,9 @@ pub fn accept(
         .now_or_never()
         .ok_or_else(|| error::ErrorInternalServerError("payload extractor was not ready"))??;
     let (response, _, _) = actix_ws::handle(req, empty)?;
-    // The body ends only once the reader is dropped (see `writer::Body`).
-    let (reader_alive, reader_gone) = oneshot::channel();
-    let (writer, body) = writer::channel(reader_gone);
+    let (writer, body) = writer::channel();
     let response = response.set_body(body).map_into_boxed_body();
-    Ok((
-        response,
-        writer,
-        Reader::new(payload, reader_alive, max_message_size),
-    ))
+    Ok((response, writer, Reader::new(payload, max_message_size)))
 }
 
 /// The reading half of a WebSocket connection: a stream of messages from the client.
@@ -75,8 +68,6 @@ pub fn accept(
 /// the socket.
 pub struct Reader {
     payload: web::Payload,
-    /// Dropped with the reader, which lets the response body end.
-    _alive: oneshot::Sender<()>,
     buf: BytesMut,
     decoder: Decoder,
     state: ReadState,
@@ -93,10 +84,9 @@ enum ReadState {
 }
 
 impl Reader {
-    fn new(payload: web::Payload, alive: oneshot::Sender<()>, max_message_size: usize) -> Self {
+    fn new(payload: web::Payload, max_message_size: usize) -> Self {
         Self {
             payload,
-            _alive: alive,
             buf: BytesMut::new(),
             decoder: Decoder::new(max_message_size),
             state: ReadState::Decoding,

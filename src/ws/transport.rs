@@ -103,18 +103,33 @@ where
         body: Some(body),
         out: VecDeque::from([encoded.freeze()]),
     };
-    // For as long as the reader wants the connection, no time limit: the pump keeps it alive with pings.
-    let written = poll_fn(|cx| match pipe.poll_transfer(cx) {
-        Poll::Pending if pipe.inbox.borrow().unwanted => Poll::Ready(Ok(false)),
-        polled => polled.map_ok(|()| true),
+    // For as long as the reader wants the connection, no time limit: the pump keeps it alive with pings. Even once
+    // the response body has ended, the connection stays open while the reader is not done: closing it with the
+    // client's frames unread would make the kernel reset it, which throws away what is still queued for the client.
+    let mut written = false;
+    let read = poll_fn(|cx| {
+        pipe.poll_read(cx);
+        if !written {
+            match pipe.poll_write(cx) {
+                Poll::Ready(Ok(())) => written = true,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => {}
+            }
+        }
+        if pipe.inbox.borrow().unwanted {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
     })
     .await;
     // Then what is left of the response body (the last messages, the close frame) and the shutdown get
     // `CLOSE_TIMEOUT`: by now the client has answered our close frame or had its chance (the pump's own deadline),
     // and one that takes nothing must not hold the connection and the frames queued for it for ever.
     let finish = async {
-        if !written? {
-            poll_fn(|cx| pipe.poll_transfer(cx)).await?;
+        read?;
+        if !written {
+            poll_fn(|cx| pipe.poll_write(cx)).await?;
         }
         poll_fn(|cx| Pin::new(&mut pipe.io).poll_shutdown(cx)).await
     };
@@ -141,6 +156,17 @@ struct Inbox {
     reader: Option<Waker>,
     /// Woken when the chunk has been taken or the body dropped.
     pipe: Option<Waker>,
+}
+
+/// Keeps `cx`'s waker in `slot`, unless the one there already wakes the same task (the pipe is polled for every
+/// write: no clone each time).
+fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    if !slot
+        .as_ref()
+        .is_some_and(|waker| waker.will_wake(cx.waker()))
+    {
+        *slot = Some(cx.waker().clone());
+    }
 }
 
 impl Inbox {
@@ -172,7 +198,7 @@ impl Stream for RequestBody {
         if inbox.ended {
             return Poll::Ready(None);
         }
-        inbox.reader = Some(cx.waker().clone());
+        register(&mut inbox.reader, cx);
         Poll::Pending
     }
 }
@@ -196,24 +222,21 @@ struct Pipe<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
-    /// Reads for the request body while it wants more, and writes the response body. Ready once the response body
-    /// has ended and all of it is written; an error once the connection fails. Pending otherwise, also once the
-    /// request body is dropped (the pipe is woken then).
-    fn poll_transfer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_read(cx);
-        self.poll_write(cx)
-    }
-
+    /// Reads for the request body while it wants more: one read at a time, when the last has been taken. Wakes
+    /// the reader when there is something for it, and registers to be woken when the reader takes a read or is
+    /// dropped.
     fn poll_read(&mut self, cx: &mut Context<'_>) {
         thread_local! {
             static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; READ]);
         }
         let mut inbox = self.inbox.borrow_mut();
-        if inbox.ended || inbox.unwanted {
+        if inbox.unwanted {
             return;
         }
-        // Woken when the reader takes a chunk or is dropped.
-        inbox.pipe = Some(cx.waker().clone());
+        register(&mut inbox.pipe, cx);
+        if inbox.ended {
+            return;
+        }
         if inbox.chunk.is_some() {
             // The reader has not taken the last read yet: the socket holds the client back meanwhile.
             return;
@@ -237,6 +260,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
         inbox.wake_reader();
     }
 
+    /// Writes the response body to the socket as its chunks come. Ready once the body has ended and all of it is
+    /// written; an error once the connection fails.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             while self.out.len() < BATCH {

@@ -10,8 +10,6 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use bytes::{BufMut, Bytes, BytesMut};
-use futures_util::FutureExt;
-use tokio::sync::oneshot;
 
 use super::CloseFrame;
 use super::frame::{MAX_CONTROL_PAYLOAD, Opcode};
@@ -88,26 +86,23 @@ impl Writer {
 
 /// The response body of a WebSocket: the frames of the queued messages.
 ///
-/// It ends only once the messages are all sent (the [`Writer`] dropped, or a close frame sent) and the reader is
-/// dropped: the connection is closed when the body ends, and with the client's frames still unread the kernel
-/// would answer with a reset, which throws away whatever is still queued for the client.
+/// It ends once the messages are all sent: the [`Writer`] dropped, or a close frame sent. The transport keeps the
+/// connection open until the [`Reader`](super::Reader) is done with it too (see `transport`).
 pub struct Body {
     queue: Receiver<Outgoing>,
     /// The payload of the frame whose header went out last.
     payload: Option<Bytes>,
     /// A close frame went out, or the writer is gone: nothing more is sent.
     done: bool,
-    reader_gone: oneshot::Receiver<()>,
 }
 
-/// A writer, and the body it feeds; the body ends after `reader_gone`.
-pub fn channel(reader_gone: oneshot::Receiver<()>) -> (Writer, Body) {
+/// A writer, and the body it feeds.
+pub fn channel() -> (Writer, Body) {
     let (queue, messages) = queue::channel(QUEUE);
     let body = Body {
         queue: messages,
         payload: None,
         done: false,
-        reader_gone,
     };
     (Writer { queue }, body)
 }
@@ -126,19 +121,16 @@ impl MessageBody for Body {
         if let Some(payload) = self.payload.take() {
             return Poll::Ready(Some(Ok(payload)));
         }
-        if !self.done {
-            match self.queue.poll_recv(cx) {
-                Poll::Ready(Some(message)) => {
-                    self.done = matches!(message, Outgoing::Close(_));
-                    let (header, payload) = frame(message);
-                    self.payload = (!payload.is_empty()).then_some(payload);
-                    return Poll::Ready(Some(Ok(header)));
-                }
-                Poll::Ready(None) => self.done = true,
-                Poll::Pending => return Poll::Pending,
-            }
+        if self.done {
+            return Poll::Ready(None);
         }
-        self.reader_gone.poll_unpin(cx).map(|_| None)
+        self.queue.poll_recv(cx).map(|message| {
+            let message = message?;
+            self.done = matches!(message, Outgoing::Close(_));
+            let (header, payload) = frame(message);
+            self.payload = (!payload.is_empty()).then_some(payload);
+            Some(Ok(header))
+        })
     }
 }
 
@@ -233,9 +225,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_body_sends_each_frame_then_ends_after_the_close_once_the_reader_is_gone() {
-        let (reader_alive, reader_gone) = oneshot::channel::<()>();
-        let (writer, body) = channel(reader_gone);
+    async fn the_body_sends_each_frame_then_ends_after_the_close() {
+        let (writer, body) = channel();
         let mut body = Box::pin(body);
         writer
             .send(Outgoing::Binary(Bytes::from_static(b"abc")))
@@ -248,9 +239,7 @@ mod tests {
             chunks.push(chunk.unwrap());
         }
         assert_eq!(chunks.concat(), b"\x82\x03abc\x88\x05\x03\xE8bye");
-        // Still open: the reader has not let go yet.
-        assert!(body.as_mut().poll_next(&mut cx).is_pending());
-        drop(reader_alive);
+        // Nothing goes after a close frame.
         assert!(matches!(
             body.as_mut().poll_next(&mut cx),
             Poll::Ready(None)
