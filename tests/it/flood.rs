@@ -144,7 +144,7 @@ async fn a_client_that_never_reads_again_is_dropped_once_it_misses_its_pings() {
 }
 
 #[tokio::test]
-async fn the_server_keeps_a_connections_unsent_queue_short_so_that_pause_acts_at_once() {
+async fn the_servers_end_keeps_a_short_unsent_queue_and_sends_small_frames_at_once() {
     let server = TestServer::with_command(&["sh"]);
     let client = Client::connect(&server, "").await;
     let MaybeTlsStream::Plain(tcp) = client.ws.get_ref() else {
@@ -158,10 +158,13 @@ async fn the_server_keeps_a_connections_unsent_queue_short_so_that_pause_acts_at
         .map(|fd| ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) }))
         .find(|socket| socket.peer_addr().ok() == Some(ours))
         .expect("the server's end of the connection");
+    // So that `pause` acts at once.
     assert_eq!(
         webterm::tcp::unsent_limit(&*theirs).unwrap(),
         webterm::tcp::UNSENT_LIMIT
     );
+    // So that a small frame does not wait for the acknowledgement of the one before (Nagle's algorithm).
+    assert!(theirs.nodelay().unwrap());
 }
 
 /// The server's threads with this name.
