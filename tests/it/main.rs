@@ -14,8 +14,9 @@
 //! - `unix_socket`: listening on a Unix socket.
 //! - `upgrade`: the connection around a WebSocket handshake: frames sent with it, refusals, a handshake with a body.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
-//! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected; a short
-//!   unsent queue, so that `pause` acts at once.
+//! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected, and its
+//!   connection dropped once it misses its pings; a short unsent queue, so that `pause` acts at once, and no Nagle
+//!   delay.
 //! - `soak`: thousands of sessions against the real binary; nothing left behind.
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
