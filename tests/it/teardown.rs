@@ -106,7 +106,19 @@ async fn a_setsid_daemon_whose_parent_died_is_found_by_its_session_marker_and_en
     let daemon = client
         .ask_number("\"$( (setsid sleep 1007 >/dev/null 2>&1 & echo $!) )\"")
         .await;
-    let stat = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap();
+    // The echo can come before `setsid` has made its session and become `sleep`.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let stat = loop {
+        let stat = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap();
+        if stat.contains("(sleep)") {
+            break stat;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never became sleep: {stat}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
         .split_whitespace()
         .collect();
