@@ -8,6 +8,11 @@
 //! actix-http would. After a 101, it moves the bytes itself: what the socket delivers becomes the request's body,
 //! one read at a time (our [`super::Reader`] reads it as before), and the response body's chunks (our
 //! [`super::Writer`]'s frames) go to the socket as they are. After any other answer the connection ends.
+//!
+//! An upgraded connection stays open until the reader is done with it, however early the response body ends:
+//! closing it with the client's frames unread would make the kernel reset it, which throws away what is still
+//! queued for the client. After that, what is left to send and the shutdown get [`CLOSE_TIMEOUT`], so that a client
+//! that takes nothing cannot hold the connection for ever.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -60,88 +65,39 @@ where
         Box::pin(RequestBody(inbox.clone()));
     let (request, _) = request.replace_payload(Payload::Stream { payload: body });
     request.extensions_mut().insert(HandedOver);
-    let mut response = app.call(request).await.unwrap_or_else(|refusal| refusal);
+    let response = app.call(request).await.unwrap_or_else(|refusal| refusal);
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        // The request's connection asked for an upgrade, which no other request can follow: end it.
-        response
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-        // The App's answers that are not upgrades are short (refusals, a page): take the body whole, in a type
-        // `SendResponse` can send.
-        let (response, body) = response.into_parts();
-        let body = match actix_http::body::to_bytes(body).await {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::debug!(%error, "cannot read the answer to an upgrade request");
-                return Ok(());
-            }
-        };
-        if let Err(error) = SendResponse::new(framed, response.set_body(body)).await {
-            tracing::debug!(%error, "cannot send the answer to an upgrade request");
-        }
+        refuse(framed, response).await;
         return Ok(());
     }
-    let (head, body) = response.into_parts();
-    let mut parts = framed.into_parts();
-    let mut encoded = BytesMut::new();
-    if let Err(error) = parts
-        .codec
-        .encode(Message::Item((head, BodySize::Stream)), &mut encoded)
-    {
-        tracing::debug!(%error, "cannot encode the upgrade's answer");
-        return Ok(());
-    }
-    // What the client sent right after its request head is the start of the request body. A copy: the rest of
-    // actix-http's read buffer goes here with its write buffer, and only the connection itself stays.
-    if !parts.read_buf.is_empty() {
-        inbox.borrow_mut().chunk = Some(Ok(Bytes::copy_from_slice(&parts.read_buf)));
-    }
-    drop((parts.read_buf, parts.write_buf));
-    let mut pipe = Pipe {
-        io: parts.io,
-        inbox,
-        body: Some(body),
-        out: VecDeque::from([encoded.freeze()]),
-    };
-    // For as long as the reader wants the connection, no time limit: the pump keeps it alive with pings. Even once
-    // the response body has ended, the connection stays open while the reader is not done: closing it with the
-    // client's frames unread would make the kernel reset it, which throws away what is still queued for the client.
-    let mut written = false;
-    let read = poll_fn(|cx| {
-        pipe.poll_read(cx);
-        if !written {
-            match pipe.poll_write(cx) {
-                Poll::Ready(Ok(())) => written = true,
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                Poll::Pending => {}
-            }
-        }
-        if pipe.inbox.borrow().unwanted {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    // Then what is left of the response body (the last messages, the close frame) and the shutdown get
-    // `CLOSE_TIMEOUT`: by now the client has answered our close frame or had its chance (the pump's own deadline),
-    // and one that takes nothing must not hold the connection and the frames queued for it for ever.
-    let finish = async {
-        read?;
-        if !written {
-            poll_fn(|cx| pipe.poll_write(cx)).await?;
-        }
-        poll_fn(|cx| Pin::new(&mut pipe.io).poll_shutdown(cx)).await
-    };
-    match tokio::time::timeout(CLOSE_TIMEOUT, finish).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::debug!(%error, "the connection failed"),
-        Err(_) => tracing::debug!(
-            timeout = ?CLOSE_TIMEOUT,
-            "the client takes nothing after its connection is done with; dropping it"
-        ),
+    if let Some(pipe) = Pipe::after_handshake(framed, response, inbox) {
+        pipe.run().await;
     }
     Ok(())
+}
+
+/// Sends an answer other than 101 and ends the connection: it asked for an upgrade, which no other request can
+/// follow.
+async fn refuse<T: AsyncRead + AsyncWrite + Unpin>(
+    framed: Framed<T, Codec>,
+    mut response: Response<BoxBody>,
+) {
+    response
+        .head_mut()
+        .set_connection_type(ConnectionType::Close);
+    // The App's answers that are not upgrades are short (refusals, a page): take the body whole, in a type
+    // `SendResponse` can send.
+    let (response, body) = response.into_parts();
+    let body = match actix_http::body::to_bytes(body).await {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::debug!(%error, "cannot read the answer to an upgrade request");
+            return;
+        }
+    };
+    if let Err(error) = SendResponse::new(framed, response.set_body(body)).await {
+        tracing::debug!(%error, "cannot send the answer to an upgrade request");
+    }
 }
 
 /// What the socket delivered that the request body has not handed on yet: at most one read.
@@ -222,6 +178,80 @@ struct Pipe<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
+    /// Takes the connection out of actix-http's hands after a 101 (`response`), with its head first in line to be
+    /// written. `None` if the head cannot be encoded.
+    fn after_handshake(
+        framed: Framed<T, Codec>,
+        response: Response<BoxBody>,
+        inbox: Rc<RefCell<Inbox>>,
+    ) -> Option<Pipe<T>> {
+        let (head, body) = response.into_parts();
+        let mut parts = framed.into_parts();
+        let mut encoded = BytesMut::new();
+        if let Err(error) = parts
+            .codec
+            .encode(Message::Item((head, BodySize::Stream)), &mut encoded)
+        {
+            tracing::debug!(%error, "cannot encode the upgrade's answer");
+            return None;
+        }
+        // What the client sent right after its request head is the start of the request body. A copy: the rest of
+        // actix-http's read buffer goes here with its write buffer, and only the connection itself stays.
+        if !parts.read_buf.is_empty() {
+            inbox.borrow_mut().chunk = Some(Ok(Bytes::copy_from_slice(&parts.read_buf)));
+        }
+        drop((parts.read_buf, parts.write_buf));
+        Some(Pipe {
+            io: parts.io,
+            inbox,
+            body: Some(body),
+            out: VecDeque::from([encoded.freeze()]),
+        })
+    }
+
+    /// Moves the bytes both ways until the reader is done, then ends the connection.
+    async fn run(mut self) {
+        // For as long as the reader wants the connection, no time limit: the pump keeps it alive with pings. Even
+        // once the response body has ended, the connection stays open while the reader is not done: closing it with
+        // the client's frames unread would make the kernel reset it, which throws away what is still queued for the
+        // client.
+        let mut written = false;
+        let read = poll_fn(|cx| {
+            self.poll_read(cx);
+            if !written {
+                match self.poll_write(cx) {
+                    Poll::Ready(Ok(())) => written = true,
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                    Poll::Pending => {}
+                }
+            }
+            if self.inbox.borrow().unwanted {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        // Then what is left of the response body (the last messages, the close frame) and the shutdown get
+        // `CLOSE_TIMEOUT`: by now the client has answered our close frame or had its chance (the pump's own
+        // deadline), and one that takes nothing must not hold the connection and the frames queued for it for ever.
+        let finish = async {
+            read?;
+            if !written {
+                poll_fn(|cx| self.poll_write(cx)).await?;
+            }
+            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await
+        };
+        match tokio::time::timeout(CLOSE_TIMEOUT, finish).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::debug!(%error, "the connection failed"),
+            Err(_) => tracing::debug!(
+                timeout = ?CLOSE_TIMEOUT,
+                "the client takes nothing after its connection is done with; dropping it"
+            ),
+        }
+    }
+
     /// Reads for the request body while it wants more: one read at a time, when the last has been taken. Wakes
     /// the reader when there is something for it, and registers to be woken when the reader takes a read or is
     /// dropped.
