@@ -1,13 +1,12 @@
 //! The one route table, and the server's life: bind first (so the real address is known), then run actix-http's
 //! service on the listener, with the upgrades (WebSockets) handed to `ws::transport`.
 
+use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::convert::Infallible;
-use std::rc::Rc;
 
 use actix_codec::{AsyncRead, AsyncWrite, Framed};
 use actix_http::body::{BoxBody, MessageBody};
@@ -226,7 +225,7 @@ impl AppState {
             InitError = (),
         >,
     > {
-        let prefix = self.prefix.clone();
+        let prefix = self.prefix;
         App::new()
             .app_data(self.config)
             .app_data(self.auth)
@@ -404,6 +403,7 @@ impl Server {
         }
         server = match (self.listener, self.tls) {
             (Listener::Tcp(tcp), Some(tls)) => server.listen("webterm-https", tcp, move || {
+                // SECURITY: a TLS handshake gets no longer than a request head (slowloris again).
                 let handshake =
                     TlsAcceptorConfig::default().handshake_timeout(http.request_timeout());
                 http_service(&http, state.clone()).rustls_0_23_with_config(tls.clone(), handshake)
