@@ -215,15 +215,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
         // once the response body has ended, the connection stays open while the reader is not done: closing it with
         // the client's frames unread would make the kernel reset it, which throws away what is still queued for the
         // client.
-        let mut written = false;
-        let read = poll_fn(|cx| {
+        let served = poll_fn(|cx| {
             self.poll_read(cx);
-            if !written {
-                match self.poll_write(cx) {
-                    Poll::Ready(Ok(())) => written = true,
-                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                    Poll::Pending => {}
-                }
+            if let Poll::Ready(Err(error)) = self.poll_write(cx) {
+                return Poll::Ready(Err(error));
             }
             if self.inbox.borrow().unwanted {
                 Poll::Ready(Ok(()))
@@ -236,10 +231,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
         // `CLOSE_TIMEOUT`: by now the client has answered our close frame or had its chance (the pump's own
         // deadline), and one that takes nothing must not hold the connection and the frames queued for it for ever.
         let finish = async {
-            read?;
-            if !written {
-                poll_fn(|cx| self.poll_write(cx)).await?;
-            }
+            served?;
+            poll_fn(|cx| self.poll_write(cx)).await?;
             poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await
         };
         match tokio::time::timeout(CLOSE_TIMEOUT, finish).await {
@@ -291,7 +284,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Pipe<T> {
     }
 
     /// Writes the response body to the socket as its chunks come. Ready once the body has ended and all of it is
-    /// written; an error once the connection fails.
+    /// written (and again at once on later calls); an error once the connection fails.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             while self.out.len() < BATCH {
