@@ -71,13 +71,12 @@ pub struct Sender<T> {
 impl<T> Sender<T> {
     /// Waits for room and adds `item`; gives it back if the receiver is gone.
     pub async fn send(&self, item: T) -> Result<(), T> {
-        match self.shared.room.acquire().await {
-            Ok(slot) => {
-                slot.forget();
-                self.shared.push(item);
+        match self.reserve().await {
+            Ok(permit) => {
+                permit.send(item);
                 Ok(())
             }
-            Err(_) => Err(item),
+            Err(Closed) => Err(item),
         }
     }
 
