@@ -21,7 +21,8 @@
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
 //! - `browser`: a real headless Chromium types into the page and reads what xterm.js rendered.
-//! - `fuzz`: property tests of the frame decoder and control messages on arbitrary input (`PROPTEST_CASES`).
+//! - `fuzz`: property tests of the frame decoder, control messages, the config parser and the server's screen on
+//!   arbitrary input (`PROPTEST_CASES`); `fuzz/` runs the same checks under cargo-fuzz.
 //! - `security`: unauthenticated, cross-origin, read-only and hostile clients; TLS; the server stays healthy.
 
 mod support;

@@ -22,31 +22,12 @@ const TABLES: [&str; 10] = [
     "[[auth.users]]\nname = \"ann\"\nhash = \"h\"\n",
 ];
 
-/// Parses `text`; a refusal must say what is wrong, and where when the file itself is at fault.
-fn parse(text: &str) -> Result<(), TestCaseError> {
-    if let Err(error) = Config::parse(text, Path::new("fuzz.toml")) {
-        let message = error.to_string();
-        prop_assert!(
-            message.starts_with("invalid config file fuzz.toml: ")
-                || message.starts_with("invalid configuration: "),
-            "{}",
-            message
-        );
-        prop_assert!(
-            message.len() > "invalid configuration: ".len(),
-            "{}",
-            message
-        );
-    }
-    Ok(())
-}
-
 proptest! {
     #![proptest_config(proptest_config())]
 
     #[test]
     fn the_config_parser_never_panics_on_any_text(text in ".{0,400}") {
-        parse(&text)?;
+        super::checks::config(&text);
     }
 
     #[test]
@@ -76,7 +57,7 @@ proptest! {
         )
     ) {
         let text: String = lines.iter().map(|(table, key, value)| format!("{table}\n{key} = {value}\n")).collect();
-        parse(&text)?;
+        super::checks::config(&text);
     }
 
     #[test]

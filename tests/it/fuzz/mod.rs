@@ -1,19 +1,73 @@
-//! Property tests (a bounded, stable-Rust fuzzer): the WebSocket frame decoder, the control-message parser and
-//! (in `config`) the config parser against arbitrary and adversarial input. Each property runs `PROPTEST_CASES` cases (512 unless set); run
-//! longer by hand with e.g. `PROPTEST_CASES=1000000 cargo test --release --test it fuzz::` (see BENCHMARKS.md).
+//! Property tests (a bounded, stable-Rust fuzzer): the WebSocket frame decoder, the control-message parser, the
+//! server's screen (program output in, a snapshot out) and (in `config`) the config parser against arbitrary and
+//! adversarial input. The promises themselves are in `checks`, which the coverage-guided targets in `fuzz/` share.
+//! Each property runs `PROPTEST_CASES` cases (512 unless set); run longer by hand with e.g.
+//! `PROPTEST_CASES=1000000 cargo test --release --test it fuzz::` (see BENCHMARKS.md).
 
-use bytes::BytesMut;
 use proptest::prelude::*;
 use webterm::protocol::{ClientMessage, MAX_DIMENSION};
-use webterm::ws::{Decoder, Incoming, Skip, Violation};
 
+mod checks;
 mod config;
 mod wire;
 
+use checks::{Decoded, decode_chunks};
+
 use wire::{Sent, corrupted_stream, encode_all, sent, split, well_formed, wire_frame};
 
-/// A frame header is at most 14 bytes: 2, 8 of extended length, 4 of mask.
-const MAX_HEADER: usize = 14;
+/// What escape sequences are made of, for the screen's output.
+const PIECES: [&[u8]; 40] = [
+    b"\x1b[",
+    b"\x1b[?",
+    b"\x1b[>",
+    b"\x1b]",
+    b"\x1bP",
+    b"\x1b",
+    b";",
+    b":",
+    b"\x07",
+    b"\x1b\\",
+    b"m",
+    b"H",
+    b"J",
+    b"K",
+    b"r",
+    b"h",
+    b"l",
+    b"@",
+    b"P",
+    b"L",
+    b"M",
+    b"S",
+    b"T",
+    b"X",
+    b"b",
+    b"t",
+    b" q",
+    b"\r\n",
+    b"\t",
+    b"\x08",
+    "\u{e9}".as_bytes(),
+    "\u{6f22}".as_bytes(),
+    "\u{301}".as_bytes(),
+    b"\x1b(0",
+    b"\x1b#8",
+    b"\x1b7",
+    b"\x1b8",
+    b"\x1bc",
+    b"\x1b]8;;",
+    b"\x1b]4;1;rgb:1/2/3",
+];
+
+/// Program output: random bytes mixed with numbers and the pieces of escape sequences.
+fn output() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        prop::collection::vec(any::<u8>(), 1..8),
+        prop::sample::select(&PIECES[..]).prop_map(<[u8]>::to_vec),
+        (0u16..1100).prop_map(|n| n.to_string().into_bytes()),
+    ];
+    prop::collection::vec(piece, 0..160).prop_map(|pieces| pieces.concat())
+}
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -26,118 +80,12 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// Everything one decoder gave for a stream: its items, the violation that ended it if one did, and then where
-/// skipping the rest of the stream ended.
-#[derive(Debug, PartialEq, Eq)]
-struct Decoded {
-    items: Vec<Incoming>,
-    violation: Option<Violation>,
-    skipped: Option<Skip>,
-}
-
-/// Feeds `chunks` in order to one decoder with the limit `max`, checking the decoder's promises at every step.
-fn decode_chunks(max: usize, chunks: &[&[u8]]) -> Decoded {
-    let mut decoder = Decoder::new(max);
-    let mut buf = BytesMut::new();
-    let mut items = Vec::new();
-    for (at, chunk) in chunks.iter().enumerate() {
-        buf.extend_from_slice(chunk);
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(item)) => {
-                    check_item(&item, max);
-                    items.push(item);
-                }
-                Ok(None) => {
-                    assert!(
-                        buf.len() < MAX_HEADER,
-                        "{} bytes left over after Ok(None)",
-                        buf.len()
-                    );
-                    break;
-                }
-                Err(violation) => {
-                    assert!(
-                        matches!(violation.code, 1002 | 1007 | 1009),
-                        "{violation:?}"
-                    );
-                    assert!(
-                        violation.reason.len() <= 123,
-                        "the reason must fit in a close frame"
-                    );
-                    let mut more = BytesMut::from(&b"\x82\x80\0\0\0\0"[..]);
-                    assert_eq!(
-                        decoder.decode(&mut more),
-                        Err(violation),
-                        "a violation must stick"
-                    );
-                    return Decoded {
-                        items,
-                        violation: Some(violation),
-                        skipped: Some(skip_rest(&mut decoder, buf, &chunks[at + 1..])),
-                    };
-                }
-            }
-        }
-    }
-    Decoded {
-        items,
-        violation: None,
-        skipped: None,
-    }
-}
-
-/// After a violation: what is left of the stream goes to `Decoder::skip`, which must take it all (but perhaps the
-/// start of a header) until the close frame, and never panic. Returns what it said last.
-fn skip_rest(decoder: &mut Decoder, mut buf: BytesMut, chunks: &[&[u8]]) -> Skip {
-    let mut last = Skip::More;
-    for chunk in std::iter::once(&[][..]).chain(chunks.iter().copied()) {
-        buf.extend_from_slice(chunk);
-        last = decoder.skip(&mut buf);
-        match last {
-            Skip::More => assert!(
-                buf.len() < MAX_HEADER,
-                "{} bytes left after More",
-                buf.len()
-            ),
-            Skip::Closed => break,
-            Skip::Lost => assert!(buf.is_empty(), "Lost leaves nothing"),
-        }
-    }
-    last
-}
-
-fn check_item(item: &Incoming, max: usize) {
-    match item {
-        Incoming::Text(text) => assert!(
-            text.len() <= max,
-            "a {}-byte text passed the {max}-byte limit",
-            text.len()
-        ),
-        Incoming::Binary(data) => assert!(
-            data.len() <= max,
-            "a {}-byte message passed the {max}-byte limit",
-            data.len()
-        ),
-        Incoming::Ping(data) | Incoming::Pong(data) => assert!(data.len() <= 125),
-        Incoming::Close(Some(close)) => {
-            assert!(close.reason.len() <= 123);
-            assert!(
-                matches!(close.code, 1000..=1003 | 1007..=1014 | 3000..=4999),
-                "close code {}",
-                close.code
-            );
-        }
-        Incoming::Close(None) => {}
-    }
-}
-
 proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn arbitrary_bytes_never_panic_the_decoder(bytes in prop::collection::vec(any::<u8>(), 0..4096), max in 0usize..3000) {
-        decode_chunks(max, &[&bytes]);
+    fn arbitrary_bytes_never_panic_the_decoder(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        checks::frames(&bytes);
     }
 
     #[test]
@@ -205,8 +153,13 @@ proptest! {
     }
 
     #[test]
+    fn any_output_leaves_a_screen_whose_snapshot_rebuilds_itself(head in any::<[u8; 5]>(), output in output()) {
+        checks::screen(&[&head[..], &output].concat());
+    }
+
+    #[test]
     fn control_messages_never_panic_the_parser(text in ".{0,200}") {
-        let _ = ClientMessage::parse(&text);
+        checks::control(&text);
     }
 
     #[test]
