@@ -3,7 +3,7 @@
 //! The PTY master is read and written through tokio's `AsyncFd`; the program's exit is seen through a pidfd.
 //! portable-pty opens the PTY, `spawn.rs` starts the program on it; the session then keeps only its own
 //! non-blocking copy of the master (three descriptors per session with the socket and the pidfd, so more sessions
-//! fit under the open-file limit).
+//! fit under the open-file limit; a fourth only while input waits for the program to read).
 //! A session knows nothing about WebSockets: connections attach to it from the outside.
 
 use std::cell::RefCell;
@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use portable_pty::{PtySize, native_pty_system};
+use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, WaitOptions};
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 use super::account::Account;
@@ -73,8 +75,12 @@ pub struct Session {
     id: String,
     command: String,
     size: Size,
-    /// The PTY master, non-blocking.
+    /// The PTY master, non-blocking, registered for reading only. Were it registered for writing too, each
+    /// time the program read its input the master would turn writable and wake the hub's thread: once per
+    /// keystroke, for nothing.
     io: AsyncFd<OwnedFd>,
+    /// A copy of the master registered for writing, only while input waits for the program to read.
+    blocked: RefCell<Option<AsyncFd<OwnedFd>>>,
     pid: i32,
     pidfd: AsyncFd<OwnedFd>,
     status: OnceLock<ExitStatus>,
@@ -187,7 +193,10 @@ impl Session {
             .and_then(sys::dup_nonblocking);
         // Our copy does everything from here on (reads, writes, resizes).
         drop(pair.master);
-        let (pidfd, io) = match (pidfd.and_then(sys::async_fd), io.and_then(sys::async_fd)) {
+        let (pidfd, io) = match (
+            pidfd.and_then(|fd| sys::async_fd(fd, Interest::READABLE)),
+            io.and_then(|fd| sys::async_fd(fd, Interest::READABLE)),
+        ) {
             (Ok(pidfd), Ok(io)) => (pidfd, io),
             (Err(error), _) | (_, Err(error)) => {
                 Teardown::start(pid, &id, Duration::ZERO).finish_blocking();
@@ -201,6 +210,7 @@ impl Session {
             command,
             size: options.size,
             io,
+            blocked: RefCell::new(None),
             pid,
             pidfd,
             status: OnceLock::new(),
@@ -297,11 +307,26 @@ impl Session {
     }
 
     fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let mut blocked = self.blocked.borrow_mut();
         loop {
-            let mut guard = ready!(self.io.poll_write_ready(cx))?;
-            match guard.try_io(|fd| Ok(rustix::io::write(fd.get_ref(), data)?)) {
-                Ok(result) => return Poll::Ready(result),
-                Err(_would_block) => continue,
+            let Some(copy) = blocked.as_ref() else {
+                match rustix::io::write(self.io.get_ref(), data) {
+                    // The terminal's input buffer is full: wait for room on a copy registered for writing.
+                    Err(Errno::AGAIN) => {
+                        let copy = rustix::io::fcntl_dupfd_cloexec(self.io.get_ref(), 0)?;
+                        *blocked = Some(sys::async_fd(copy, Interest::WRITABLE)?);
+                        continue;
+                    }
+                    written => return Poll::Ready(Ok(written?)),
+                }
+            };
+            let mut guard = ready!(copy.poll_write_ready(cx))?;
+            match rustix::io::write(self.io.get_ref(), data) {
+                Err(Errno::AGAIN) => guard.clear_ready(),
+                written => {
+                    *blocked = None;
+                    return Poll::Ready(Ok(written?));
+                }
             }
         }
     }

@@ -5,6 +5,7 @@ use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 /// Duplicates the PTY master `raw` and makes the copy non-blocking, for tokio's `AsyncFd`.
@@ -55,11 +56,12 @@ pub fn read_ready(fd: &OwnedFd, buf: &mut [u8]) -> (usize, Stop) {
     }
 }
 
-/// Registers an owned descriptor with tokio's reactor.
-pub fn async_fd(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+/// Registers an owned descriptor with tokio's reactor, for `interest` only: readiness nobody waits for would
+/// still wake the thread.
+pub fn async_fd(fd: OwnedFd, interest: Interest) -> io::Result<AsyncFd<OwnedFd>> {
     // SAFETY: an `OwnedFd` is open and refers to the same file description for as long as it is owned,
     // and the `AsyncFd` owns it until it is dropped.
-    Ok(unsafe { AsyncFd::register(fd) }?)
+    Ok(unsafe { AsyncFd::register_with_interest(fd, interest) }?)
 }
 
 /// The conventional name of a signal number, like `SIGKILL`.

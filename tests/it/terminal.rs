@@ -22,6 +22,24 @@ async fn typed_input_reaches_the_shell_and_its_output_comes_back() {
 }
 
 #[tokio::test]
+async fn input_beyond_what_the_terminal_buffers_waits_for_the_program_and_arrives_whole() {
+    // The program reads nothing for a second: the terminal takes about 68 KB of input, then the server's
+    // writes would block until the program reads.
+    let server = TestServer::with_command(&[
+        "sh",
+        "-c",
+        "stty raw -echo; echo ready; sleep 1; head -c 300000 | wc -c",
+    ]);
+    let mut client = Client::connect(&server, "").await;
+    client.expect_output("ready").await;
+    let chunk = "x".repeat(10_000);
+    for _ in 0..30 {
+        client.type_text(&chunk).await;
+    }
+    client.expect_output("300000").await;
+}
+
+#[tokio::test]
 async fn the_program_starts_at_the_requested_size() {
     let server = TestServer::with_command(&["sh"]);
     let mut client = Client::connect(&server, "?cols=100&rows=30").await;
