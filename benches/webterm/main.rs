@@ -131,8 +131,8 @@ fn run(options: Options) -> Result<()> {
     let contenders = contenders()?;
     let with_ttyd = contenders.iter().any(|c| c.flavor == Flavor::Ttyd);
     eprintln!(
-        "webterm bench: {} CPUs ({}), Linux {}, load {}",
-        machine.cpus, machine.cpu_model, machine.kernel, machine.load
+        "webterm bench: {} CPUs ({}), Linux {}, {}, load {}",
+        machine.cpus, machine.cpu_model, machine.kernel, machine.idle, machine.load
     );
     eprintln!("  webterm: {}", contenders[0].binary.display());
     eprintln!(
@@ -170,7 +170,7 @@ fn run(options: Options) -> Result<()> {
 
     println!();
     println!(
-        "webterm bench{}: {} CPUs, {}, Linux {}; load average at start {}",
+        "webterm bench{}: {} CPUs, {}, Linux {}, {}; load average at start {}",
         if options.quick {
             " (--quick: smaller workloads, targets not comparable)"
         } else {
@@ -179,6 +179,7 @@ fn run(options: Options) -> Result<()> {
         machine.cpus,
         machine.cpu_model,
         machine.kernel,
+        machine.idle,
         machine
             .load
             .split_whitespace()

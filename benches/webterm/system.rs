@@ -13,6 +13,9 @@ pub struct Machine {
     pub kernel: String,
     /// `/proc/loadavg` when the bench started: a busy machine skews every figure.
     pub load: String,
+    /// How an idle CPU waits: the cpuidle driver, and in a VM the guest's halt polling. Waking a CPU that
+    /// halted at once is what the echo and throughput figures mostly pay for (BENCHMARKS.md).
+    pub idle: String,
 }
 
 impl Machine {
@@ -32,7 +35,18 @@ impl Machine {
             cpu_model,
             kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
             load: read_trimmed("/proc/loadavg").unwrap_or_default(),
+            idle: idle(),
         }
+    }
+}
+
+fn idle() -> String {
+    let driver = read_trimmed("/sys/devices/system/cpu/cpuidle/current_driver");
+    let poll = read_trimmed("/sys/module/haltpoll/parameters/guest_halt_poll_ns");
+    match (driver, poll) {
+        (Some(driver), Some(ns)) => format!("cpuidle {driver}, guest_halt_poll_ns {ns}"),
+        (Some(driver), None) => format!("cpuidle {driver}"),
+        (None, _) => "cpuidle unknown".into(),
     }
 }
 
