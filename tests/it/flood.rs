@@ -1,6 +1,6 @@
 //! A client that stops reading while its program floods output: the server's memory stays bounded, the kernel
 //! pauses the program, another session still gets all of its output, and once the client misses its pings its
-//! connection goes.
+//! connection goes. And the other way: input the program does not read waits in the server, without a leak.
 
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, RawFd};
@@ -50,6 +50,27 @@ async fn read_until(ws: &mut Ws, needle: &[u8]) -> usize {
         tail.drain(..tail.len().saturating_sub(bytes.len() + needle.len()));
     }
     total
+}
+
+/// The descriptors `binary` holds once a first session (running `sh`) has come and gone: that session sets up
+/// what the server keeps for all (a first blocking thread, say). `binary` must end a session with its connection.
+async fn baseline_after_a_first_session(binary: &Binary, url: &str) -> usize {
+    let (mut first, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    first
+        .send(Message::Binary(b"echo \"rea\"dy\r".to_vec().into()))
+        .await
+        .unwrap();
+    read_until(&mut first, b"ready").await;
+    drop(first);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !children_of(binary.pid()).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first session never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    open_fds(binary.pid())
 }
 
 #[tokio::test]
@@ -112,23 +133,7 @@ async fn a_client_that_never_reads_again_is_dropped_once_it_misses_its_pings() {
         &["sh"],
     );
     let url = format!("ws://{}/ws", binary.addr);
-    // A first session sets up what the server keeps for all (a first blocking thread, say).
-    let (mut first, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    first
-        .send(Message::Binary(b"echo \"rea\"dy\r".to_vec().into()))
-        .await
-        .unwrap();
-    read_until(&mut first, b"ready").await;
-    drop(first);
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !children_of(binary.pid()).is_empty() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the first session never ended"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let baseline = open_fds(binary.pid());
+    let baseline = baseline_after_a_first_session(&binary, &url).await;
 
     // The flood fills every buffer between the program and this client, which never reads again (so it answers no
     // ping either), but keeps its end of the connection open.
@@ -141,6 +146,51 @@ async fn a_client_that_never_reads_again_is_dropped_once_it_misses_its_pings() {
     // goes: no socket, PTY or process of it is left, though the client never took its frames.
     wait_for_baseline(binary.pid(), baseline).await;
     drop(silent);
+}
+
+#[tokio::test]
+async fn input_the_program_does_not_read_waits_on_a_copy_of_the_pty_that_goes_once_it_is_written() {
+    let binary = Binary::start_with_config("[session]\nlinger_secs = 0\n", &["sh"]);
+    let url = format!("ws://{}/ws", binary.addr);
+    let baseline = baseline_after_a_first_session(&binary, &url).await;
+
+    // The program reads nothing for a few seconds, then everything.
+    let (mut client, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let program = "stty raw -echo; echo \"rea\"dy; sleep 4; exec cat >/dev/null\r";
+    client
+        .send(Message::Binary(program.as_bytes().to_vec().into()))
+        .await
+        .unwrap();
+    read_until(&mut client, b"ready").await;
+    // The terminal takes about 68 KB; the server waits with the rest, on a copy of the PTY registered for
+    // writing: a fourth descriptor besides the socket, the PTY and the pidfd.
+    for _ in 0..30 {
+        client
+            .send(Message::Binary(vec![b'x'; 10_000].into()))
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while open_fds(binary.pid()) != baseline + 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} fds while input waits (baseline {baseline})",
+            open_fds(binary.pid())
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Once the program reads, the input is written and the copy goes.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while open_fds(binary.pid()) != baseline + 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} fds after the program read (baseline {baseline})",
+            open_fds(binary.pid())
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(client);
+    wait_for_baseline(binary.pid(), baseline).await;
 }
 
 #[tokio::test]
