@@ -7,7 +7,8 @@
 //! request, so the routes, the gate and actix-ws's handshake decide as before, and sends the App's answer the way
 //! actix-http would. After a 101, it moves the bytes itself: what the socket delivers becomes the request's body,
 //! one read at a time (our [`super::Reader`] reads it as before), and the response body's chunks (our
-//! [`super::Writer`]'s frames) go to the socket as they are. After any other answer the connection ends.
+//! [`super::Writer`]'s frames) go to the socket as they are. After any other answer the connection ends, once the
+//! client has ended its side too (or [`CLOSE_TIMEOUT`] has passed).
 //!
 //! An upgraded connection stays open until the reader is done with it, however early the response body ends:
 //! closing it with the client's frames unread would make the kernel reset it, which throws away what is still
@@ -31,6 +32,7 @@ use actix_http::{ConnectionType, HttpMessage, Payload, Request, Response, Status
 use actix_service::Service;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::Stream;
+use tokio::io::AsyncWriteExt;
 
 use super::CLOSE_TIMEOUT;
 
@@ -95,8 +97,25 @@ async fn refuse<T: AsyncRead + AsyncWrite + Unpin>(
             return;
         }
     };
-    if let Err(error) = SendResponse::new(framed, response.set_body(body)).await {
-        tracing::debug!(%error, "cannot send the answer to an upgrade request");
+    match SendResponse::new(framed, response.set_body(body)).await {
+        Ok(framed) => linger(framed.into_parts().io).await,
+        Err(error) => tracing::debug!(%error, "cannot send the answer to an upgrade request"),
+    }
+}
+
+/// Ends our side of a connection whose client may still be sending (one that did not wait for the answer to its
+/// upgrade request), then takes what comes until the client ends its side or [`CLOSE_TIMEOUT`] passes. Closing
+/// with bytes unread would make the kernel reset the connection, and a reset can throw away the answer on its
+/// way (HTTP servers' "lingering close").
+async fn linger<T: AsyncRead + AsyncWrite + Unpin>(mut io: T) {
+    let drain = async {
+        io.shutdown().await?;
+        tokio::io::copy(&mut io, &mut tokio::io::sink()).await
+    };
+    match tokio::time::timeout(CLOSE_TIMEOUT, drain).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "closing after a refused upgrade"),
+        Err(_) => tracing::debug!("the client did not end its side after a refused upgrade"),
     }
 }
 

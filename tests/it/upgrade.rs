@@ -84,6 +84,39 @@ async fn a_refused_upgrade_is_answered_and_its_connection_closed() {
 }
 
 #[tokio::test]
+async fn a_refused_upgrade_ends_without_a_reset_when_the_client_sent_more_behind_it() {
+    let server = TestServer::with_command(&["sh"]);
+    // A client that does not wait for the answer before it sends frames (RFC 6455 says it must), and goes on
+    // sending. Closing a connection with bytes unread makes the kernel reset it, and on a real network a reset
+    // can throw away the answer on its way; the server ends its side, then takes what still comes.
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let request = handshake(server.addr, "/ws?cols=0", "");
+    let sending = tokio::spawn(async move {
+        writer.write_all(&request).await?;
+        let frames = masked_text("frames nobody will read").repeat(1000);
+        for _ in 0..40 {
+            writer.write_all(&frames).await?;
+        }
+        writer.shutdown().await
+    });
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, reader.read_to_end(&mut response))
+        .await
+        .expect("an answer in time")
+        .expect("the answer, then the end of the connection, not a reset");
+    let (status, headers, body) = split_response(&response);
+    assert_eq!(status, 400, "{headers}");
+    assert!(headers.contains("connection: close"), "{headers}");
+    assert!(String::from_utf8_lossy(&body).contains("cols"), "{body:?}");
+    sending
+        .await
+        .unwrap()
+        .expect("all sent: the server took it");
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
 async fn a_handshake_with_a_body_is_refused() {
     let server = TestServer::with_command(&["sh"]);
     // With `Transfer-Encoding: chunked`, actix-http reads what follows as the request's body instead of handing
