@@ -311,6 +311,7 @@ impl Session {
         loop {
             let Some(copy) = blocked.as_ref() else {
                 match rustix::io::write(self.io.get_ref(), data) {
+                    Err(Errno::INTR) => continue,
                     // The terminal's input buffer is full: wait for room on a copy registered for writing.
                     Err(Errno::AGAIN) => {
                         let copy = rustix::io::fcntl_dupfd_cloexec(self.io.get_ref(), 0)?;
@@ -322,6 +323,7 @@ impl Session {
             };
             let mut guard = ready!(copy.poll_write_ready(cx))?;
             match rustix::io::write(self.io.get_ref(), data) {
+                Err(Errno::INTR) => {}
                 Err(Errno::AGAIN) => guard.clear_ready(),
                 written => {
                     *blocked = None;
