@@ -148,6 +148,19 @@ async fn a_client_that_never_reads_again_is_dropped_once_it_misses_its_pings() {
     drop(silent);
 }
 
+/// Waits until `binary` holds exactly `count` descriptors.
+async fn wait_for_fds(binary: &Binary, count: usize, when: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while open_fds(binary.pid()) != count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} fds {when}, not {count}",
+            open_fds(binary.pid())
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn input_the_program_does_not_read_waits_on_a_copy_of_the_pty_that_goes_once_it_is_written() {
     let binary = Binary::start_with_config("[session]\nlinger_secs = 0\n", &["sh"]);
@@ -170,25 +183,9 @@ async fn input_the_program_does_not_read_waits_on_a_copy_of_the_pty_that_goes_on
             .await
             .unwrap();
     }
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while open_fds(binary.pid()) != baseline + 4 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} fds while input waits (baseline {baseline})",
-            open_fds(binary.pid())
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_fds(&binary, baseline + 4, "while input waits").await;
     // Once the program reads, the input is written and the copy goes.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while open_fds(binary.pid()) != baseline + 3 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} fds after the program read (baseline {baseline})",
-            open_fds(binary.pid())
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_fds(&binary, baseline + 3, "after the program read").await;
     drop(client);
     wait_for_baseline(binary.pid(), baseline).await;
 }

@@ -12,7 +12,6 @@ mod config;
 mod wire;
 
 use checks::{Decoded, decode_chunks};
-
 use wire::{Sent, corrupted_stream, encode_all, sent, split, well_formed, wire_frame};
 
 /// What escape sequences are made of, for the screen's output.
