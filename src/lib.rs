@@ -14,7 +14,8 @@
 //! - `metrics`: the counters behind `/metrics`; `shutdown`: graceful shutdown on SIGTERM/SIGINT.
 //! - `protocol`: the JSON control messages of the wire protocol (pure, no I/O).
 //! - `ws`: WebSocket connections: actix-ws does the handshake, our own strict frame reader, writer and transport (the
-//!   upgraded connection's bytes, without actix-http's buffers) do the rest. `queue`: the small bounded queue between tasks that sessions and WebSocket writers use.
+//!   upgraded connection's bytes, without actix-http's buffers) do the rest. `queue`: the small bounded queue
+//!   between tasks that sessions and WebSocket writers use.
 //! - `pty`: the pseudo-terminal, the process under it and its teardown. Knows nothing of WebSockets.
 //! - `sessions`: sessions that outlive connections: the registry, and the hub task that runs each session
 //!   (its PTY, its screen, its clients).

@@ -92,7 +92,7 @@ pub struct Body {
     queue: Receiver<Outgoing>,
     /// The payload of the frame whose header went out last.
     payload: Option<Bytes>,
-    /// A close frame went out, or the writer is gone: nothing more is sent.
+    /// A close frame went out: nothing more is sent. (Once the writer is gone the queue says so itself.)
     done: bool,
 }
 
