@@ -10,7 +10,14 @@ pub use crate::auth::Role;
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The largest number of columns or rows a client may ask for.
-pub const MAX_DIMENSION: u16 = 10_000;
+pub const MAX_DIMENSION: u16 = 1_000;
+
+/// The largest number of cells (columns times rows) a client may ask for. The server's model of the screen
+/// allocates every cell of its main and alternate screens up front (about 24 bytes each, and up to 1,000 spare
+/// rows of the width), so a 10,000 x 10,000 terminal would take gigabytes; at most this many, a session's screen
+/// stays within a few tens of MB whatever its clients ask. A 4K display with a small font (640 x 180) is
+/// 115,200 cells.
+pub const MAX_CELLS: u32 = 250_000;
 
 /// The most output bytes a client that acknowledges (`ack`) gets ahead of its last acknowledgement.
 pub const ACK_WINDOW: u64 = 1024 * 1024;
@@ -23,12 +30,12 @@ pub const DEFAULT_SIZE: Size = Size { cols: 80, rows: 24 };
 pub struct Size {
     /// Columns, 1..=MAX_DIMENSION.
     pub cols: u16,
-    /// Rows, 1..=MAX_DIMENSION.
+    /// Rows, 1..=MAX_DIMENSION; `cols * rows` is at most [`MAX_CELLS`].
     pub rows: u16,
 }
 
 impl Size {
-    /// Checks both dimensions; the error says what is wrong in words a client can show.
+    /// Checks both dimensions and their product; the error says what is wrong in words a client can show.
     pub fn new(cols: u32, rows: u32) -> Result<Size, String> {
         let check = |name: &str, value: u32| -> Result<u16, String> {
             if value == 0 || value > u32::from(MAX_DIMENSION) {
@@ -39,10 +46,17 @@ impl Size {
                 Ok(value as u16)
             }
         };
-        Ok(Size {
+        let size = Size {
             cols: check("cols", cols)?,
             rows: check("rows", rows)?,
-        })
+        };
+        // SECURITY: each side alone may still make a screen too large to allocate (see MAX_CELLS).
+        if cols * rows > MAX_CELLS {
+            return Err(format!(
+                "cols x rows must be at most {MAX_CELLS} cells, got {cols} x {rows}"
+            ));
+        }
+        Ok(size)
     }
 }
 
@@ -432,11 +446,41 @@ mod tests {
                 "{text:?} should be malformed"
             );
         }
-        for (cols, rows) in [(0, 24), (80, 0), (10_001, 24), (80, 4_000_000_000u32)] {
+        for (cols, rows) in [
+            (0, 24),
+            (80, 0),
+            (1_001, 24),
+            (80, 4_000_000_000u32),
+            (1_000, 1_000),
+            (1_000, 251),
+        ] {
             let text = format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#);
             let error = ClientMessage::parse(&text).unwrap_err();
             assert!(matches!(error, ControlError::Invalid(_)), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn the_largest_sizes_are_accepted_up_to_the_cell_limit() {
+        for (cols, rows) in [
+            (1_000, 250),
+            (500, 500),
+            (250, 1_000),
+            (1, 1_000),
+            (1_000, 1),
+        ] {
+            assert_eq!(
+                Size::new(cols, rows),
+                Ok(Size {
+                    cols: cols as u16,
+                    rows: rows as u16
+                })
+            );
+        }
+        assert_eq!(
+            Size::new(501, 500),
+            Err("cols x rows must be at most 250000 cells, got 501 x 500".to_owned())
+        );
     }
 
     #[test]

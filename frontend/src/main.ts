@@ -66,7 +66,7 @@ takeControl.addEventListener('click', () => {
   connector.takeControl();
   focusTerminal();
 });
-const keybar = new KeyBar(element('keybar', HTMLElement), term, (data) => connector.input(data), () => page.fit.fit());
+const keybar = new KeyBar(element('keybar', HTMLElement), term, (data) => connector.input(data), () => page.fit());
 
 installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
@@ -78,7 +78,7 @@ term.onResize(() => connector.sizeChanged());
 
 Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connector }) });
 
-new ResizeObserver(() => page.fit.fit()).observe(frame);
+new ResizeObserver(() => page.fit()).observe(frame);
 // Web fonts that finish loading late change the cell size; refit then (a size change is sent as a resize).
-void document.fonts.ready.then(() => page.fit.fit());
+void document.fonts.ready.then(() => page.fit());
 connector.connect();

@@ -6,7 +6,10 @@
 export const PROTOCOL_VERSION = 1;
 
 /** The largest number of columns or rows a client may ask for. */
-export const MAX_DIMENSION = 10_000;
+export const MAX_DIMENSION = 1_000;
+
+/** The largest number of cells (columns times rows) a client may ask for. */
+export const MAX_CELLS = 250_000;
 
 /**
  * The WebSocket close code after an attach (`?session=ID`) to a session that does not exist any more (ended,
@@ -23,7 +26,7 @@ export interface Size {
   rows: number;
 }
 
-/** Resize the terminal; both values are 1..=MAX_DIMENSION. */
+/** Resize the terminal; both values are 1..=MAX_DIMENSION, and their product at most MAX_CELLS. */
 export interface Resize {
   type: 'resize';
   cols: number;
@@ -201,7 +204,16 @@ export function encodeClientMessage(message: ClientMessage): string {
 /** Whether `cols` x `rows` is a size the server accepts. */
 export function isValidSize(cols: number, rows: number): boolean {
   const ok = (n: number) => Number.isInteger(n) && n >= 1 && n <= MAX_DIMENSION;
-  return ok(cols) && ok(rows);
+  return ok(cols) && ok(rows) && cols * rows <= MAX_CELLS;
+}
+
+/**
+ * The largest size the server accepts that fits in `cols` x `rows` (whole numbers of at least 1): a window too
+ * large for the limits gets a terminal of the largest width allowed, with fewer rows if the cells run out.
+ */
+export function clampSize(cols: number, rows: number): Size {
+  const width = Math.min(cols, MAX_DIMENSION);
+  return { cols: width, rows: Math.min(rows, MAX_DIMENSION, Math.floor(MAX_CELLS / width)) };
 }
 
 /**

@@ -6,7 +6,7 @@ import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
-import type { CursorStyle, Renderer } from './protocol';
+import { type CursorStyle, type Renderer, clampSize, isValidSize } from './protocol';
 
 /**
  * The page's own look, used until the server's `hello` says otherwise. Mirrors the defaults of the `[client]`
@@ -39,7 +39,8 @@ export interface Look {
 /** A terminal opened in the page, with the addons the rest of the page drives. */
 export interface PageTerminal {
   term: Terminal;
-  fit: FitAddon;
+  /** Fits the terminal to its container, within the sizes the server accepts (`clampSize`). */
+  fit(): void;
   search: SearchAddon;
   /** Changes the look; refits when the cell size may have changed. */
   setLook(look: Look): void;
@@ -78,12 +79,24 @@ export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK):
     }
   };
   useRenderer(look.renderer);
-  fit.fit();
+  // A huge window with a tiny font would ask for more cells than the server accepts: then the largest size it
+  // accepts, with the rest of the window left empty.
+  const fitWithinLimits = () => {
+    const want = fit.proposeDimensions();
+    // The fit addon proposes at least 2 x 1, so a size the server refuses is one too large.
+    if (want === undefined || Number.isNaN(want.cols + want.rows) || isValidSize(want.cols, want.rows)) {
+      fit.fit();
+      return;
+    }
+    const size = clampSize(want.cols, want.rows);
+    if (size.cols !== term.cols || size.rows !== term.rows) term.resize(size.cols, size.rows);
+  };
+  fitWithinLimits();
   term.focus();
 
   return {
     term,
-    fit,
+    fit: fitWithinLimits,
     search,
     setLook(next: Look): void {
       const o = term.options;
@@ -93,7 +106,7 @@ export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK):
       if (o.scrollback !== next.scrollback) o.scrollback = next.scrollback;
       o.theme = next.theme;
       useRenderer(next.renderer);
-      fit.fit();
+      fitWithinLimits();
     },
     renderer: () => (webgl === undefined ? 'dom' : 'webgl'),
   };

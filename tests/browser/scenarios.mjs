@@ -37,6 +37,25 @@ async function resize(t, url) {
     t.waitForLine(`winch=${after.rows} ${after.cols}`),
   );
   await t.step('screenshot small.png', () => t.screenshot('small.png'));
+  await t.step('a window too large for the limits gets the largest terminal the server accepts', async () => {
+    // 7000 x 4000 pixels with a 4 px font is about 2900 x 800 cells; the server accepts 1000 columns and
+    // 250,000 cells (src/protocol.rs).
+    await t.page.evaluate(() => {
+      window.webterm.term.options.fontSize = 4;
+    });
+    await t.page.setViewportSize({ width: 7000, height: 4000 });
+    await t.page.waitForFunction(() => window.webterm.term.cols === 1000 && window.webterm.term.rows === 250);
+    await t.waitForLine('winch=250 1000');
+  });
+  await t.step('back to an ordinary window, of another size than before', async () => {
+    await t.page.evaluate(() => {
+      window.webterm.term.options.fontSize = 15;
+    });
+    await t.page.setViewportSize({ width: 800, height: 450 });
+    await t.page.waitForFunction((cols) => window.webterm.term.cols > cols && window.webterm.term.cols < 1000, after.cols);
+    const size = await termSize(t);
+    await t.waitForLine(`winch=${size.rows} ${size.cols}`);
+  });
   await t.step('stop the loop with Ctrl+C', async () => {
     await t.page.keyboard.press('Control+C');
     await t.typeLine('echo stopped""-loop');

@@ -18,11 +18,16 @@ async fn bad_control_messages_get_an_error_and_the_session_goes_on() {
         (r#"{"cols":80,"rows":24}"#, "malformed"),
         (
             r#"{"type":"resize","cols":0,"rows":24}"#,
-            "between 1 and 10000",
+            "between 1 and 1000",
         ),
         (
-            r#"{"type":"resize","cols":80,"rows":10001}"#,
-            "between 1 and 10000",
+            r#"{"type":"resize","cols":80,"rows":1001}"#,
+            "between 1 and 1000",
+        ),
+        // Each side within its limit, but a screen that would take gigabytes to model.
+        (
+            r#"{"type":"resize","cols":1000,"rows":1000}"#,
+            "at most 250000 cells, got 1000 x 1000",
         ),
         (r#"{"type":"resize","cols":-5,"rows":24}"#, "malformed"),
         (r#"{"type":"ack","bytes":-1}"#, "malformed"),
@@ -139,7 +144,8 @@ async fn bad_queries_are_answered_400_without_an_upgrade() {
                    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
     for query in [
         "?cols=0",
-        "?rows=10001",
+        "?rows=1001",
+        "?cols=1000&rows=1000",
         "?cols=abc",
         "?cols=-1",
         "?cols=80&bogus=1",

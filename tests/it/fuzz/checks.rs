@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bytes::BytesMut;
 use webterm::config::Config;
-use webterm::protocol::{ClientMessage, MAX_DIMENSION, Size};
+use webterm::protocol::{ClientMessage, MAX_CELLS, MAX_DIMENSION, Size};
 use webterm::screen::Screen;
 use webterm::ws::{Decoder, Incoming, Skip, Violation};
 
@@ -138,12 +138,17 @@ pub fn frames(data: &[u8]) -> Decoded {
 /// Parses a control message: never a panic, and a resize is accepted exactly within the limits.
 pub fn control(text: &str) {
     if let Ok(ClientMessage::Resize { cols, rows }) = ClientMessage::parse(text) {
-        let limit = u32::from(MAX_DIMENSION);
         assert!(
-            (1..=limit).contains(&cols) && (1..=limit).contains(&rows),
+            within_limits(cols.into(), rows.into()),
             "{cols}x{rows} accepted from {text:?}"
         );
     }
+}
+
+/// Whether a client may ask for a terminal of `cols` x `rows` (`webterm::protocol`'s limits).
+pub fn within_limits(cols: i64, rows: i64) -> bool {
+    let side = |v: i64| (1..=i64::from(MAX_DIMENSION)).contains(&v);
+    side(cols) && side(rows) && cols * rows <= i64::from(MAX_CELLS)
 }
 
 /// Parses a config file: a refusal must say what is wrong, and where when the file itself is at fault.

@@ -162,15 +162,20 @@ proptest! {
     }
 
     #[test]
-    fn resize_is_accepted_exactly_within_the_limits(cols in any::<i64>(), rows in any::<i64>()) {
+    fn resize_is_accepted_exactly_within_the_limits(
+        (cols, rows) in prop_oneof![
+            (any::<i64>(), any::<i64>()),
+            // Near the limits, where each side alone is fine but the cells may not be.
+            (-2..=i64::from(MAX_DIMENSION) + 2, -2..=i64::from(MAX_DIMENSION) + 2),
+        ]
+    ) {
         let parsed = ClientMessage::parse(&format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#));
-        let in_range = |v: i64| (1..=i64::from(MAX_DIMENSION)).contains(&v);
         match parsed {
             Ok(message) => {
-                prop_assert!(in_range(cols) && in_range(rows));
+                prop_assert!(checks::within_limits(cols, rows));
                 prop_assert_eq!(message, ClientMessage::Resize { cols: cols as u32, rows: rows as u32 });
             }
-            Err(error) => prop_assert!(!(in_range(cols) && in_range(rows)), "{}", error),
+            Err(error) => prop_assert!(!checks::within_limits(cols, rows), "{}", error),
         }
     }
 }
