@@ -77,7 +77,7 @@ pub enum Via {
     QueryToken,
     /// `Authorization: Bearer`.
     Bearer,
-    /// `Authorization: Basic`: start a session, so the page's WebSocket needs no password.
+    /// `Authorization: Basic`: on a page load, start a session, so the page's WebSocket needs no password.
     Basic,
     /// A trusted proxy's user header.
     Proxy,

@@ -19,7 +19,7 @@ mod secret;
 mod sessions;
 
 pub use authenticator::{Authenticator, Denial, Via};
-pub use gate::gate;
+pub use gate::{api_gate, gate};
 pub use identity::{Identity, Role};
 pub use proxy::{ProxyUser, TrustedProxies};
 pub use rate_limit::{Attempt, RateLimiter};

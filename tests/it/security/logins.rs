@@ -1,4 +1,5 @@
-//! Bursts of logins: parallel wrong passwords from one address are checked no more often than the lockout allows.
+//! Bursts of logins: parallel wrong passwords from one address are checked no more often than the lockout allows,
+//! and a browser's session survives another user's logins and a scraper's requests.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,7 +8,9 @@ use webterm::auth::Role;
 use webterm::auth::basic::hash_password;
 use webterm::config::{AuthMode, Config, UserConfig};
 
-use super::{basic, get, get_from, header};
+use super::{
+    READ_TOKEN, TOKEN, basic, get, get_from, header, session_cookie, still_serves, token_config,
+};
 use crate::support::{TestServer, config};
 
 /// A shell behind `basic` mode with the one user `ann`, whose password hashes to `hash`.
@@ -20,6 +23,17 @@ fn basic_config(hash: String) -> Config {
         role: Role::Write,
     }];
     config
+}
+
+/// An argon2id hash of `password` at the lowest cost argon2 allows. The server takes the cost from the hash, so a
+/// test can have a password checked a thousand times in a second or two.
+fn cheap_hash(password: &str) -> String {
+    use argon2::password_hash::PasswordHasher;
+    let params = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).unwrap();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -78,4 +92,45 @@ async fn parallel_wrong_passwords_from_one_address_are_checked_only_max_failures
     let (status, headers, _) = get(server.addr, "/", &[basic("ann", "ann's password")]).await;
     assert_eq!(status, 200);
     assert!(header(&headers, "set-cookie").is_some());
+}
+
+#[tokio::test]
+async fn a_scraper_sending_a_password_with_every_request_leaves_the_browser_signed_in() {
+    let server = TestServer::start(basic_config(cheap_hash("ann's password")));
+    let (status, headers, _) = get(server.addr, "/", &[basic("ann", "ann's password")]).await;
+    assert_eq!(status, 200);
+    let browser = session_cookie(&headers);
+
+    // The scraper uses ann's own password: neither sessions of other users nor ann's own may be pushed out.
+    for _ in 0..1100 {
+        let (status, headers, body) =
+            get(server.addr, "/metrics", &[basic("ann", "ann's password")]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            header(&headers, "set-cookie"),
+            None,
+            "no session for a request that is not a page"
+        );
+    }
+
+    let (status, _, body) = get(server.addr, "/", &[browser]).await;
+    assert_eq!(status, 200, "the browser is still signed in: {body}");
+}
+
+#[tokio::test]
+async fn the_read_token_logging_in_again_and_again_leaves_the_writers_browser_signed_in() {
+    let server = TestServer::start(token_config());
+    let (status, headers, _) = get(server.addr, &format!("/?token={TOKEN}"), &[]).await;
+    assert_eq!(status, 303);
+    let browser = session_cookie(&headers);
+
+    for _ in 0..1100 {
+        let (status, headers, _) = get(server.addr, &format!("/?token={READ_TOKEN}"), &[]).await;
+        assert_eq!(status, 303);
+        assert!(header(&headers, "set-cookie").is_some());
+    }
+
+    let (status, _, body) = get(server.addr, "/", &[browser]).await;
+    assert_eq!(status, 200, "the writer is still signed in: {body}");
+    still_serves(&server).await;
 }

@@ -2,7 +2,8 @@
 //! serves a fresh, properly authenticated client.
 //!
 //! - `auth`: the token, the session cookie, basic and proxy modes, rate limiting, `--no-auth` limits.
-//! - `logins`: bursts of logins: parallel wrong passwords stay within the lockout.
+//! - `logins`: bursts of logins: parallel wrong passwords stay within the lockout, and neither another user's
+//!   logins nor a scraper's requests end a browser's session.
 //! - `binary`: the real binary shows the token once and logs no secret; `webterm hash-password`.
 //! - `browser_defences`: the `Origin` check and the security headers.
 //! - `roles`: read-only clients and `max_clients`.
