@@ -84,8 +84,9 @@ pub struct Server {
 /// Each has its page, socket and files under its own path, like the main terminal at the root.
 ///
 /// SECURITY: the pages, the terminals and the echo socket are behind the gate (credentials, and the `Origin` of
-/// upgrades). The other files are the public bundle, the same for everyone and free of secrets, so a browser may
-/// load them before it has signed in.
+/// upgrades); `/metrics` and the API are behind the API gate, which never starts a browser session. The other
+/// files are the public bundle, the same for everyone and free of secrets, so a browser may load them before it
+/// has signed in.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/echo")
@@ -94,7 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/metrics")
-            .wrap(from_fn(auth::gate))
+            .wrap(from_fn(auth::api_gate))
             .route(web::get().to(routes::health::metrics)),
     )
     .service(
@@ -104,7 +105,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/api/sessions")
-            .wrap(from_fn(auth::gate))
+            .wrap(from_fn(auth::api_gate))
             .route("", web::get().to(routes::api::list))
             .route("/{id}", web::delete().to(routes::api::end)),
     )

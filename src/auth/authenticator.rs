@@ -8,6 +8,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use super::basic::{self, Users};
+use super::password_checks::PasswordChecks;
 use super::proxy::{ProxyUser, TrustedProxies};
 use super::{Identity, RateLimiter, Role, Secret, Sessions};
 use crate::config::{AuthConfig, AuthMode, Config};
@@ -59,6 +60,8 @@ pub struct Authenticator {
     config: Live<AuthConfig>,
     sessions: Sessions,
     limiter: Live<RateLimiter>,
+    /// Not replaced by a reload, so that checks started before one count against the same room.
+    password_checks: PasswordChecks,
     cookie_name: String,
     secure_cookies: bool,
 }
@@ -74,10 +77,27 @@ pub enum Via {
     QueryToken,
     /// `Authorization: Bearer`.
     Bearer,
-    /// `Authorization: Basic`: start a session, so the page's WebSocket needs no password.
+    /// `Authorization: Basic`: on a page load, start a session, so the page's WebSocket needs no password.
     Basic,
     /// A trusted proxy's user header.
     Proxy,
+}
+
+/// What the credentials of a request turned out to be.
+enum Checked {
+    Right(Identity, Via),
+    Wrong,
+    Missing,
+}
+
+impl Checked {
+    /// `Right` with `identity` if there is one, else `Wrong`.
+    fn found(identity: Option<Identity>, via: Via) -> Checked {
+        match identity {
+            Some(identity) => Checked::Right(identity, via),
+            None => Checked::Wrong,
+        }
+    }
 }
 
 /// Why a request is refused.
@@ -106,6 +126,7 @@ impl Authenticator {
                 auth.max_failures,
                 Duration::from_secs(auth.lockout_secs),
             )),
+            password_checks: PasswordChecks::new(),
             cookie_name: format!("webterm_session_{port}"),
             secure_cookies: config.tls.enabled(),
         }
@@ -200,7 +221,7 @@ impl Authenticator {
     ) -> Result<(Identity, Via), Denial> {
         // The method as it is now: a reload during this request does not change how it is checked.
         let method = self.method.get();
-        let users = match &*method {
+        match &*method {
             Method::None => {
                 return Ok((
                     Identity {
@@ -217,9 +238,8 @@ impl Authenticator {
                     ProxyUser::Untrusted => Err(Denial::NotFromProxy),
                 };
             }
-            Method::Token { .. } => None,
-            Method::Basic(users) => Some(users.clone()),
-        };
+            Method::Token { .. } | Method::Basic(_) => {}
+        }
         let query_token = if page {
             query_token(req.query_string())
         } else {
@@ -231,52 +251,86 @@ impl Authenticator {
             }
         }
         // SECURITY: a client over its failure allowance is refused before its credentials are looked at, so that
-        // guessing goes no faster than the allowance, right or wrong.
-        if let Some(client) = client {
-            self.limiter
-                .get()
-                .check(client)
-                .map_err(Denial::TooManyFailures)?;
-        }
+        // guessing goes no faster than the allowance, right or wrong. The attempt counts against the allowance
+        // from here until it is decided, so that attempts sent in parallel cannot all be checked before the first
+        // of them is counted as a failure.
+        let attempt = match client {
+            Some(client) => Some(
+                self.limiter
+                    .get()
+                    .reserve(client)
+                    .map_err(Denial::TooManyFailures)?,
+            ),
+            None => None,
+        };
         let authorization = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let checked = match (&*method, users, query_token, authorization) {
-            (Method::Token { write, read, .. }, _, Some(candidate), _) => self
-                .token_identity(write, read.as_ref(), candidate.as_deref())
-                .map(|id| (id, Via::QueryToken)),
-            (Method::Token { write, read, .. }, _, None, Some(value)) => match bearer(value) {
-                Some(candidate) => self
-                    .token_identity(write, read.as_ref(), Some(candidate))
-                    .map(|id| (id, Via::Bearer)),
-                None => return Err(Denial::Missing),
-            },
-            (Method::Basic(_), Some(users), _, Some(value)) => match basic::parse_header(value) {
-                Some((user, password)) => {
-                    let name = user.clone();
-                    // argon2 takes tens of milliseconds of CPU: off the async worker.
-                    let role = actix_web::web::block(move || users.check(&user, &password))
-                        .await
-                        .ok()
-                        .flatten();
-                    role.map(|role| (Identity { user: name, role }, Via::Basic))
+        match self
+            .check_credentials(&method, query_token, authorization)
+            .await
+        {
+            Checked::Right(identity, via) => {
+                if let Some(attempt) = attempt {
+                    attempt.give_back();
                 }
-                None => return Err(Denial::Missing),
-            },
-            _ => return Err(Denial::Missing),
-        };
-        match checked {
-            Some(found) => Ok(found),
-            None => {
-                if let Some(client) = client {
-                    if self.limiter.get().failed(client) {
+                Ok((identity, via))
+            }
+            Checked::Missing => {
+                if let Some(attempt) = attempt {
+                    attempt.give_back();
+                }
+                Err(Denial::Missing)
+            }
+            Checked::Wrong => {
+                if let (Some(client), Some(attempt)) = (client, attempt) {
+                    if attempt.failed() {
                         // SECURITY: the address and the count only; never what was tried.
                         tracing::warn!(target: "webterm::audit", event = "login.locked_out", %client, "too many failed attempts; refusing this address for a while");
                     }
                 }
                 Err(Denial::Wrong)
             }
+        }
+    }
+
+    /// What the credentials of a request are worth: the query token (`Some` only on a page), else the
+    /// `Authorization` header.
+    async fn check_credentials(
+        &self,
+        method: &Method,
+        query_token: Option<Option<String>>,
+        authorization: Option<&str>,
+    ) -> Checked {
+        match (method, query_token, authorization) {
+            (Method::Token { write, read, .. }, Some(candidate), _) => Checked::found(
+                self.token_identity(write, read.as_ref(), candidate.as_deref()),
+                Via::QueryToken,
+            ),
+            (Method::Token { write, read, .. }, None, Some(value)) => match bearer(value) {
+                Some(candidate) => Checked::found(
+                    self.token_identity(write, read.as_ref(), Some(candidate)),
+                    Via::Bearer,
+                ),
+                None => Checked::Missing,
+            },
+            (Method::Basic(users), _, Some(value)) => match basic::parse_header(value) {
+                Some((user, password)) => {
+                    let users = Arc::clone(users);
+                    let name = user.clone();
+                    // argon2 takes tens of milliseconds of CPU and 19 MiB: off the async worker, and no more
+                    // checks at once than the server has cores.
+                    let role = self
+                        .password_checks
+                        .run(move || users.check(&user, &password))
+                        .await
+                        .flatten();
+                    Checked::found(role.map(|role| Identity { user: name, role }), Via::Basic)
+                }
+                None => Checked::Missing,
+            },
+            _ => Checked::Missing,
         }
     }
 

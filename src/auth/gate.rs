@@ -1,4 +1,5 @@
-//! The gate: the middleware in front of every route that needs a user (`/`, `/ws`, `/echo`).
+//! The gate: the middleware in front of every route that needs a user. [`gate`] guards the pages and their
+//! sockets (`/`, `/ws`, `/echo`, `/replay`), [`api_gate`] the routes that tools call (`/metrics`, `/api/sessions`).
 //!
 //! In order: the `Origin` of a WebSocket upgrade, the `Host` when nobody authenticates, then the credentials.
 //! An accepted request carries its [`Identity`] in its extensions for the handler.
@@ -15,10 +16,29 @@ use crate::config::{AuthMode, Config};
 use crate::live::Live;
 use crate::origin;
 
-/// Lets a request through to its handler only with a valid identity; see the module docs.
+/// Lets a request for a page or its socket through to its handler only with a valid identity; see the module
+/// docs. A page load may trade `?token=` or a password for a session cookie.
 pub async fn gate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    check(req, next, true).await
+}
+
+/// Lets a request for the API through to its handler only with a valid identity, like [`gate`], but never
+/// starts a session: `?token=` is not read, and a password is checked for this request only.
+pub async fn api_gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    check(req, next, false).await
+}
+
+/// The gate; `pages` is true on the routes of pages and their sockets.
+async fn check(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    pages: bool,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let config = req
         .app_data::<web::Data<Live<Config>>>()
@@ -29,6 +49,10 @@ pub async fn gate(
         .expect("the server registers the authenticator")
         .clone();
     let upgrade = crate::ws::wants_websocket(req.request());
+    // SECURITY: only a page that a browser loads starts a session (from `?token=` or a password). Tools such as
+    // a Prometheus scraper send their credentials with every request and never send the cookie back, so a
+    // session for each of their requests would only push browsers' sessions out of the table.
+    let page = pages && !upgrade;
     let client = req.peer_addr().map(|addr| addr.ip());
 
     if upgrade {
@@ -46,7 +70,7 @@ pub async fn gate(
         }
     }
 
-    let (identity, via) = match auth.authenticate(req.request(), client, !upgrade).await {
+    let (identity, via) = match auth.authenticate(req.request(), client, page).await {
         Ok(found) => found,
         Err(denial) => {
             let response = refuse(&auth, denial);
@@ -99,7 +123,7 @@ pub async fn gate(
                 .finish();
             return Ok(req.into_response(response));
         }
-        Via::Basic if !upgrade => {
+        Via::Basic if page => {
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from a password");
             let cookie = auth.start_session(identity.clone());
             req.extensions_mut().insert(identity);

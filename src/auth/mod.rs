@@ -5,21 +5,23 @@
 //! - `basic`, `proxy`: the two modes with users.
 //! - `sessions`: the cookie a browser gets once its credentials were checked.
 //! - `rate_limit`: failed attempts per client address.
+//! - `password_checks`: how many argon2 checks run at once.
 //! - `authenticator`: all of the above for one server; `gate`: the middleware that applies it.
 
 mod authenticator;
 pub mod basic;
 mod gate;
 mod identity;
+mod password_checks;
 mod proxy;
 mod rate_limit;
 mod secret;
 mod sessions;
 
 pub use authenticator::{Authenticator, Denial, Via};
-pub use gate::gate;
+pub use gate::{api_gate, gate};
 pub use identity::{Identity, Role};
 pub use proxy::{ProxyUser, TrustedProxies};
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{Attempt, RateLimiter};
 pub use secret::Secret;
 pub use sessions::Sessions;

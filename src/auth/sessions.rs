@@ -5,7 +5,14 @@ use std::sync::Mutex;
 
 use super::{Identity, Secret};
 
-/// Sessions kept at once; the oldest goes first beyond this.
+/// Sessions kept at once for one user name (one credential in `token` mode); that user's oldest goes first
+/// beyond this. Far more than one person's browsers, devices and private windows, with room for the sessions
+/// left behind by browsers that forgot their cookie; small enough that a credential logging in again and again
+/// only ends its own sessions, and that 32 users fill the table before [`MAX_SESSIONS`] must act.
+const MAX_PER_USER: usize = 32;
+
+/// Sessions kept at once in all, the last resort when very many users have sessions: the oldest of anyone's
+/// goes first beyond this.
 const MAX_SESSIONS: usize = 1024;
 
 /// The sessions of this server process; a restart ends them all.
@@ -17,7 +24,26 @@ pub struct Sessions {
 #[derive(Debug, Default)]
 struct Inner {
     by_id: HashMap<String, Identity>,
+    /// Every session's id, oldest first.
     oldest_first: VecDeque<String>,
+    /// Each user's session ids, oldest first; a user without sessions has no entry.
+    by_user: HashMap<String, VecDeque<String>>,
+}
+
+impl Inner {
+    /// Ends the session `id`. Linear in the number of sessions, which is at most [`MAX_SESSIONS`].
+    fn end(&mut self, id: &str) {
+        let Some(identity) = self.by_id.remove(id) else {
+            return;
+        };
+        self.oldest_first.retain(|other| other != id);
+        if let Some(ids) = self.by_user.get_mut(&identity.user) {
+            ids.retain(|other| other != id);
+            if ids.is_empty() {
+                self.by_user.remove(&identity.user);
+            }
+        }
+    }
 }
 
 impl Sessions {
@@ -30,13 +56,29 @@ impl Sessions {
             .inner
             .lock()
             .expect("the session table's lock is never poisoned");
+        // SECURITY: a user who logs in again and again (or anyone holding a shared credential, even the read-only
+        // token) pushes out only that user's own oldest sessions, never other users' browsers.
+        let oldest_own = inner
+            .by_user
+            .get(&identity.user)
+            .filter(|ids| ids.len() >= MAX_PER_USER)
+            .and_then(|ids| ids.front().cloned());
+        if let Some(oldest) = oldest_own {
+            inner.end(&oldest);
+        }
         while inner.oldest_first.len() >= MAX_SESSIONS {
             let oldest = inner
                 .oldest_first
-                .pop_front()
+                .front()
+                .cloned()
                 .expect("the queue is not empty");
-            inner.by_id.remove(&oldest);
+            inner.end(&oldest);
         }
+        inner
+            .by_user
+            .entry(identity.user.clone())
+            .or_default()
+            .push_back(id.expose().to_owned());
         inner.by_id.insert(id.expose().to_owned(), identity);
         inner.oldest_first.push_back(id.expose().to_owned());
         id
@@ -50,6 +92,7 @@ impl Sessions {
             .expect("the session table's lock is never poisoned");
         inner.by_id.clear();
         inner.oldest_first.clear();
+        inner.by_user.clear();
     }
 
     /// The identity of the session `id`, if there is one.
@@ -69,6 +112,13 @@ mod tests {
     use super::*;
     use crate::auth::Role;
 
+    fn user(name: &str) -> Identity {
+        Identity {
+            user: name.into(),
+            role: Role::Write,
+        }
+    }
+
     #[test]
     fn a_started_session_is_found_and_an_unknown_id_is_not() {
         let sessions = Sessions::default();
@@ -83,17 +133,35 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_sessions_make_room_for_new_ones() {
+    fn a_user_who_logs_in_again_and_again_ends_only_their_own_oldest_sessions() {
         let sessions = Sessions::default();
-        let anyone = Identity {
-            user: "anyone".into(),
-            role: Role::Write,
-        };
-        let first = sessions.start(anyone.clone());
+        let ann = sessions.start(user("ann"));
+        let first = sessions.start(user("mallory"));
+        let ids: Vec<_> = (0..MAX_SESSIONS + 100)
+            .map(|_| sessions.start(user("mallory")))
+            .collect();
+        assert_eq!(sessions.get(ann.expose()), Some(user("ann")));
+        assert_eq!(sessions.get(first.expose()), None);
+        let (gone, kept) = ids.split_at(ids.len() - MAX_PER_USER);
+        assert!(kept.iter().all(|id| sessions.get(id.expose()).is_some()));
+        assert!(gone.iter().all(|id| sessions.get(id.expose()).is_none()));
+        let inner = sessions.inner.lock().unwrap();
+        assert_eq!(inner.by_id.len(), MAX_PER_USER + 1);
+        assert_eq!(inner.oldest_first.len(), MAX_PER_USER + 1);
+        assert_eq!(inner.by_user["mallory"].len(), MAX_PER_USER);
+    }
+
+    #[test]
+    fn beyond_the_overall_cap_the_oldest_of_anyones_sessions_make_room() {
+        let sessions = Sessions::default();
+        let first = sessions.start(user("user-first"));
         let ids: Vec<_> = (0..MAX_SESSIONS)
-            .map(|_| sessions.start(anyone.clone()))
+            .map(|n| sessions.start(user(&format!("user-{n}"))))
             .collect();
         assert_eq!(sessions.get(first.expose()), None);
         assert!(ids.iter().all(|id| sessions.get(id.expose()).is_some()));
+        let inner = sessions.inner.lock().unwrap();
+        assert!(!inner.by_user.contains_key("user-first"));
+        assert_eq!(inner.by_user.len(), MAX_SESSIONS);
     }
 }

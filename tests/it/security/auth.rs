@@ -6,7 +6,7 @@ use webterm::config::{AuthMode, UserConfig};
 use webterm::server::Server;
 
 use super::{
-    READ_TOKEN, TOKEN, bearer, get, get_from, header, session_cookie, still_serves,
+    READ_TOKEN, TOKEN, basic, bearer, get, get_from, header, session_cookie, still_serves,
     still_serves_from, token_config, upgrade, upgrade_from,
 };
 use crate::support::{TestServer, config};
@@ -168,17 +168,6 @@ async fn the_read_token_opens_a_read_only_terminal() {
         .await
         .unwrap();
     assert_eq!(client.hello["writable"], false);
-}
-
-fn basic(user: &str, password: &str) -> (&'static str, String) {
-    use base64::Engine;
-    (
-        "Authorization",
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-        ),
-    )
 }
 
 #[tokio::test]

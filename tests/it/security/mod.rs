@@ -2,6 +2,8 @@
 //! serves a fresh, properly authenticated client.
 //!
 //! - `auth`: the token, the session cookie, basic and proxy modes, rate limiting, `--no-auth` limits.
+//! - `logins`: bursts of logins: parallel wrong passwords stay within the lockout, and neither another user's
+//!   logins nor a scraper's requests end a browser's session.
 //! - `binary`: the real binary shows the token once and logs no secret; `webterm hash-password`.
 //! - `browser_defences`: the `Origin` check and the security headers.
 //! - `roles`: read-only clients and `max_clients`.
@@ -14,6 +16,7 @@ mod auth;
 mod binary;
 mod browser_defences;
 mod hostile_input;
+mod logins;
 mod roles;
 mod tls;
 
@@ -45,6 +48,18 @@ pub fn token_config() -> Config {
 /// `Authorization: Bearer TOKEN`.
 pub fn bearer(token: &str) -> (&'static str, String) {
     ("Authorization", format!("Bearer {token}"))
+}
+
+/// `Authorization: Basic` for `user` and `password`.
+pub fn basic(user: &str, password: &str) -> (&'static str, String) {
+    use base64::Engine;
+    (
+        "Authorization",
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        ),
+    )
 }
 
 /// A WebSocket upgrade request for `path` on `server` with `headers`.
