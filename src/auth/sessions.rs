@@ -67,10 +67,10 @@ impl Sessions {
             inner.end(&oldest);
         }
         while inner.oldest_first.len() >= MAX_SESSIONS {
+            // Taken off the queue here, so that the loop ends whatever `end` finds.
             let oldest = inner
                 .oldest_first
-                .front()
-                .cloned()
+                .pop_front()
                 .expect("the queue is not empty");
             inner.end(&oldest);
         }
