@@ -5,15 +5,16 @@
 //! end to end: the pump takes output from its queue only when no output frame waits for the socket, and hands
 //! frames to the socket only as fast as the socket takes them; the hub reads the PTY only while some client has
 //! room. A client that acknowledges what it has processed (`ack`) also gets no more than [`ACK_WINDOW`] of output
-//! beyond its last acknowledgement, however much the socket buffers could hold. Client frames are read only when
-//! the previous input has been handed to the hub. A connection ends with the closing handshake: whoever closes
-//! first, the connection is dropped only once both sides sent their close frame (or [`CLOSE_TIMEOUT`] passed).
+//! beyond its last acknowledgement, however much the socket buffers could hold. Client frames are read while the
+//! input waiting for the hub stays under [`TYPED_AHEAD_LIMIT`], so that a program that does not read its input
+//! holds up only the input. A connection ends with the closing handshake: whoever closes first, the connection is
+//! dropped only once both sides sent their close frame (or [`CLOSE_TIMEOUT`] passed).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 
@@ -28,6 +29,11 @@ use crate::ws::{CLOSE_TIMEOUT, Incoming, Outgoing, Reader, Writer};
 
 /// Queued control replies (errors, pongs) beyond which client frames are no longer read.
 const OUTBOX_LIMIT: usize = 16;
+
+/// Input the client may send ahead of what the session has taken, beyond which its frames are no longer read. While
+/// input waits (a program that does not read), the client's other frames must still be read: its `ack`s and
+/// `resume` may be what lets the program's output go on, and so what lets the program get to its input.
+const TYPED_AHEAD_LIMIT: usize = 256 * 1024;
 
 /// What a pump needs to know from the configuration.
 #[derive(Debug, Clone)]
@@ -115,7 +121,9 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
         title: settings.title.clone(),
         heartbeat: settings.ping_interval.as_secs(),
     })]);
+    // The input frame waiting for room in the session's queue, and what the client typed after it meanwhile.
     let mut input: Option<Bytes> = None;
+    let mut typed_ahead = BytesMut::new();
     let mut paused = false;
     // Output bytes queued for this client, and how many of them it acknowledged (`None` until its first `ack`:
     // a client that never acknowledges is limited by `pause` and the socket alone).
@@ -145,9 +153,9 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
         }
         let output_queued = outbox.iter().any(|m| matches!(m, Outgoing::Binary(_)));
         let window_open = acked.is_none_or(|acked| sent - acked < ACK_WINDOW);
-        // Client frames are read once the last one is handled; when closing, until the client's close frame.
+        // Client frames are read while little input waits; when closing, until the client's close frame.
         let read_client = match closing {
-            None => input.is_none() && outbox.len() < OUTBOX_LIMIT,
+            None => typed_ahead.len() < TYPED_AHEAD_LIMIT && outbox.len() < OUTBOX_LIMIT,
             Some(_) => !client_closed,
         };
         tokio::select! {
@@ -181,6 +189,8 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                 if let Ok(permit) = permit {
                     permit.send((attachment.client, bytes));
                 }
+                // The buffer goes whole (not `split`, which would keep its spare room for the connection's life).
+                input = (!typed_ahead.is_empty()).then(|| std::mem::take(&mut typed_ahead).freeze());
             }
             incoming = inbox.next(), if read_client => {
                 if closing.is_some() {
@@ -200,9 +210,10 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                         outbox.push_back(Outgoing::close(violation.code));
                         closing = Some(End::Closed(violation.code));
                     }
-                    Some(Ok(Incoming::Binary(bytes))) if writable => {
-                        input = (!bytes.is_empty()).then_some(bytes);
-                    }
+                    Some(Ok(Incoming::Binary(bytes))) if writable => match &input {
+                        None => input = (!bytes.is_empty()).then_some(bytes),
+                        Some(_) => typed_ahead.extend_from_slice(&bytes),
+                    },
                     Some(Ok(Incoming::Binary(_))) => outbox.push_back(text(ServerMessage::Error {
                         message: refusal(&attachment),
                     })),
@@ -248,8 +259,9 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                 }
             }
             _ = ticker.tick(), if closing.is_none() => {
-                if input.is_some() {
-                    // The client is waiting on us (the program is not reading), not silent.
+                if typed_ahead.len() >= TYPED_AHEAD_LIMIT {
+                    // Its frames are not read until the program reads its input: the client is waiting on us, not
+                    // silent.
                     last_heard = Instant::now();
                 }
                 if last_heard.elapsed() >= settings.ping_timeout {

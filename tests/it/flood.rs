@@ -11,8 +11,8 @@ use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{
-    Binary, Client, PATIENCE, TestServer, Ws, children_of, open_fds, vm_rss_kib, wait_for_baseline,
-    wait_for_child,
+    Binary, Client, PATIENCE, TestServer, Ws, children_of, http_get, open_fds, vm_rss_kib,
+    wait_for_baseline, wait_for_child,
 };
 
 /// Bytes `pid` has written so far.
@@ -335,4 +335,63 @@ async fn a_pause_during_a_flood_stops_the_output_within_a_few_frames() {
         after_pause < 1_000_000,
         "{after_pause} bytes arrived after the pause"
     );
+}
+
+/// Reads output for `time`; returns how many bytes came.
+async fn output_for(client: &mut Client, time: Duration) -> usize {
+    let before = client.output.len();
+    let _ = tokio::time::timeout(time, async {
+        loop {
+            client.next().await;
+        }
+    })
+    .await;
+    client.output.len() - before
+}
+
+#[tokio::test]
+async fn acks_and_pings_are_read_while_input_waits_for_a_program_that_does_not_read() {
+    // A program that floods output and never reads its input, for a page that acknowledges what it drew (as the
+    // bundled page does) and pastes more than the terminal buffers meanwhile. The input waits; the page's
+    // acknowledgements, pauses and pings must still be read, or the session stalls for good: no room for output
+    // without an ack, and no ack read while the input waits for a program that waits for room.
+    let server = TestServer::with_command(&["sh", "-c", "stty raw -echo; exec yes"]);
+    let mut client = Client::connect(&server, "").await;
+    client
+        .control(serde_json::json!({"type": "ack", "bytes": 0}))
+        .await;
+    // The window (1 MiB beyond the last ack) fills, and then no more output comes.
+    while client.output.len() < 1024 * 1024 {
+        client.next().await;
+    }
+    output_for(&mut client, Duration::from_millis(300)).await;
+    assert_eq!(
+        output_for(&mut client, Duration::from_millis(300)).await,
+        0,
+        "the window is full"
+    );
+
+    // 300 KiB of paste: far beyond the terminal's own buffers (about 68 KiB) and the server's queues.
+    for _ in 0..19 {
+        client
+            .ws
+            .send(Message::Binary(vec![b'p'; 16 * 1024].into()))
+            .await
+            .unwrap();
+    }
+    let drawn = client.output.len();
+    client
+        .control(serde_json::json!({"type": "ack", "bytes": drawn}))
+        .await;
+    client.control(serde_json::json!({"type": "ping"})).await;
+    // Bounded: the server's own pings would keep `next` waiting for ever.
+    tokio::time::timeout(PATIENCE, client.expect_control("pong"))
+        .await
+        .expect("the ping is answered while the input waits");
+    assert!(
+        output_for(&mut client, Duration::from_millis(500)).await > 0,
+        "the ack opened the window again"
+    );
+    // The server still answers others (its terminals run `yes`, so no shell to ask).
+    assert_eq!(http_get(server.addr, "/healthz", "").await.0, 200);
 }
