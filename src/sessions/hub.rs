@@ -34,6 +34,10 @@ use crate::shutdown::Shutdown;
 /// How long output is still read after the program exited, when another process keeps the terminal open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
+/// How long a client that fell behind (paused, or slow) has, once the program has exited and all its output is
+/// read, to make room for the final screen before it gets the exit without it.
+const CATCH_UP_AFTER_EXIT: Duration = Duration::from_secs(5);
+
 /// Input chunks waiting for the hub, from all clients together.
 const INPUT_QUEUE: usize = 4;
 
@@ -199,13 +203,22 @@ impl Hub {
         let mut exit: Option<ExitStatus> = None;
         let mut eof = false;
         let mut drain_deadline = Instant::now();
+        let mut catch_up_deadline: Option<Instant> = None;
         let mut alone_since: Option<Instant> = None;
         let shutdown = self.settings.shutdown.clone();
         let why = loop {
-            if let (Some(status), true) = (&exit, eof) {
-                break Why::Exited(status.clone());
-            }
             self.catch_up();
+            if let (Some(status), true) = (&exit, eof) {
+                // Every client gets all output, then the exit. Those with all of it in their queue get the exit
+                // now; one that fell behind first gets the final screen as a snapshot, once it has room (above).
+                let _ = entry.ending.set(Ending::Exited(status.clone()));
+                self.clients.retain(|c| c.lagged);
+                let deadline =
+                    *catch_up_deadline.get_or_insert_with(|| Instant::now() + CATCH_UP_AFTER_EXIT);
+                if self.clients.is_empty() || Instant::now() >= deadline {
+                    break Why::Exited(status.clone());
+                }
+            }
             if self.clients.is_empty() {
                 alone_since.get_or_insert_with(Instant::now);
             } else {
@@ -276,6 +289,8 @@ impl Hub {
                 _ = sleep_until(linger_end.unwrap_or_else(Instant::now)), if linger_end.is_some() && exit.is_none() => {
                     break Why::Expired;
                 }
+                // A client that fell behind did not make room for the final screen in time.
+                _ = sleep_until(catch_up_deadline.unwrap_or_else(Instant::now)), if catch_up_deadline.is_some() => {}
                 _ = sleep_until(drain_deadline), if exit.is_some() && !eof && room => {
                     // Another process still holds the terminal open; what the program wrote has been read.
                     eof = true;
@@ -294,8 +309,7 @@ impl Hub {
         };
         let status = match why {
             Why::Exited(status) => {
-                // Every client gets all output, then the exit; then the rest of the session is torn down.
-                let _ = entry.ending.set(Ending::Exited(status.clone()));
+                // The clients left get the exit (`ending` is set); then the rest of the session is torn down.
                 self.clients.clear();
                 let _ = self.session.shutdown().await;
                 Some(status)

@@ -597,3 +597,35 @@ async fn bad_session_ids_are_refused_and_the_server_stays_healthy() {
     assert_eq!(client.hello["resumed"], false);
     assert_eq!(client.ask("$((40+2))").await, "42");
 }
+
+#[tokio::test]
+async fn a_client_that_fell_behind_gets_the_final_screen_before_the_exit_and_the_others_do_not_wait_for_it()
+ {
+    let server = TestServer::with_command(&["sh"]);
+    let mut behind = Client::connect(&server, "").await;
+    let mut active = Client::connect_path(&server, &attach_path(&session_id(&behind))).await;
+
+    // `behind` pauses and reads nothing while the shell prints 3 MB and its last line, and exits.
+    behind.control(json!({"type": "pause"})).await;
+    active
+        .type_text("head -c 3000000 /dev/zero | tr '\\0' x; echo; echo final\"\"-line; exit\r")
+        .await;
+    active.expect_output("final-line").await;
+    // At once, not after the time `behind` has to catch up (5 s).
+    let exit = tokio::time::timeout(Duration::from_secs(3), active.expect_control("exit"))
+        .await
+        .expect("the exit does not wait for a client that fell behind");
+    assert_eq!(exit["code"], 0, "{exit}");
+
+    // Then it resumes: what it had queued, the final screen as a snapshot, and the exit.
+    behind.control(json!({"type": "resume"})).await;
+    behind.expect_control("exit").await;
+    assert!(
+        behind.output_text().contains("final-line"),
+        "the client that fell behind got the exit without the final screen"
+    );
+    assert!(
+        behind.output.len() < 3_000_000,
+        "it caught up with a snapshot, not the whole output"
+    );
+}
