@@ -67,3 +67,61 @@ impl HttpConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn good_http_tables_are_accepted() {
+        let text = "[http]\nrequest_timeout_ms = 100\nkeep_alive_secs = 3600\n\
+                    frame_ancestors = [\"'self'\", \"https://*.example.com:8443\"]\n";
+        assert_eq!(parse(text).unwrap().http.frame_ancestors.len(), 2);
+        let text = "[http]\nrequest_timeout_ms = 600000\nkeep_alive_secs = 0\n";
+        assert_eq!(parse(text).unwrap().http.request_timeout_ms, 600_000);
+    }
+
+    #[test]
+    fn bad_http_tables_are_refused_with_the_key_and_the_value() {
+        for (text, expected) in [
+            (
+                "request_timeout_ms = 99",
+                "http.request_timeout_ms must be between 100 and 600000, got 99",
+            ),
+            (
+                "request_timeout_ms = 600001",
+                "http.request_timeout_ms must be between 100 and 600000, got 600001",
+            ),
+            (
+                "keep_alive_secs = 3601",
+                "http.keep_alive_secs must be at most 3600, got 3601",
+            ),
+            // SECURITY: each of these would add to the Content-Security-Policy header, or break it.
+            (
+                "frame_ancestors = [\"'self'; script-src 'unsafe-inline'\"]",
+                "http.frame_ancestors entry \"'self'; script-src 'unsafe-inline'\" is not a CSP source",
+            ),
+            (
+                "frame_ancestors = [\"https://a.example https://b.example\"]",
+                "is not a CSP source",
+            ),
+            (
+                "frame_ancestors = [\"https://a.example\\r\\nSet-Cookie: x=1\"]",
+                "is not a CSP source",
+            ),
+            (
+                "frame_ancestors = [\"'self'\", \"\"]",
+                "http.frame_ancestors entry \"\" is not a CSP source",
+            ),
+        ] {
+            let error = parse(&format!("[http]\n{text}\n")).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+}

@@ -37,7 +37,8 @@ pub struct Config {
     /// The permissions of the Unix socket when `listen` is `unix:PATH`, in octal.
     #[serde(deserialize_with = "file_mode")]
     pub unix_socket_mode: String,
-    /// HTTP worker threads; 0 means one per CPU core.
+    /// HTTP worker threads; 0 means one per CPU core. At most [`MAX_WORKERS`].
+    #[serde(deserialize_with = "worker_count")]
     pub workers: usize,
     /// The path prefix everything is served under, for reverse proxies that do not strip it; `/` for none.
     #[serde(deserialize_with = "base_path")]
@@ -289,6 +290,21 @@ fn bounded<'de, D: Deserializer<'de>>(
     }
 }
 
+/// The most HTTP worker threads `workers` may ask for. Each worker is an OS thread with its own event loop, and
+/// all are started at once: past the number of cores they only add memory and context switches, and a slip like
+/// `workers = 1000000` would try to start a million threads. 1024 is more cores than webterm is likely to meet.
+pub const MAX_WORKERS: usize = 1024;
+
+fn worker_count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    bounded(
+        d,
+        0,
+        MAX_WORKERS as u64,
+        "workers (0 means one per CPU core)",
+    )
+    .map(|v| v as usize)
+}
+
 fn positive_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     bounded(d, 1, 86_400, "seconds")
 }
@@ -472,6 +488,51 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(error.contains(named), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn top_level_numbers_out_of_range_are_refused_with_the_key_and_the_value() {
+        assert_eq!(parse("workers = 1024\n").unwrap().workers, MAX_WORKERS);
+        assert_eq!(
+            parse("shutdown_grace_ms = 600000\n")
+                .unwrap()
+                .shutdown_grace_ms,
+            600_000
+        );
+        for (text, expected) in [
+            ("workers = 1025", "must be between 0 and 1024, got 1025"),
+            ("workers = 1000000", "got 1000000"),
+            ("workers = -1", "invalid value"),
+            (
+                "shutdown_grace_ms = 600001",
+                "must be between 0 and 600000, got 600001",
+            ),
+            ("shutdown_grace_ms = -1", "invalid value"),
+        ] {
+            let error = parse(&format!("{text}\n")).unwrap_err().to_string();
+            let key = text.split(' ').next().unwrap();
+            assert!(
+                error.contains("line 1") && error.contains(key) && error.contains(expected),
+                "{text}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn websocket_origins_must_be_origins() {
+        let good = "[websocket]\nallowed_origins = [\"https://example.com:8443\"]\n";
+        assert_eq!(parse(good).unwrap().websocket.allowed_origins.len(), 1);
+        for bad in ["example.com", "https://example.com/", "*", ""] {
+            let error = parse(&format!("[websocket]\nallowed_origins = [{bad:?}]\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!(
+                    "websocket.allowed_origins entry {bad:?} is not an origin"
+                )),
+                "{bad}: {error}"
+            );
         }
     }
 

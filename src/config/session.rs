@@ -122,6 +122,12 @@ impl SessionConfig {
                 "session.command must not start with an empty string".into(),
             ));
         }
+        // exec takes NUL-terminated strings: a NUL would fail every session at its start, so it is refused here.
+        if let Some(bad) = self.command.iter().find(|arg| arg.contains('\0')) {
+            return Err(ConfigError::Invalid(format!(
+                "session.command entry {bad:?} contains a NUL byte, which no program argument can hold"
+            )));
+        }
         if self.scrollback > 1 << 30 {
             return Err(ConfigError::Invalid(
                 "session.scrollback must be at most 1073741824 bytes (1 GiB)".into(),
@@ -148,6 +154,12 @@ impl SessionConfig {
             )));
         }
         if let Some(cwd) = &self.cwd {
+            // A NUL would only read as "not a directory", and print as a raw NUL byte.
+            if cwd.as_os_str().as_encoded_bytes().contains(&0) {
+                return Err(ConfigError::Invalid(format!(
+                    "session.cwd {cwd:?} contains a NUL byte"
+                )));
+            }
             if !cwd.is_dir() {
                 return Err(ConfigError::Invalid(format!(
                     "session.cwd {} is not a directory",
@@ -200,6 +212,47 @@ mod tests {
                 .to_string()
                 .contains("env_allow")
         );
+    }
+
+    #[test]
+    fn bad_session_values_are_refused_with_the_key() {
+        let parse = |text: &str| {
+            crate::config::Config::parse(text, std::path::Path::new("t.toml"))
+                .map_err(|e| e.to_string())
+        };
+        let good =
+            "[session]\nkill_grace_ms = 60000\nmax_clients = 1\ncwd = \"/\"\ncommand = [\"sh\"]\n";
+        assert_eq!(parse(good).unwrap().session.kill_grace_ms, 60_000);
+        for (text, expected) in [
+            ("kill_grace_ms = 60001", "between 0 and 60000, got 60001"),
+            ("kill_grace_ms = -1", "kill_grace_ms"),
+            (
+                "command = [\"\", \"x\"]",
+                "session.command must not start with an empty string",
+            ),
+            (
+                "command = [\"sh\", \"-c\", \"a\\u0000b\"]",
+                "session.command entry \"a\\0b\" contains a NUL byte",
+            ),
+            ("max_clients = 0", "session.max_clients must be at least 1"),
+            (
+                "cwd = \"/nonexistent/webterm-test\"",
+                "session.cwd /nonexistent/webterm-test is not a directory",
+            ),
+            (
+                concat!("cwd = \"", env!("CARGO_MANIFEST_DIR"), "/Cargo.toml\""),
+                "Cargo.toml is not a directory",
+            ),
+            (
+                "cwd = \"/tmp\\u0000\"",
+                "session.cwd \"/tmp\\0\" contains a NUL byte",
+            ),
+            ("term = \"\"", "must be a non-empty string"),
+            ("term = \"xterm\\u0000\"", "without NUL bytes"),
+        ] {
+            let error = parse(&format!("[session]\n{text}\n")).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
     }
 
     #[test]

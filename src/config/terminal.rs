@@ -86,8 +86,40 @@ impl TerminalConfig {
                     "the [[terminal]] at {path:?} needs a command, like [\"htop\"]"
                 ));
             }
+            // exec takes NUL-terminated strings: a NUL would fail every session of this terminal at its start.
+            if let Some(bad) = terminal.command.iter().find(|arg| arg.contains('\0')) {
+                return invalid(format!(
+                    "terminal {path:?}: command entry {bad:?} contains a NUL byte, which no program argument can hold"
+                ));
+            }
+            // Each variable reaches the program as one `NAME=VALUE` string. A name with `=` would set another
+            // variable than the one written (`A=B` becomes `A`, its value starting with `B=`), and a NUL would fail
+            // every session of this terminal at its start.
+            for (name, value) in &terminal.env {
+                if name.is_empty() || name.contains(['=', '\0']) {
+                    return invalid(format!(
+                        "terminal {path:?}: env name {name:?} must be non-empty, without '=' or NUL bytes"
+                    ));
+                }
+                // SECURITY: the value is not shown: it may be a secret, and a refused reload is logged.
+                if value.contains('\0') {
+                    return invalid(format!(
+                        "terminal {path:?}: the value of env {name:?} contains a NUL byte"
+                    ));
+                }
+            }
             if terminals[..index].iter().any(|other| &other.path == path) {
                 return invalid(format!("two [[terminal]] tables have the path {path:?}"));
+            }
+            // A NUL would only read as "not a directory", and print as a raw NUL byte.
+            if let Some(cwd) = terminal
+                .cwd
+                .as_ref()
+                .filter(|cwd| cwd.as_os_str().as_encoded_bytes().contains(&0))
+            {
+                return invalid(format!(
+                    "terminal {path:?}: cwd {cwd:?} contains a NUL byte"
+                ));
             }
             if let Some(cwd) = terminal.cwd.as_ref().filter(|cwd| !cwd.is_dir()) {
                 return invalid(format!(
@@ -117,6 +149,8 @@ mod tests {
         assert!(config.terminals[0].writable && config.terminals[0].allows("anyone"));
         assert!(!config.terminals[1].writable);
         assert!(config.terminals[1].allows("alice") && !config.terminals[1].allows("bob"));
+        let config = parse("[[terminal]]\npath = \"/top\"\ncommand = [\"top\"]\ncwd = \"/\"\nenv = { A_1 = \"x=y\", \"a.b\" = \"\" }\n").unwrap();
+        assert_eq!(config.terminals[0].env["A_1"], "x=y");
     }
 
     #[test]
@@ -130,10 +164,54 @@ mod tests {
                 "path = \"/top\"\ncommand = [\"top\"]\nshell = true",
                 "unknown field",
             ),
+            (
+                "path = \"/top\"\ncommand = [\"top\", \"a\\u0000b\"]",
+                "terminal \"/top\": command entry \"a\\0b\" contains a NUL byte",
+            ),
+            (
+                "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"/nonexistent/webterm-test\"",
+                "terminal \"/top\": cwd /nonexistent/webterm-test is not a directory",
+            ),
+            (
+                concat!(
+                    "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"",
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/Cargo.toml\""
+                ),
+                "Cargo.toml is not a directory",
+            ),
+            (
+                "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"/tmp\\u0000\"",
+                "terminal \"/top\": cwd \"/tmp\\0\" contains a NUL byte",
+            ),
+            (
+                "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"A=B\" = \"1\" }",
+                "terminal \"/top\": env name \"A=B\" must be non-empty, without '=' or NUL bytes",
+            ),
+            (
+                "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"\" = \"1\" }",
+                "env name \"\" must be non-empty",
+            ),
+            (
+                "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"A\\u0000B\" = \"1\" }",
+                "env name \"A\\0B\" must be non-empty",
+            ),
+            (
+                "path = \"/top\"\ncommand = [\"top\"]\nenv = { A = \"secret\\u0000\" }",
+                "terminal \"/top\": the value of env \"A\" contains a NUL byte",
+            ),
         ] {
             let error = parse(&format!("[[terminal]]\n{text}\n")).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
         }
+        let error = parse(
+            "[[terminal]]\npath = \"/top\"\ncommand = [\"top\"]\nenv = { A = \"secret\\u0000\" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            !error.contains("secret"),
+            "an env value is not shown: {error}"
+        );
         let twice = "[[terminal]]\npath = \"/a\"\ncommand = [\"x\"]\n[[terminal]]\npath = \"/a\"\ncommand = [\"y\"]\n";
         assert!(parse(twice).unwrap_err().contains("two [[terminal]]"));
     }

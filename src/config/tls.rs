@@ -36,3 +36,38 @@ impl TlsConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tls_keys_that_need_each_other_are_refused_alone() {
+        // The files are read when the server starts, not here.
+        let all = "[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\nclient_ca = \"ca.pem\"\n";
+        assert!(parse(all).unwrap().tls.enabled());
+        for (text, expected) in [
+            (
+                "cert = \"c.pem\"",
+                "tls.cert and tls.key go together: set both, or neither",
+            ),
+            (
+                "key = \"k.pem\"",
+                "tls.cert and tls.key go together: set both, or neither",
+            ),
+            (
+                "client_ca = \"ca.pem\"",
+                "tls.client_ca needs tls.cert and tls.key",
+            ),
+        ] {
+            let error = parse(&format!("[tls]\n{text}\n")).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+}

@@ -75,6 +75,15 @@ async fn a_bad_config_key_stops_startup_naming_the_file_line_and_key() {
         "{stderr}"
     );
 
+    std::fs::write(&file, "workers = 1000000\n").unwrap();
+    let stderr = refusal(&["--config", file.to_str().unwrap()]);
+    assert!(
+        stderr.contains("line 1")
+            && stderr.contains("workers")
+            && stderr.contains("between 0 and 1024, got 1000000"),
+        "{stderr}"
+    );
+
     let stderr = refusal(&["--config", dir.join("missing.toml").to_str().unwrap()]);
     assert!(stderr.contains("missing.toml"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
