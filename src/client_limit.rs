@@ -1,4 +1,5 @@
-//! `session.max_clients` and `session.max_per_user`: how many terminals may be open at once, in all and per user.
+//! `session.max_clients` and `session.max_per_user`: how many WebSocket connections (terminals, and `/echo`) may be
+//! open at once, in all and per user.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -77,7 +77,28 @@ pub struct Server {
     loader: Option<Loader>,
 }
 
-/// Adds every route to an app (under `base_path`); the only place where paths are named.
+/// `/api`: the session API (`/api/sessions`).
+const API: &str = "/api";
+/// `/echo`: the diagnostics socket and its page.
+const ECHO: &str = "/echo";
+/// `/healthz`: liveness.
+const HEALTHZ: &str = "/healthz";
+/// `/metrics`: the counters.
+const METRICS: &str = "/metrics";
+/// `/replay`: the page that plays a recording.
+const REPLAY: &str = "/replay";
+/// `/ws`: the main terminal's socket (each `[[terminal]]` has one under its own path too).
+const WS: &str = "/ws";
+
+/// The paths [`routes`] registers for the server itself under `base_path`, besides the main terminal's page and
+/// its files (`/` and `/{file}`). `routes` names these paths from this list and from nothing else.
+///
+/// A `[[terminal]]` path may not be one of these or start with one (the configuration refuses it): the server's
+/// own route would be matched first, so `GET /replay` would serve the replay page instead of a terminal at
+/// `/replay`. The page's files need no entry: each has a `.` in its name, which a terminal's path cannot have.
+pub const OWN_PATHS: [&str; 6] = [API, ECHO, HEALTHZ, METRICS, REPLAY, WS];
+
+/// Adds every route to an app (under `base_path`); the only place where paths are named (see [`OWN_PATHS`]).
 ///
 /// The `[[terminal]]` tables are not routes of their own: the `{terminal}` routes below look the path up in the
 /// current configuration at each request ([`routes::terminal::Route`]), so that a reload adds and removes them.
@@ -89,28 +110,28 @@ pub struct Server {
 /// has signed in.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/echo")
+        web::resource(ECHO)
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::echo::echo)),
     )
     .service(
-        web::resource("/metrics")
+        web::resource(METRICS)
             .wrap(from_fn(auth::api_gate))
             .route(web::get().to(routes::health::metrics)),
     )
     .service(
-        web::resource("/replay")
+        web::resource(REPLAY)
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::assets::replay)),
     )
     .service(
-        web::scope("/api/sessions")
+        web::scope(&format!("{API}/sessions"))
             .wrap(from_fn(auth::api_gate))
             .route("", web::get().to(routes::api::list))
             .route("/{id}", web::delete().to(routes::api::end)),
     )
     // Liveness for load balancers and systemd: no credentials, no information.
-    .route("/healthz", web::get().to(routes::health::healthz));
+    .route(HEALTHZ, web::get().to(routes::health::healthz));
     // A terminal's path without the slash (before `/{file}`, which would take `/htop`): its page's relative URLs
     // need the slash.
     cfg.service(
@@ -130,7 +151,7 @@ fn terminal_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
             .route(web::get().to(routes::assets::index)),
     )
     .service(
-        web::resource(format!("{prefix}/ws"))
+        web::resource(format!("{prefix}{WS}"))
             .wrap(from_fn(auth::gate))
             .route(web::get().to(routes::terminal::connect)),
     )

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::protocol::InputPolicy;
+use crate::server::OWN_PATHS;
 
 /// One `[[terminal]]` table. Its page is at `PATH/` and its socket at `PATH/ws`, under `base_path`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,9 +41,6 @@ fn writable_by_default() -> bool {
     true
 }
 
-/// First path segments the server itself uses.
-const RESERVED: [&str; 5] = ["ws", "echo", "healthz", "metrics", "api"];
-
 impl TerminalConfig {
     /// Whether `user` may open this terminal.
     pub fn allows(&self, user: &str) -> bool {
@@ -71,10 +69,13 @@ impl TerminalConfig {
                     "terminal.path {path:?} must be a path like \"/htop\": no trailing slash; letters, digits, - _ ~"
                 ));
             }
-            if RESERVED.contains(&segments[0]) {
+            // The server's own routes are matched before a terminal's: a terminal there could never be reached.
+            if let Some(own) = OWN_PATHS
+                .iter()
+                .find(|own| own.strip_prefix('/') == Some(segments[0]))
+            {
                 return invalid(format!(
-                    "terminal.path {path:?} collides with webterm's own /{}",
-                    segments[0]
+                    "terminal.path {path:?} collides with webterm's own {own}: pick another path"
                 ));
             }
             if terminal
@@ -158,7 +159,6 @@ mod tests {
         for (text, expected) in [
             ("path = \"top\"\ncommand = [\"top\"]", "must be a path"),
             ("path = \"/top/\"\ncommand = [\"top\"]", "must be a path"),
-            ("path = \"/ws\"\ncommand = [\"top\"]", "collides"),
             ("path = \"/top\"\ncommand = []", "needs a command"),
             (
                 "path = \"/top\"\ncommand = [\"top\"]\nshell = true",
@@ -212,6 +212,18 @@ mod tests {
             !error.contains("secret"),
             "an env value is not shown: {error}"
         );
+        for own in ["/api", "/echo", "/healthz", "/metrics", "/replay", "/ws"] {
+            for path in [own.to_owned(), format!("{own}/top")] {
+                let error = parse(&format!(
+                    "[[terminal]]\npath = \"{path}\"\ncommand = [\"top\"]\n"
+                ))
+                .unwrap_err();
+                assert!(
+                    error.contains(&format!("collides with webterm's own {own}")),
+                    "{path}: {error}"
+                );
+            }
+        }
         let twice = "[[terminal]]\npath = \"/a\"\ncommand = [\"x\"]\n[[terminal]]\npath = \"/a\"\ncommand = [\"y\"]\n";
         assert!(parse(twice).unwrap_err().contains("two [[terminal]]"));
     }

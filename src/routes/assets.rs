@@ -98,3 +98,19 @@ fn content_type(name: &str) -> &'static str {
         _ => "application/octet-stream",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Frontend;
+
+    /// `server::OWN_PATHS` leaves the page's files out because a `[[terminal]]` path cannot have a `.`.
+    #[test]
+    fn every_file_of_the_page_has_a_dot_that_no_terminal_path_can_have() {
+        for name in Frontend::iter() {
+            assert!(
+                name.contains('.'),
+                "a [[terminal]] at /{name} would hide the file {name}: add it to server::OWN_PATHS"
+            );
+        }
+    }
+}

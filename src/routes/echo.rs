@@ -1,61 +1,105 @@
 //! `/echo`, the diagnostics route: a WebSocket that echoes every message back, and a test page for a plain GET.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tracing::Instrument;
 
+use super::terminal::take_place;
+use crate::auth::Identity;
+use crate::client_limit::ClientLimit;
 use crate::config::Config;
 use crate::live::Live;
-use crate::ws::{self, Incoming, Outgoing};
+use crate::shutdown::Shutdown;
+use crate::ws::{self, CLOSE_TIMEOUT, Incoming, Outgoing};
 
 /// Echoes messages on a WebSocket upgrade; serves the diagnostics page to a plain GET.
 ///
 /// SECURITY: behind the gate like the terminal. An echo socket runs no program, but an open one on a server that
 /// otherwise needs credentials would let anyone hold connections and memory (up to `max_message_size` each), and
-/// the diagnostics page says which server this is. Whoever may open the terminal may open this.
+/// the diagnostics page says which server this is. Whoever may open the terminal may open this. For the same
+/// reason each echo socket takes a place among `session.max_clients`, like a terminal's: without it, one client
+/// with credentials could open as many as it liked.
 pub async fn echo(
     req: HttpRequest,
     payload: web::Payload,
     config: web::Data<Live<Config>>,
+    clients: web::Data<ClientLimit>,
+    shutdown: web::Data<Shutdown>,
+    identity: Identity,
 ) -> Result<HttpResponse, actix_web::Error> {
     if !ws::wants_websocket(&req) {
         return Ok(crate::routes::assets::serve(&req, "echo.html"));
     }
-    let (response, writer, reader) =
-        ws::accept(&req, payload, config.get().websocket.max_message_size)?;
+    if shutdown.is_started() {
+        return Ok(HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("webterm is shutting down\n"));
+    }
     let peer = req
         .peer_addr()
         .map(|addr| addr.to_string())
         .unwrap_or_default();
-    actix_web::rt::spawn(run(writer, reader).instrument(tracing::info_span!("echo", %peer)));
+    let slot = match take_place(&clients, &identity.user, &peer) {
+        Ok(slot) => slot,
+        Err(refusal) => return Ok(refusal),
+    };
+    let (response, writer, reader) =
+        ws::accept(&req, payload, config.get().websocket.max_message_size)?;
+    // The place is given back when the echo ends; the shutdown waits for it like for a terminal.
+    let echo = run(writer, reader, (**shutdown).clone()).map(move |()| drop(slot));
+    actix_web::rt::spawn(shutdown.track(echo.instrument(tracing::info_span!("echo", %peer))));
     Ok(response)
 }
 
-/// Echoes until the client closes, breaks the protocol, or goes away.
-async fn run(writer: ws::Writer, mut reader: ws::Reader) {
+/// Echoes until the client closes, breaks the protocol, or goes away, or the server shuts down.
+async fn run(writer: ws::Writer, mut reader: ws::Reader, shutdown: Shutdown) {
     tracing::debug!("echo connection open");
-    while let Some(item) = reader.next().await {
-        let sent = match item {
-            Ok(Incoming::Text(text)) => writer.send(Outgoing::Text(text)).await,
-            Ok(Incoming::Binary(bytes)) => writer.send(Outgoing::Binary(bytes)).await,
-            Ok(Incoming::Ping(bytes)) => writer.send(Outgoing::Pong(bytes)).await,
-            Ok(Incoming::Pong(_)) => Ok(()),
-            Ok(Incoming::Close(frame)) => {
+    loop {
+        let item = tokio::select! {
+            item = reader.next() => item,
+            _ = shutdown.started() => return going_away(writer, reader).await,
+        };
+        let reply = match item {
+            Some(Ok(Incoming::Text(text))) => Outgoing::Text(text),
+            Some(Ok(Incoming::Binary(bytes))) => Outgoing::Binary(bytes),
+            Some(Ok(Incoming::Ping(bytes))) => Outgoing::Pong(bytes),
+            Some(Ok(Incoming::Pong(_))) => continue,
+            Some(Ok(Incoming::Close(frame))) => {
                 tracing::debug!(code = frame.as_ref().map(|f| f.code), "client closed");
                 let _ = writer.send(Outgoing::close_answering(frame.as_ref())).await;
                 return;
             }
-            Err(violation) => {
+            Some(Err(violation)) => {
                 tracing::debug!(%violation, "closing on a protocol violation");
                 writer.close(violation.code, violation.reason).await;
                 reader.until_closed().await;
                 return;
             }
+            None => {
+                tracing::debug!("connection ended without a close frame");
+                return;
+            }
+        };
+        // A client that takes nothing holds this send up; the shutdown must not wait for it.
+        let sent = tokio::select! {
+            sent = writer.send(reply) => sent,
+            _ = shutdown.started() => return going_away(writer, reader).await,
         };
         if sent.is_err() {
             tracing::debug!("connection gone while sending");
             return;
         }
     }
-    tracing::debug!("connection ended without a close frame");
+}
+
+/// Tells the client the server is going away (1001) and waits a little for its close, as a terminal does.
+async fn going_away(writer: ws::Writer, reader: ws::Reader) {
+    tracing::debug!("closing for the shutdown");
+    // A client that takes nothing gets no longer than the close timeout to make room for the close frame.
+    let _ = tokio::time::timeout(
+        CLOSE_TIMEOUT,
+        writer.close(1001, "webterm is shutting down"),
+    )
+    .await;
+    reader.until_closed().await;
 }

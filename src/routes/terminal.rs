@@ -155,6 +155,24 @@ fn unavailable(reason: String) -> HttpResponse {
         .body(reason + "\n")
 }
 
+/// A place among `session.max_clients` for one more WebSocket of `user`'s (a terminal's, or `/echo`'s), or the
+/// 503 that refuses it.
+pub fn take_place(
+    clients: &ClientLimit,
+    user: &str,
+    peer: &str,
+) -> Result<ClientSlot, HttpResponse> {
+    clients.acquire(user).map_err(|_| {
+        let reason = format!(
+            "webterm already has its maximum of {} WebSocket connections open (session.max_clients); \
+             try again later",
+            clients.max()
+        );
+        tracing::warn!(%peer, user, "refused a WebSocket: {reason}");
+        unavailable(reason)
+    })
+}
+
 /// Upgrades to a WebSocket and attaches it to a new session running the configured command, or with
 /// `?session=ID` to that live session.
 #[allow(clippy::too_many_arguments)]
@@ -196,16 +214,9 @@ pub async fn connect(
         },
     };
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let slot = match clients.acquire(&identity.user) {
+    let slot = match take_place(&clients, &identity.user, &peer) {
         Ok(slot) => slot,
-        Err(_) => {
-            let reason = format!(
-                "webterm already has its maximum of {} terminals open (session.max_clients); try again later",
-                clients.max()
-            );
-            tracing::warn!(%peer, user = identity.user, "refused a terminal: {reason}");
-            return Ok(unavailable(reason));
-        }
+        Err(refusal) => return Ok(refusal),
     };
     // SECURITY: the server decides who types; a read-only client's input never reaches the program,
     // whatever its page does.

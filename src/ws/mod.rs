@@ -12,6 +12,7 @@ use std::{
     task::{Context, Poll},
 };
 
+use actix_web::http::{Version, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
 use bytes::BytesMut;
 use futures_util::{FutureExt, Stream, StreamExt};
@@ -29,25 +30,47 @@ pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2)
 /// Whether the request asks for a WebSocket (`Upgrade: websocket`, in any case, possibly in a list).
 pub fn wants_websocket(req: &HttpRequest) -> bool {
     req.headers()
-        .get_all(actix_web::http::header::UPGRADE)
+        .get_all(header::UPGRADE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
 }
 
+/// Why actix-http did not hand `req` to [`transport::upgrade`], as the answer to the client.
+///
+/// actix-http hands over an HTTP/1 request that has a header `Upgrade: websocket` (that value alone) and no
+/// `Transfer-Encoding: chunked`; anything else reaches the route as an ordinary request.
+fn not_handed_over(req: &HttpRequest) -> &'static str {
+    if req.version() >= Version::HTTP_2 {
+        "WebSockets need HTTP/1.1 here: this server does not take them over HTTP/2; send the handshake over \
+         HTTP/1.1"
+    } else if !wants_websocket(req) {
+        "this address only speaks WebSocket: send a GET with Upgrade: websocket and Connection: Upgrade"
+    } else if !req
+        .headers()
+        .get_all(header::UPGRADE)
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.trim().eq_ignore_ascii_case("websocket"))
+    {
+        "ask for the WebSocket alone: send Upgrade: websocket, not in a list with other protocols"
+    } else {
+        // What is left is a body: with `Transfer-Encoding: chunked` actix-http reads what follows the head as
+        // the request's body, so WebSocket frames would be read as chunks.
+        "a WebSocket handshake has no body: send it without Transfer-Encoding"
+    }
+}
+
 /// Upgrade the request; returns the 101 response to return from the handler, our writer, and our reader.
 ///
-/// Refuses (400) a request that actix-http did not hand to [`transport::upgrade`]: one with a body of its own
-/// (`Transfer-Encoding: chunked`), whose WebSocket frames actix-http would read as that body.
+/// Refuses (400, with the reason) a request that actix-http did not hand to [`transport::upgrade`], since its
+/// connection's bytes are not ours to move: see [`not_handed_over`].
 pub fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     max_message_size: usize,
 ) -> Result<(HttpResponse, Writer, Reader), actix_web::Error> {
     if !transport::handed_over(req) {
-        return Err(error::ErrorBadRequest(
-            "a WebSocket handshake has no body: send it without Transfer-Encoding",
-        ));
+        return Err(error::ErrorBadRequest(not_handed_over(req)));
     }
     // actix-ws checks the handshake and makes the 101 response. It wants the request body for its own reader, so
     // it gets an empty one; its reader and sender are dropped, and the response gets our body instead.
@@ -140,6 +163,50 @@ impl Stream for Reader {
                 }
                 Poll::Ready(None) => this.state = ReadState::Done,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::Version;
+    use actix_web::test::TestRequest;
+
+    use super::not_handed_over;
+
+    /// A GET with `headers`, over `version`.
+    fn request(version: Version, headers: &[(&str, &str)]) -> actix_web::HttpRequest {
+        let mut request = TestRequest::get().uri("/ws").version(version);
+        for &header in headers {
+            request = request.append_header(header);
+        }
+        request.to_http_request()
+    }
+
+    #[test]
+    fn a_request_that_was_not_handed_over_is_told_what_to_change() {
+        let upgrade = |value| [("connection", "Upgrade"), ("upgrade", value)];
+        for (version, headers, reason) in [
+            (Version::HTTP_2, &[][..], "does not take them over HTTP/2"),
+            (Version::HTTP_11, &[][..], "only speaks WebSocket"),
+            (
+                Version::HTTP_11,
+                &upgrade("h2c")[..],
+                "only speaks WebSocket",
+            ),
+            (
+                Version::HTTP_11,
+                &upgrade("websocket, h2c")[..],
+                "not in a list",
+            ),
+            (
+                Version::HTTP_11,
+                &[("upgrade", "websocket"), ("transfer-encoding", "chunked")][..],
+                "without Transfer-Encoding",
+            ),
+        ] {
+            let why = not_handed_over(&request(version, headers));
+            assert!(why.contains(reason), "{version:?} {headers:?}: {why}");
         }
     }
 }

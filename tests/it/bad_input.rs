@@ -5,7 +5,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use crate::support::{Client, TestServer, config, http_get, keep_sending, still_healthy};
+use crate::support::{Client, TestServer, config, http_get, http_raw, keep_sending, still_healthy};
 
 #[tokio::test]
 async fn bad_control_messages_get_an_error_and_the_session_goes_on() {
@@ -155,8 +155,59 @@ async fn bad_queries_are_answered_400_without_an_upgrade() {
         assert_eq!(status, 400, "{query}: {}", String::from_utf8_lossy(&body));
         assert!(!body.is_empty(), "{query}: the answer says why");
     }
-    let (status, _, _) = http_get(server.addr, "/ws", "").await;
+    let (status, _, body) = http_get(server.addr, "/ws", "").await;
     assert_eq!(status, 400, "a plain GET of /ws is not an upgrade");
+    let body = String::from_utf8_lossy(&body);
+    assert!(
+        body.contains("this address only speaks WebSocket: send a GET with Upgrade: websocket"),
+        "the answer says why: {body}"
+    );
+    still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn a_request_to_a_socket_that_is_not_a_plain_websocket_handshake_is_told_why() {
+    let server = TestServer::with_command(&["sh"]);
+    let key = "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let asks = |upgrade: &str| format!("Connection: Upgrade\r\nUpgrade: {upgrade}\r\n{key}");
+    // (path, headers, body, what the answer says)
+    let cases = [
+        (
+            "/ws",
+            "Connection: close\r\n".to_owned(),
+            "",
+            "this address only speaks WebSocket",
+        ),
+        ("/ws", asks("h2c"), "", "this address only speaks WebSocket"),
+        (
+            "/ws",
+            asks("websocket, h2c"),
+            "",
+            "send Upgrade: websocket, not in a list",
+        ),
+        (
+            "/echo",
+            asks("h2c, websocket"),
+            "",
+            "send Upgrade: websocket, not in a list",
+        ),
+        (
+            "/ws",
+            asks("websocket") + "Transfer-Encoding: chunked\r\n",
+            "0\r\n\r\n",
+            "send it without Transfer-Encoding",
+        ),
+    ];
+    for (path, headers, body, reason) in cases {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{headers}\r\n{body}",
+            server.addr
+        );
+        let (status, _, answer) = http_raw(server.addr, request.as_bytes()).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert_eq!(status, 400, "{path} {headers:?}: {answer}");
+        assert!(answer.contains(reason), "{path} {headers:?}: {answer}");
+    }
     still_healthy(&server).await;
 }
 

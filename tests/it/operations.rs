@@ -124,6 +124,42 @@ async fn shutdown_tells_every_client_hangs_up_the_programs_and_refuses_newcomers
 }
 
 #[tokio::test]
+async fn shutdown_closes_echo_sockets_and_waits_for_them() {
+    let server = TestServer::with_command(&["sh"]);
+    let (ws, _) = tokio_tungstenite::connect_async(server.ws_url("/echo"))
+        .await
+        .unwrap();
+    let mut echo = Client::from_ws(ws);
+
+    let shutdown = server.shutdown.clone();
+    let drained = tokio::spawn(async move { shutdown.drain(PATIENCE).await });
+    let Event::Close(Some(frame)) = echo.next().await else {
+        panic!("a close frame first");
+    };
+    assert_eq!(u16::from(frame.code), 1001);
+    assert_eq!(frame.reason, "webterm is shutting down");
+    // The echo waits for our answering close frame, and the shutdown for the echo.
+    assert!(
+        !drained.is_finished(),
+        "the shutdown did not wait for the echo socket"
+    );
+    // Reading on sends our answering close frame; the server then ends the connection.
+    assert!(matches!(echo.next().await, Event::End));
+    assert!(
+        drained.await.unwrap(),
+        "the echo ended within the grace period"
+    );
+
+    match tokio_tungstenite::connect_async(server.ws_url("/echo")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503, "a newcomer is refused")
+        }
+        Ok(_) => panic!("an echo socket was accepted during the shutdown"),
+        Err(other) => panic!("upgrade failed: {other}"),
+    }
+}
+
+#[tokio::test]
 async fn sessions_are_recorded_as_asciicast_files_that_asciinema_replays() {
     let dir = std::env::temp_dir().join(format!("webterm-recordings-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

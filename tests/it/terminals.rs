@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use webterm::config::TerminalConfig;
+use webterm::server::{OWN_PATHS, Server};
 
 use crate::support::{Client, TestServer, config, http_get};
 
@@ -74,4 +75,34 @@ async fn a_terminal_with_users_refuses_everyone_else() {
     let upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
                    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
     assert_eq!(http_get(server.addr, "/private/ws", upgrade).await.0, 403);
+}
+
+#[tokio::test]
+async fn a_terminal_at_a_path_the_server_answers_itself_is_refused() {
+    // The server's own route comes first: GET /replay is the replay page, so a terminal there could never be
+    // reached.
+    let server = TestServer::with_command(&["sh"]);
+    let (status, _, body) = http_get(server.addr, "/replay", "").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("<html"));
+    assert!(OWN_PATHS.contains(&"/replay"));
+    for own in OWN_PATHS {
+        for path in [own.to_owned(), format!("{own}/top")] {
+            let mut config = config(&["sh"]);
+            config.terminals = vec![terminal(&path, &["top"])];
+            let Err(error) = Server::bind(config) else {
+                panic!("a terminal at {path} was accepted");
+            };
+            assert!(
+                error.to_string().contains(&format!(
+                    "collides with webterm's own {own}: pick another path"
+                )),
+                "{path}: {error}"
+            );
+        }
+    }
+    // A path that only starts with the same letters is the operator's.
+    let mut config = config(&["sh"]);
+    config.terminals = vec![terminal("/replays", &["top"])];
+    assert!(Server::bind(config).is_ok());
 }

@@ -2,10 +2,12 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::SinkExt;
 use serde_json::json;
+use tokio_tungstenite::tungstenite::{Error, Message};
 
-use super::{READ_TOKEN, TOKEN, bearer, still_starts_programs, token_config, upgrade};
-use crate::support::{PATIENCE, TestServer};
+use super::{READ_TOKEN, TOKEN, bearer, still_starts_programs, token_config, upgrade, ws_request};
+use crate::support::{Client, Event, PATIENCE, TestServer};
 
 #[tokio::test]
 async fn a_read_only_client_sees_the_output_but_its_typing_and_resizes_are_refused() {
@@ -77,4 +79,71 @@ async fn beyond_max_clients_an_upgrade_gets_503_until_a_terminal_closes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(third.ask("$((6*7))").await, "42");
+}
+
+/// Sends `text` to an `/echo` client and reads it back.
+async fn echoes(client: &mut Client, text: &str) {
+    client
+        .ws
+        .send(Message::Binary(text.as_bytes().to_vec().into()))
+        .await
+        .unwrap();
+    client.expect_output(text).await;
+}
+
+/// Closes an `/echo` client and waits for the server's answering close frame: its echo has ended by then, and
+/// given its place back.
+async fn close(mut client: Client) {
+    client.ws.close(None).await.unwrap();
+    loop {
+        match client.next().await {
+            Event::Close(_) => return,
+            Event::End => panic!("the connection ended without the server's close frame"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn echo_sockets_take_places_among_max_clients_like_terminals() {
+    let mut config = token_config();
+    config.session.max_clients = 2;
+    let server = TestServer::start(config);
+    let mut first = upgrade(&server, "/echo", &[bearer(TOKEN)]).await.unwrap();
+    let mut second = upgrade(&server, "/echo", &[bearer(TOKEN)]).await.unwrap();
+    echoes(&mut first, "one").await;
+    echoes(&mut second, "two").await;
+
+    // A third echo socket is refused as a terminal would be, with the reason.
+    let request = ws_request(&server, "/echo", &[bearer(TOKEN)]);
+    let refusal = match tokio_tungstenite::connect_async(request).await {
+        Err(Error::Http(response)) => response,
+        Ok(_) => panic!("a third echo socket was accepted"),
+        Err(other) => panic!("upgrade failed: {other}"),
+    };
+    let body = String::from_utf8_lossy(refusal.body().as_deref().unwrap_or_default()).into_owned();
+    assert_eq!(refusal.status(), 503, "{body}");
+    assert!(
+        body.contains("maximum of 2 WebSocket connections open (session.max_clients)"),
+        "{body}"
+    );
+    assert_eq!(refusal.headers()["retry-after"], "5");
+    assert_eq!(
+        upgrade(&server, "/ws", &[bearer(TOKEN)]).await.err(),
+        Some(503),
+        "the echo sockets hold the terminals' places too"
+    );
+
+    // A closed echo socket gives its place back at once.
+    close(first).await;
+    let mut third = upgrade(&server, "/echo", &[bearer(TOKEN)])
+        .await
+        .expect("the first socket's place");
+    echoes(&mut third, "three").await;
+    close(third).await;
+    let mut terminal = upgrade(&server, "/ws", &[bearer(TOKEN)])
+        .await
+        .expect("the third socket's place");
+    assert_eq!(terminal.ask("$((6*7))").await, "42");
+    echoes(&mut second, "still two").await;
 }
