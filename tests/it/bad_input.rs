@@ -248,3 +248,84 @@ async fn a_refused_client_that_is_still_sending_gets_the_reason_and_the_close() 
     names_the_missing_program(&error);
     assert_eq!(client.expect_close().await, Some(1011));
 }
+
+/// The close code a raw WebSocket on `/ws` gets after sending `frame` (bytes as they go on the wire).
+async fn close_code_after(server: &TestServer, frame: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    tcp.write_all(frame).await.unwrap();
+    let mut received = Vec::new();
+    tokio::time::timeout(crate::support::PATIENCE, async {
+        loop {
+            // The server's frames after the head: hello, perhaps output, then the close frame.
+            if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                let mut frames = &received[end + 4..];
+                while frames.len() >= 2 {
+                    let (opcode, len) = (frames[0] & 0x0F, usize::from(frames[1] & 0x7F));
+                    let (head, len) = match len {
+                        126 if frames.len() >= 4 => {
+                            (4, usize::from(u16::from_be_bytes([frames[2], frames[3]])))
+                        }
+                        126 | 127 => break,
+                        len => (2, len),
+                    };
+                    if frames.len() < head + len {
+                        break;
+                    }
+                    if opcode == 0x8 {
+                        return u16::from_be_bytes([frames[head], frames[head + 1]]);
+                    }
+                    frames = &frames[head + len..];
+                }
+            }
+            let mut buf = [0; 4096];
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "the connection ended without a close frame: {received:?}"
+            );
+            received.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("a close frame in time")
+}
+
+#[tokio::test]
+async fn frames_that_break_the_websocket_protocol_on_ws_are_closed_with_1002() {
+    let server = TestServer::with_command(&["sh"]);
+    let mask = [1, 2, 3, 4];
+    let masked = |first: u8, payload: &[u8]| {
+        let mut frame = vec![first, 0x80 | u8::try_from(payload.len()).unwrap()];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+        frame
+    };
+    let cases: [(&str, Vec<u8>); 7] = [
+        ("an unmasked frame", vec![0x82, 0x01, b'x']),
+        ("a reserved bit", masked(0x82 | 0x40, b"x")),
+        ("a reserved opcode", masked(0x83, b"x")),
+        ("a fragmented ping", masked(0x09, b"x")),
+        ("a control frame over 125 bytes", {
+            let mut frame = vec![0x89, 0x80 | 126, 0, 126];
+            frame.extend_from_slice(&mask);
+            frame.extend(std::iter::repeat_n(0, 126));
+            frame
+        }),
+        ("a close frame of one byte", masked(0x88, &[3])),
+        (
+            "a continuation with nothing to continue",
+            masked(0x80, b"x"),
+        ),
+    ];
+    for (what, frame) in cases {
+        assert_eq!(close_code_after(&server, &frame).await, 1002, "{what}");
+    }
+    still_healthy(&server).await;
+}
