@@ -12,7 +12,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use actix_web::http::{Version, header};
+use actix_web::http::{StatusCode, Version, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, error, web};
 use bytes::BytesMut;
 use futures_util::{FutureExt, Stream, StreamExt};
@@ -71,6 +71,24 @@ pub fn accept(
 ) -> Result<(HttpResponse, Writer, Reader), actix_web::Error> {
     if !transport::handed_over(req) {
         return Err(error::ErrorBadRequest(not_handed_over(req)));
+    }
+    // RFC 6455 4.4: a version the server does not speak gets an error and the version it does speak. actix-http
+    // would take drafts 7 and 8 as well, and answer any other version with a bare 400.
+    if let Some(version) = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .filter(|version| version.as_bytes() != b"13")
+    {
+        let response = HttpResponse::build(StatusCode::UPGRADE_REQUIRED)
+            .insert_header((header::SEC_WEBSOCKET_VERSION, "13"))
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "WebSocket version {:?} is not spoken here: send Sec-WebSocket-Version: 13\n",
+                String::from_utf8_lossy(version.as_bytes())
+            ));
+        return Err(
+            error::InternalError::from_response("unsupported WebSocket version", response).into(),
+        );
     }
     // actix-ws checks the handshake and makes the 101 response. It wants the request body for its own reader, so
     // it gets an empty one; its reader and sender are dropped, and the response gets our body instead.

@@ -329,3 +329,25 @@ async fn frames_that_break_the_websocket_protocol_on_ws_are_closed_with_1002() {
     }
     still_healthy(&server).await;
 }
+
+#[tokio::test]
+async fn a_websocket_version_other_than_13_gets_426_and_the_version_spoken() {
+    let server = TestServer::with_command(&["sh"]);
+    for version in ["12", "8", "7", "abc"] {
+        let headers = format!(
+            "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: {version}\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        );
+        for path in ["/ws", "/echo"] {
+            let (status, headers, body) = http_get(server.addr, path, &headers).await;
+            assert_eq!(status, 426, "{version} on {path}: {headers}");
+            assert!(headers.contains("sec-websocket-version: 13"), "{headers}");
+            let body = String::from_utf8_lossy(&body);
+            assert!(
+                body.contains(&format!("version \"{version}\" is not spoken here")),
+                "{body}"
+            );
+        }
+    }
+    still_healthy(&server).await;
+}
