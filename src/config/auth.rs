@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::auth::Role;
@@ -29,10 +29,8 @@ pub struct AuthConfig {
     /// How clients prove who they are.
     pub mode: AuthMode,
     /// `token` mode: the token that may type. Unset means a random one at every start.
-    #[serde(deserialize_with = "some_token")]
     pub token: Option<String>,
     /// `token` mode: a second token that may only watch.
-    #[serde(deserialize_with = "some_token")]
     pub read_token: Option<String>,
     /// `basic` mode: the users and their argon2id hashes (`webterm hash-password` prints one).
     pub users: Vec<UserConfig>,
@@ -84,12 +82,6 @@ impl Default for AuthConfig {
 /// The shortest fixed token accepted: 16 characters (of a random token's 32 hex digits).
 const MIN_TOKEN_LEN: usize = 16;
 
-fn some_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let token = String::deserialize(d)?;
-    check_token(&token).map_err(serde::de::Error::custom)?;
-    Ok(Some(token))
-}
-
 /// A fixed token must be long and URL-safe, since it travels in `?token=`.
 fn check_token(token: &str) -> Result<(), String> {
     let url_safe = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
@@ -124,6 +116,16 @@ impl AuthConfig {
                 "auth.lockout_secs must be between 1 and 86400, got {}",
                 self.lockout_secs
             ));
+        }
+        // SECURITY: checked here rather than while the file is read, whose errors quote the line: a refused token
+        // (perhaps the right one with a typo) must not reach the log of a refused reload.
+        for (key, token) in [
+            ("auth.token", &self.token),
+            ("auth.read_token", &self.read_token),
+        ] {
+            if let Some(token) = token {
+                check_token(token).map_err(|why| ConfigError::Invalid(format!("{key}: {why}")))?;
+            }
         }
         if self.token.is_some() && self.token == self.read_token {
             return invalid("auth.read_token must differ from auth.token".into());
@@ -220,6 +222,23 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_token_is_not_shown_in_the_error() {
+        for key in ["token", "read_token"] {
+            let error = parse(&format!("[auth]\n{key} = \"almost the secret\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("auth.{key}: a token must be")),
+                "{error}"
+            );
+            assert!(
+                !error.contains("almost"),
+                "the refused token is shown: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn bad_auth_tables_are_refused_with_the_reason() {
         let proxy = "[auth]\nmode = \"proxy\"\ntrusted_proxies = [\"127.0.0.1\"]\n";
         for (text, expected) in [
@@ -233,7 +252,7 @@ mod tests {
             ),
             (
                 "[auth]\nread_token = \"0123456789abcdef 1\"\n".to_owned(),
-                "a token must be at least 16 characters of A-Z a-z 0-9 - . _ ~",
+                "auth.read_token: a token must be at least 16 characters of A-Z a-z 0-9 - . _ ~",
             ),
             (
                 "[auth]\ntoken = \"0123456789abcdef\"\nread_token = \"0123456789abcdef\"\n"
