@@ -150,7 +150,10 @@ impl Drop for Attempt {
             // SECURITY: the request went away before its credentials were decided (the client hung up while its
             // password was checked). It counts as a failure, so that hanging up early is no way to have passwords
             // checked beyond the allowance.
-            self.limiter.decide(self.key, true);
+            if self.limiter.decide(self.key, true) {
+                // SECURITY: the address (as counted: an IPv6 /64 by its prefix) and nothing of what was tried.
+                tracing::warn!(target: "webterm::audit", event = "login.locked_out", client = %self.key, "too many failed attempts (the last one abandoned); refusing this address for a while");
+            }
         }
     }
 }
