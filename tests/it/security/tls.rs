@@ -256,3 +256,42 @@ async fn a_reload_serves_the_new_certificate_to_new_handshakes_and_open_connecti
         .expect("the open connection answers");
     assert_eq!(status, 200);
 }
+
+/// What the server sends on a raw TCP connection after `sent`, until it closes the connection.
+async fn raw_answer(server: &TestServer, sent: &[u8]) -> Vec<u8> {
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(sent).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, tcp.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection in time");
+    answer
+}
+
+#[tokio::test]
+async fn plain_http_and_a_stalled_handshake_on_the_tls_port_are_dropped_and_the_server_goes_on() {
+    let pems = Pems::new("hostile-tls");
+    let (cert, key, trust) = server_cert(&pems);
+    let mut config = config(&["sh"]);
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    config.http.request_timeout_ms = 500;
+    let server = TestServer::start(config);
+
+    // Plain HTTP: the server answers with at most a TLS alert, never with HTTP.
+    let answer = raw_answer(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(!answer.starts_with(b"HTTP/"), "{answer:?}");
+    assert!(answer.len() < 64, "an alert at most: {answer:?}");
+    // A client that connects and says nothing, and one that stops halfway through its hello, are dropped once
+    // the handshake's time (http.request_timeout_ms) is up.
+    assert_eq!(raw_answer(&server, b"").await, b"");
+    assert_eq!(
+        raw_answer(&server, &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await,
+        b""
+    );
+
+    let (status, _, _) = tls_get(&server, client_config(trust, None), "/healthz")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
