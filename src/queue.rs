@@ -328,6 +328,9 @@ mod tests {
                 if let Poll::Ready(item) = rx.poll_recv(&mut cx) {
                     break item;
                 }
+                // Lets the sender run if it waits for this CPU: on a busy machine a pure spin made each of the
+                // 20,000 rounds wait out a time slice (a minute in all, instead of a few seconds).
+                std::thread::yield_now();
             };
             assert_eq!(first, Some(n));
             sender.join().unwrap();
