@@ -228,6 +228,14 @@ pub async fn connect(
     } else {
         Role::Read
     };
+    // SECURITY: arguments from the URL choose what the program runs, which is more than typing: a client that may
+    // not type (a read-only user or token, a read-only terminal) may not pass them either.
+    if role == Role::Read && !query.args.is_empty() {
+        tracing::warn!(%peer, user = identity.user, "refused URL arguments from a read-only client");
+        return Ok(HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("arguments from the URL (?arg=) need a client that may type; this one is read-only\n"));
+    }
     let route_path = route.map_or("/", |t| t.path.as_str()).to_owned();
     // A new session needs a place among `session.max_sessions` before the upgrade: refusing it is a 503.
     let plan = match query.session {

@@ -26,6 +26,25 @@ async fn url_arguments_are_refused_unless_allowed_and_never_reach_a_shell() {
 }
 
 #[tokio::test]
+async fn a_read_only_client_may_not_pass_url_arguments() {
+    // Arguments choose what runs (`sh -c ...`): more than typing, which a read-only client may not do either.
+    let mut config = config(&["printf", "[%s]"]);
+    config.session.allow_url_args = true;
+    config.session.writable = false;
+    let server = TestServer::start(config);
+    let (status, _, body) = http_get(server.addr, "/ws?arg=-c&arg=id", UPGRADE).await;
+    assert_eq!(status, 403);
+    assert!(
+        String::from_utf8_lossy(&body).contains("need a client that may type"),
+        "{body:?}"
+    );
+    // Without arguments it still watches its own session, as before.
+    let mut client = Client::connect(&server, "").await;
+    client.expect_control("exit").await;
+    assert_eq!(client.output_text(), "[]");
+}
+
+#[tokio::test]
 async fn the_program_starts_in_the_configured_directory_with_only_allowed_variables() {
     let dir = std::env::temp_dir().join(format!("webterm-cwd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
