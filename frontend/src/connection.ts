@@ -16,6 +16,9 @@ import {
 } from './protocol';
 import { SESSION_PARAM } from './session_id';
 
+/** The largest input frame the page sends (the server's smallest `websocket.max_message_size`). */
+const MAX_INPUT_FRAME = 64 * 1024;
+
 /** Wait this long after the last size change before telling the server, so a window drag sends one resize. */
 const RESIZE_DEBOUNCE_MS = 50;
 
@@ -158,7 +161,12 @@ export class Connection {
   }
 
   private sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
-    if (this.isOpen() && bytes.length > 0) this.socket.send(bytes);
+    if (!this.isOpen()) return;
+    // A paste comes as one string, of any size: in pieces, so that none is over the server's message limit
+    // (`websocket.max_message_size`, never under MAX_INPUT_FRAME). The program gets the same bytes in order.
+    for (let at = 0; at < bytes.length; at += MAX_INPUT_FRAME) {
+      this.socket.send(bytes.subarray(at, at + MAX_INPUT_FRAME));
+    }
   }
 
   private receive(data: ArrayBuffer | string): void {

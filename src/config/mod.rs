@@ -67,7 +67,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebSocketConfig {
-    /// The largest message a client may send, in bytes; bigger ones get close code 1009.
+    /// The largest message a client may send, in bytes (at least [`MIN_MESSAGE_SIZE`]); bigger ones get close
+    /// code 1009.
     #[serde(deserialize_with = "message_size")]
     pub max_message_size: usize,
     /// Seconds between the server's pings; also the page's heartbeat (`hello`'s `heartbeat`).
@@ -357,8 +358,12 @@ fn at_most_ten_minutes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error>
     bounded(d, 0, 600_000, "milliseconds")
 }
 
+/// The smallest `websocket.max_message_size`: the page sends input (a paste) in frames of up to 64 KiB
+/// (`frontend/src/connection.ts`), which a smaller limit would refuse with 1009.
+pub const MIN_MESSAGE_SIZE: u64 = 64 * 1024;
+
 fn message_size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
-    bounded(d, 1024, 1 << 30, "bytes").map(|v| v as usize)
+    bounded(d, MIN_MESSAGE_SIZE, 1 << 30, "bytes").map(|v| v as usize)
 }
 
 fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -408,7 +413,7 @@ mod tests {
             .to_string();
         assert!(error.contains("line 2"), "{error}");
         assert!(error.contains("max_message_size"), "{error}");
-        assert!(error.contains("between 1024"), "{error}");
+        assert!(error.contains("between 65536"), "{error}");
 
         let error = parse("listen = \"nowhere\"\n").unwrap_err().to_string();
         assert!(

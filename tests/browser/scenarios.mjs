@@ -85,6 +85,14 @@ async function paste(t, url) {
     await t.waitForLine('pasted-done');
   });
   await t.step('screenshot bracketed.png', () => t.screenshot('bracketed.png'));
+  await t.step("a paste of 3 MiB (three times the server's default message limit) arrives whole", async () => {
+    const size = 3 * 1024 * 1024;
+    await t.typeLine(`printf '\\033[?2004l'; stty raw -echo; head -c ${size} | wc -c; stty sane; echo; echo big""-done`);
+    await t.page.waitForFunction(() => !window.webterm.term.modes.bracketedPasteMode);
+    await t.page.evaluate((n) => window.webterm.term.paste('y'.repeat(n)), size);
+    await t.waitForLine(String(size));
+    await t.waitForLine('big-done');
+  });
 }
 
 /** vim opens full screen, edits a file and quits back to the shell. */
