@@ -19,6 +19,9 @@ import { SESSION_PARAM } from './session_id';
 /** The largest input frame the page sends (the server's smallest `websocket.max_message_size`). */
 const MAX_INPUT_FRAME = 64 * 1024;
 
+/** Input kept while the socket is still opening; typing beyond it before the socket opens is dropped. */
+const MAX_EARLY_INPUT = 64 * 1024;
+
 /** Wait this long after the last size change before telling the server, so a window drag sends one resize. */
 const RESIZE_DEBOUNCE_MS = 50;
 
@@ -74,6 +77,9 @@ export class Connection {
   /** Watches for a dead connection, from `hello` on (when the server says how often to ping). */
   private heartbeat: Heartbeat | undefined;
   private ended = false;
+  /** Input typed while the socket was still opening, sent once it is open. */
+  private early: Uint8Array<ArrayBuffer>[] = [];
+  private earlyBytes = 0;
 
   constructor(
     private readonly term: Terminal,
@@ -88,6 +94,10 @@ export class Connection {
       () => this.sendControl({ type: 'resume' }),
       (parsed) => this.sendControl({ type: 'ack', bytes: parsed }),
     );
+    this.socket.addEventListener('open', () => {
+      for (const bytes of this.early) this.sendBytes(bytes);
+      this.early = [];
+    });
     this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
     this.socket.addEventListener('close', (event) => {
       if (this.ended) return;
@@ -161,6 +171,14 @@ export class Connection {
   }
 
   private sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
+    if (this.socket.readyState === WebSocket.CONNECTING) {
+      // Keys typed while the socket opens (on page load, or the key that started a reconnect and those after it).
+      if (this.earlyBytes + bytes.length <= MAX_EARLY_INPUT) {
+        this.early.push(bytes);
+        this.earlyBytes += bytes.length;
+      }
+      return;
+    }
     if (!this.isOpen()) return;
     // A paste comes as one string, of any size: in pieces, so that none is over the server's message limit
     // (`websocket.max_message_size`, never under MAX_INPUT_FRAME). The program gets the same bytes in order.
@@ -203,6 +221,11 @@ export class Connection {
         break;
       case 'control':
         this.events.control(message.writable);
+        if (message.writable) {
+          // The server ignored this page's resizes while it could not type: now its size is the program's.
+          this.serverSize = { cols: 0, rows: 0 };
+          this.sizeChanged();
+        }
         break;
       case 'shutdown':
         // The close frame follows; the page then reconnects once the server is back.

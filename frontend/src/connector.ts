@@ -21,10 +21,10 @@ export function backoffSeconds(attempt: number): number {
 /**
  * Puts the terminal's modes back to a fresh terminal's before a new session starts, keeping the screen and the
  * scrollback: no bracketed paste, no mouse reports, normal cursor keys, visible cursor, plain colors, the page's
- * own title. A resumed session needs none of this: its screen starts with a full reset.
+ * own title, no focus reports. A resumed session needs none of this: its screen starts with a full reset.
  */
 const FRESH_MODES =
-  '\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1l\x1b[?25h\x1b[0m\x1b]2;\x07';
+  '\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1004l\x1b[?1l\x1b[?25h\x1b[0m\x1b]2;\x07';
 
 /** Where the connector stands between connections. */
 type Phase = 'connected' | 'waiting' | 'exited';
@@ -93,10 +93,18 @@ export class Connector {
     this.connection = connection;
   }
 
-  /** Hands typed text to the connection; while waiting to reconnect, any key reconnects at once. */
+  /**
+   * A key was pressed (before its input comes to `input`): while waiting to reconnect, reconnects at once, and
+   * the key and those after it are sent once the socket is open. Only a key: a program's mouse and focus reports
+   * are input too, and would otherwise open a socket for every move of the mouse while the server is down.
+   */
+  keyPressed(): void {
+    if (this.phase === 'waiting') this.connect();
+  }
+
+  /** Hands typed text to the connection (dropped while waiting to reconnect; Enter after an exit starts anew). */
   input(data: string): void {
     if (this.phase === 'connected') this.connection?.sendText(data);
-    else if (this.phase === 'waiting') this.connect();
     else if (this.phase === 'exited' && data === '\r') this.startNewSession('\r\n');
   }
 

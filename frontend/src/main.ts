@@ -66,12 +66,21 @@ takeControl.addEventListener('click', () => {
   connector.takeControl();
   focusTerminal();
 });
-const keybar = new KeyBar(element('keybar', HTMLElement), term, (data) => connector.input(data), () => page.fit());
+const keybar = new KeyBar(
+  element('keybar', HTMLElement),
+  term,
+  (data) => {
+    connector.keyPressed();
+    connector.input(data);
+  },
+  () => page.fit(),
+);
 
 installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
 const setPageTitle = followTitle(term);
 flashOnBell(term, frame);
+term.onKey(() => connector.keyPressed());
 term.onData((data) => connector.input(keybar.transform(data)));
 term.onBinary((data) => connector.binaryInput(data));
 term.onResize(() => connector.sizeChanged());

@@ -38,6 +38,12 @@ async function reconnect(t, url) {
       if (again !== pid) throw new Error(`the shell was ${pid} before the drop and is ${again} after it`);
     });
     await t.step('screenshot reconnected.png', () => t.screenshot('reconnected.png'));
+    await t.step('after another drop, typing reconnects at once and no key of it is lost', async () => {
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      await t.typeLine('echo typed""-while-waiting');
+      await t.waitForLine('typed-while-waiting');
+    });
   } finally {
     proxy.close();
   }
@@ -181,6 +187,8 @@ async function takeControl(t, url) {
   link.searchParams.set('session', id);
   const second = await t.openPage();
   await t.step('a second tab on the session is read-only and offers "Take control"', async () => {
+    // A smaller window than the first tab's: the terminal takes the writer's size.
+    await second.page.setViewportSize({ width: 700, height: 400 });
     await second.page.goto(link.href, { timeout: 10_000 });
     await second.waitForState('connected');
     await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
@@ -202,6 +210,13 @@ async function takeControl(t, url) {
     await second.typeLine('echo typed""-after-taking');
     await second.waitForLine('typed-after-taking');
     await t.waitForLine('typed-after-taking');
+  });
+  await t.step("the program now sees the second tab's terminal size", async () => {
+    const size = await second.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
+    const first = await t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
+    if (size.cols === first.cols && size.rows === first.rows) throw new Error('both tabs have the same size');
+    await second.typeLine('echo size=$(stty size)');
+    await second.waitForLine(`size=${size.rows} ${size.cols}`);
   });
   await t.step('the first tab takes control back', async () => {
     await t.page.bringToFront();
