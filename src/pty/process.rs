@@ -46,16 +46,24 @@ fn parse_stat(text: &str) -> Option<ProcStat> {
 /// it, which identifies them after they left the session with `setsid` and their parent died.
 pub const SESSION_ENV: &str = "WEBTERM_SESSION";
 
-/// Every live (not zombie) process of a session: the leader, the orphans reparented to us (the subreaper)
-/// that were in its session or carry `WEBTERM_SESSION=session_id`, and every descendant of those.
+/// Every live (not zombie) process of a session: the leader (unless `leader_reaped`), the orphans reparented to
+/// us (the subreaper) that were in its session or carry `WEBTERM_SESSION=session_id`, and every descendant of
+/// those.
+///
+/// Once the leader has been reaped, its pid is free for the kernel to give to any new process, perhaps another
+/// session's program: it is then no longer looked at, or signalled, by that pid.
 ///
 /// Only those processes and our orphans ([`orphans`]) are read, through `/proc/PID/task/*/children`: the cost of
 /// a look grows neither with the other processes on the machine nor with the other sessions.
-pub fn session_tree(leader: i32, session_id: &str) -> Vec<i32> {
+pub fn session_tree(leader: i32, leader_reaped: bool, session_id: &str) -> Vec<i32> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let marker = format!("{SESSION_ENV}={session_id}");
     let alive = |pid: i32| read_stat(pid).filter(|stat| stat.state != b'Z');
-    let mut roots: Vec<i32> = alive(leader).map(|stat| stat.pid).into_iter().collect();
+    let mut roots: Vec<i32> = if leader_reaped {
+        Vec::new()
+    } else {
+        alive(leader).map(|stat| stat.pid).into_iter().collect()
+    };
     roots.extend(orphans(me).into_iter().filter(|&pid| {
         alive(pid).is_some_and(|stat| stat.session == leader || has_env(pid, &marker))
     }));
@@ -126,19 +134,22 @@ pub fn signal_all(pids: &[i32], signal: Signal) {
 /// then SIGKILL to whatever is still alive after the grace period.
 pub struct Teardown {
     leader: i32,
+    leader_reaped: bool,
     session_id: String,
     deadline: Instant,
     poll: Duration,
 }
 
 impl Teardown {
-    /// Hangs up the whole tree of the session `session_id` led by `leader` now.
-    pub fn start(leader: i32, session_id: &str, grace: Duration) -> Teardown {
-        let tree = session_tree(leader, session_id);
+    /// Hangs up the whole tree of the session `session_id` led by `leader` now (see [`session_tree`] for
+    /// `leader_reaped`).
+    pub fn start(leader: i32, leader_reaped: bool, session_id: &str, grace: Duration) -> Teardown {
+        let tree = session_tree(leader, leader_reaped, session_id);
         signal_all(&tree, Signal::HUP);
         signal_all(&tree, Signal::CONT);
         Teardown {
             leader,
+            leader_reaped,
             session_id: session_id.to_owned(),
             deadline: Instant::now() + grace,
             poll: Duration::from_millis(2),
@@ -149,7 +160,7 @@ impl Teardown {
     /// alive, else how long to wait before the next check.
     pub fn step(&mut self) -> Option<Duration> {
         reap_orphans();
-        let left = session_tree(self.leader, &self.session_id);
+        let left = session_tree(self.leader, self.leader_reaped, &self.session_id);
         if left.is_empty() {
             return None;
         }
@@ -321,6 +332,20 @@ fn any_zombie_child() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reaped_leaders_pid_is_not_taken_for_the_leader() {
+        // A process of ours in no webterm session stands for whatever process got a reaped leader's pid.
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = other.id() as i32;
+        assert_eq!(session_tree(pid, false, "no-such-session"), vec![pid]);
+        assert!(session_tree(pid, true, "no-such-session").is_empty());
+        other.kill().unwrap();
+        other.wait().unwrap();
+    }
 
     #[test]
     fn an_exited_child_is_seen_as_a_zombie_and_left_for_its_owner_to_reap() {

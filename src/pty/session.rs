@@ -199,7 +199,7 @@ impl Session {
         ) {
             (Ok(pidfd), Ok(io)) => (pidfd, io),
             (Err(error), _) | (_, Err(error)) => {
-                Teardown::start(pid, &id, Duration::ZERO).finish_blocking();
+                Teardown::start(pid, false, &id, Duration::ZERO).finish_blocking();
                 let _ = rustix::process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
                 process::forget_leader(pid);
                 return Err(error.into());
@@ -367,9 +367,15 @@ impl Session {
     /// Ends the session: hangs up every process in it, kills what is left after the grace period, and
     /// reaps the program. Returns how the program ended.
     pub async fn shutdown(mut self) -> Option<ExitStatus> {
-        Teardown::start(self.pid, &self.id, self.kill_grace)
-            .finish()
-            .await;
+        // Until `wait` below, a leader not reaped yet keeps its pid (a zombie's is not given to another process).
+        Teardown::start(
+            self.pid,
+            self.status.get().is_some(),
+            &self.id,
+            self.kill_grace,
+        )
+        .finish()
+        .await;
         let status = self.wait().await.ok();
         self.torn_down = true;
         status
@@ -380,13 +386,12 @@ impl Drop for Session {
     /// The safety net for sessions dropped without [`Session::shutdown`] (a panic, a runtime going away):
     /// the teardown runs on a thread of its own so that nothing is left behind.
     fn drop(&mut self) {
-        if self.torn_down
-            || self.status.get().is_some() && process::session_tree(self.pid, &self.id).is_empty()
-        {
+        let reaped = self.status.get().is_some();
+        if self.torn_down || reaped && process::session_tree(self.pid, true, &self.id).is_empty() {
             return;
         }
-        let (pid, grace, reaped) = (self.pid, self.kill_grace, self.status.get().is_some());
-        let teardown = Teardown::start(pid, &self.id, grace);
+        let (pid, grace) = (self.pid, self.kill_grace);
+        let teardown = Teardown::start(pid, reaped, &self.id, grace);
         let spawned = std::thread::Builder::new()
             .name("webterm-teardown".into())
             .spawn(move || {
