@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,11 +31,18 @@ impl Recorder {
         command: &str,
         record_input: bool,
     ) -> io::Result<Recorder> {
-        std::fs::create_dir_all(dir)?;
+        // SECURITY: a recording holds all a session showed (and with `record_input`, what was typed, passwords
+        // included): only webterm's own user may read it, whatever the umask. A directory webterm creates is
+        // its own too; one that exists keeps the modes its owner gave it.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let path = dir.join(format!("{session}.cast"));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)?;
         let mut out = BufWriter::with_capacity(64 * 1024, file);
         let timestamp = SystemTime::now()

@@ -183,6 +183,12 @@ async fn sessions_are_recorded_as_asciicast_files_that_asciinema_replays() {
 
     let file = dir.join(format!("{session}.cast"));
     let text = std::fs::read_to_string(&file).expect("the recording exists");
+    // Only webterm's own user may read what was shown and typed, whatever the umask.
+    let mode = |path: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions())
+            & 0o777
+    };
+    assert_eq!((mode(&dir), mode(&file)), (0o700, 0o600));
     let events: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
