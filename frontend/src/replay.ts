@@ -4,6 +4,10 @@
 import '@xterm/xterm/css/xterm.css';
 import '../style.css';
 import { Terminal } from '@xterm/xterm';
+import { isValidSize } from './protocol';
+
+/** The longest pause played: longer ones in the recording are cut to this, and the rest plays on from there. */
+const MAX_PAUSE_MS = 5000;
 
 /** One `[seconds, kind, data]` event of a recording. */
 export interface CastEvent {
@@ -32,7 +36,12 @@ export function parseCast(text: string): Cast {
     }
     return { time: event[0], kind: event[1], data: event[2] };
   });
-  return { width: Number(header.width) || 80, height: Number(header.height) || 24, events };
+  const width = Number(header.width) || 80;
+  const height = Number(header.height) || 24;
+  if (!isValidSize(width, height)) {
+    throw new Error(`the recording is ${width}x${height}, larger than a terminal can be here`);
+  }
+  return { width, height, events };
 }
 
 const element = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -76,18 +85,23 @@ async function play(): Promise<void> {
   term.reset();
   term.resize(cast.width, cast.height);
   setState('playing', 'playing');
-  const started = performance.now();
+  // When the recording's clock starts, on the page's clock; moved on by the pauses cut short below.
+  let started = performance.now();
   for (const event of cast.events) {
     if (speed > 0) {
       const due = started + (event.time * 1000) / speed;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 5000)));
+      if (wait > MAX_PAUSE_MS) started -= wait - MAX_PAUSE_MS;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, MAX_PAUSE_MS)));
     }
     if (generation !== playing) return;
     if (event.kind === 'o') term.write(event.data);
     if (event.kind === 'r') {
       const [cols, rows] = event.data.split('x').map(Number);
-      if (cols > 0 && rows > 0) term.resize(cols, rows);
+      // After the output before it has been parsed: a resize takes effect at once, writes later.
+      if (isValidSize(cols, rows)) await new Promise<void>((resolve) => term.write('', resolve));
+      if (generation !== playing) return;
+      if (isValidSize(cols, rows)) term.resize(cols, rows);
     }
   }
   term.write('', () => setState('done', 'done'));
