@@ -1,7 +1,8 @@
 //! Graceful shutdown: tell every connection, let each end its session (hang up, grace, kill, reap), then stop.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tokio_util::task::TaskTracker;
@@ -14,6 +15,8 @@ pub struct Shutdown {
     /// Set by [`Shutdown::request`]: something inside the server asks for the same stop as SIGTERM.
     requested: CancellationToken,
     tracker: TaskTracker,
+    /// When the shutdown's grace ends, once [`Shutdown::drain`] has started it.
+    ends: Arc<OnceLock<Instant>>,
 }
 
 impl Shutdown {
@@ -47,8 +50,19 @@ impl Shutdown {
         self.requested.cancelled()
     }
 
+    /// How long a session's processes get between the hang-up and SIGKILL: `kill_grace`, or during a shutdown at
+    /// most half of what is left of its grace, so that what ignores the hang-up is killed before webterm exits
+    /// (a process that outlived webterm would be nobody's to end).
+    pub fn kill_grace(&self, kill_grace: Duration) -> Duration {
+        match self.ends.get() {
+            Some(ends) => kill_grace.min(ends.saturating_duration_since(Instant::now()) / 2),
+            None => kill_grace,
+        }
+    }
+
     /// Starts the shutdown and waits up to `grace` for every tracked connection to end. Returns whether all did.
     pub async fn drain(&self, grace: Duration) -> bool {
+        let _ = self.ends.set(Instant::now() + grace);
         self.token.cancel();
         self.tracker.close();
         tokio::time::timeout(grace, self.tracker.wait())

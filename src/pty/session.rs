@@ -366,16 +366,22 @@ impl Session {
 
     /// Ends the session: hangs up every process in it, kills what is left after the grace period, and
     /// reaps the program. Returns how the program ended.
-    pub async fn shutdown(mut self) -> Option<ExitStatus> {
+    pub async fn shutdown(self) -> Option<ExitStatus> {
+        let grace = self.kill_grace;
+        self.shutdown_within(grace).await
+    }
+
+    /// How long [`Session::shutdown`] waits between the hang-up and SIGKILL (`session.kill_grace_ms`).
+    pub fn kill_grace(&self) -> Duration {
+        self.kill_grace
+    }
+
+    /// [`Session::shutdown`], with SIGKILL after `kill_grace` instead of the session's own.
+    pub async fn shutdown_within(mut self, kill_grace: Duration) -> Option<ExitStatus> {
         // Until `wait` below, a leader not reaped yet keeps its pid (a zombie's is not given to another process).
-        Teardown::start(
-            self.pid,
-            self.status.get().is_some(),
-            &self.id,
-            self.kill_grace,
-        )
-        .finish()
-        .await;
+        Teardown::start(self.pid, self.status.get().is_some(), &self.id, kill_grace)
+            .finish()
+            .await;
         let status = self.wait().await.ok();
         self.torn_down = true;
         status

@@ -317,7 +317,8 @@ impl Hub {
             Why::Shutdown => {
                 let _ = entry.ending.set(Ending::Shutdown);
                 self.clients.clear();
-                self.session.shutdown().await
+                let grace = self.settings.shutdown.kill_grace(self.session.kill_grace());
+                self.session.shutdown_within(grace).await
             }
             Why::Deleted => {
                 let status = self.session.shutdown().await;

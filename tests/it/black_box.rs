@@ -388,3 +388,48 @@ async fn logins_and_failed_logins_are_in_the_audit_trail_without_the_token() {
         .collect();
     assert_eq!(events, ["login.failed", "login"]);
 }
+
+#[tokio::test]
+async fn a_program_that_ignores_the_hang_up_is_killed_before_webterm_exits_on_sigterm() {
+    // kill_grace (30 s) longer than the shutdown's grace (1 s): the kill must still come before webterm exits,
+    // or the program outlives it, nobody's to end.
+    let mut binary = Binary::start_with_config(
+        "shutdown_grace_ms = 1000\n[session]\nkill_grace_ms = 30000\n",
+        &["sh", "-c", "trap '' HUP; echo pid=$$; exec sleep 60"],
+    );
+    let mut client = crate::support::Client::from_ws(
+        tokio_tungstenite::connect_async(format!("ws://{}/ws", binary.addr))
+            .await
+            .expect("connect")
+            .0,
+    );
+    client.expect_control("hello").await;
+    let output = client.expect_output("\r\n").await;
+    let program: i32 = output
+        .trim()
+        .strip_prefix("pid=")
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {output:?}"));
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(binary.pid()).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while binary.child.try_wait().unwrap().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "webterm did not exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = crate::support::process_exists(program);
+    if left {
+        // Not to leave it behind for the rest of the run.
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(program).unwrap(),
+            rustix::process::Signal::KILL,
+        );
+    }
+    assert!(!left, "the program outlived webterm");
+}
