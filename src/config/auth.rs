@@ -188,16 +188,9 @@ impl AuthConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::Config;
-
+    use crate::config::parse_text as parse;
     /// An argon2id PHC string; the config only checks the form, so no password matches it here.
     const HASH: &str = "$argon2id$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$yQ5RzRb0vU0k2t1D3GB0Hw";
-
-    fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
-    }
 
     /// A basic-mode `[auth]` table with one `[[auth.users]]` per (name, hash), each put in quotes as it is.
     fn basic(users: &[(&str, &str)]) -> String {

@@ -70,13 +70,7 @@ impl HttpConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::Config;
-
-    fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
-    }
+    use crate::config::parse_text as parse;
 
     #[test]
     fn good_http_tables_are_accepted() {

@@ -377,6 +377,12 @@ fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
     }
 }
 
+/// For the tests of each table: parses `text` as a config file named `t.toml`; the error as its message.
+#[cfg(test)]
+pub(crate) fn parse_text(text: &str) -> Result<Config, String> {
+    Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

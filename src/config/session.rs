@@ -216,10 +216,7 @@ mod tests {
 
     #[test]
     fn bad_session_values_are_refused_with_the_key() {
-        let parse = |text: &str| {
-            crate::config::Config::parse(text, std::path::Path::new("t.toml"))
-                .map_err(|e| e.to_string())
-        };
+        let parse = crate::config::parse_text;
         let good =
             "[session]\nkill_grace_ms = 60000\nmax_clients = 1\ncwd = \"/\"\ncommand = [\"sh\"]\n";
         assert_eq!(parse(good).unwrap().session.kill_grace_ms, 60_000);

@@ -135,13 +135,7 @@ impl TerminalConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::Config;
-
-    fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
-    }
+    use crate::config::parse_text as parse;
 
     #[test]
     fn terminals_are_read_with_their_defaults() {

@@ -39,13 +39,7 @@ impl TlsConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::Config;
-
-    fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
-    }
+    use crate::config::parse_text as parse;
 
     #[test]
     fn tls_keys_that_need_each_other_are_refused_alone() {
