@@ -83,39 +83,39 @@ mod tests {
 
     #[test]
     fn bad_http_tables_are_refused_with_the_key_and_the_value() {
-        for (text, expected) in [
-            (
-                "request_timeout_ms = 99",
-                "http.request_timeout_ms must be between 100 and 600000, got 99",
-            ),
-            (
-                "request_timeout_ms = 600001",
-                "http.request_timeout_ms must be between 100 and 600000, got 600001",
-            ),
-            (
-                "keep_alive_secs = 3601",
-                "http.keep_alive_secs must be at most 3600, got 3601",
-            ),
-            // SECURITY: each of these would add to the Content-Security-Policy header, or break it.
-            (
-                "frame_ancestors = [\"'self'; script-src 'unsafe-inline'\"]",
-                "http.frame_ancestors entry \"'self'; script-src 'unsafe-inline'\" is not a CSP source",
-            ),
-            (
-                "frame_ancestors = [\"https://a.example https://b.example\"]",
-                "is not a CSP source",
-            ),
-            (
-                "frame_ancestors = [\"https://a.example\\r\\nSet-Cookie: x=1\"]",
-                "is not a CSP source",
-            ),
-            (
-                "frame_ancestors = [\"'self'\", \"\"]",
-                "http.frame_ancestors entry \"\" is not a CSP source",
-            ),
-        ] {
-            let error = parse(&format!("[http]\n{text}\n")).unwrap_err();
-            assert!(error.contains(expected), "{text}: {error}");
-        }
+        crate::config::assert_refused(
+            "[http]",
+            [
+                (
+                    "request_timeout_ms = 99",
+                    "http.request_timeout_ms must be between 100 and 600000, got 99",
+                ),
+                (
+                    "request_timeout_ms = 600001",
+                    "http.request_timeout_ms must be between 100 and 600000, got 600001",
+                ),
+                (
+                    "keep_alive_secs = 3601",
+                    "http.keep_alive_secs must be at most 3600, got 3601",
+                ),
+                // SECURITY: each of these would add to the Content-Security-Policy header, or break it.
+                (
+                    "frame_ancestors = [\"'self'; script-src 'unsafe-inline'\"]",
+                    "http.frame_ancestors entry \"'self'; script-src 'unsafe-inline'\" is not a CSP source",
+                ),
+                (
+                    "frame_ancestors = [\"https://a.example https://b.example\"]",
+                    "is not a CSP source",
+                ),
+                (
+                    "frame_ancestors = [\"https://a.example\\r\\nSet-Cookie: x=1\"]",
+                    "is not a CSP source",
+                ),
+                (
+                    "frame_ancestors = [\"'self'\", \"\"]",
+                    "http.frame_ancestors entry \"\" is not a CSP source",
+                ),
+            ],
+        );
     }
 }

@@ -383,6 +383,16 @@ pub(crate) fn parse_text(text: &str) -> Result<Config, String> {
     Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
 }
 
+/// For the tests of each table: each `(lines, expected)` case, under the `table` header, is refused with an error
+/// that contains `expected`.
+#[cfg(test)]
+pub(crate) fn assert_refused<'a>(table: &str, cases: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    for (lines, expected) in cases {
+        let error = parse_text(&format!("{table}\n{lines}\n")).unwrap_err();
+        assert!(error.contains(expected), "{lines}: {error}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

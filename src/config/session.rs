@@ -220,36 +220,36 @@ mod tests {
         let good =
             "[session]\nkill_grace_ms = 60000\nmax_clients = 1\ncwd = \"/\"\ncommand = [\"sh\"]\n";
         assert_eq!(parse(good).unwrap().session.kill_grace_ms, 60_000);
-        for (text, expected) in [
-            ("kill_grace_ms = 60001", "between 0 and 60000, got 60001"),
-            ("kill_grace_ms = -1", "kill_grace_ms"),
-            (
-                "command = [\"\", \"x\"]",
-                "session.command must not start with an empty string",
-            ),
-            (
-                "command = [\"sh\", \"-c\", \"a\\u0000b\"]",
-                "session.command entry \"a\\0b\" contains a NUL byte",
-            ),
-            ("max_clients = 0", "session.max_clients must be at least 1"),
-            (
-                "cwd = \"/nonexistent/webterm-test\"",
-                "session.cwd /nonexistent/webterm-test is not a directory",
-            ),
-            (
-                concat!("cwd = \"", env!("CARGO_MANIFEST_DIR"), "/Cargo.toml\""),
-                "Cargo.toml is not a directory",
-            ),
-            (
-                "cwd = \"/tmp\\u0000\"",
-                "session.cwd \"/tmp\\0\" contains a NUL byte",
-            ),
-            ("term = \"\"", "must be a non-empty string"),
-            ("term = \"xterm\\u0000\"", "without NUL bytes"),
-        ] {
-            let error = parse(&format!("[session]\n{text}\n")).unwrap_err();
-            assert!(error.contains(expected), "{text}: {error}");
-        }
+        crate::config::assert_refused(
+            "[session]",
+            [
+                ("kill_grace_ms = 60001", "between 0 and 60000, got 60001"),
+                ("kill_grace_ms = -1", "kill_grace_ms"),
+                (
+                    "command = [\"\", \"x\"]",
+                    "session.command must not start with an empty string",
+                ),
+                (
+                    "command = [\"sh\", \"-c\", \"a\\u0000b\"]",
+                    "session.command entry \"a\\0b\" contains a NUL byte",
+                ),
+                ("max_clients = 0", "session.max_clients must be at least 1"),
+                (
+                    "cwd = \"/nonexistent/webterm-test\"",
+                    "session.cwd /nonexistent/webterm-test is not a directory",
+                ),
+                (
+                    concat!("cwd = \"", env!("CARGO_MANIFEST_DIR"), "/Cargo.toml\""),
+                    "Cargo.toml is not a directory",
+                ),
+                (
+                    "cwd = \"/tmp\\u0000\"",
+                    "session.cwd \"/tmp\\0\" contains a NUL byte",
+                ),
+                ("term = \"\"", "must be a non-empty string"),
+                ("term = \"xterm\\u0000\"", "without NUL bytes"),
+            ],
+        );
     }
 
     #[test]

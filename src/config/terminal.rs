@@ -150,54 +150,54 @@ mod tests {
 
     #[test]
     fn bad_terminals_are_refused_with_the_reason() {
-        for (text, expected) in [
-            ("path = \"top\"\ncommand = [\"top\"]", "must be a path"),
-            ("path = \"/top/\"\ncommand = [\"top\"]", "must be a path"),
-            ("path = \"/top\"\ncommand = []", "needs a command"),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\nshell = true",
-                "unknown field",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\", \"a\\u0000b\"]",
-                "terminal \"/top\": command entry \"a\\0b\" contains a NUL byte",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"/nonexistent/webterm-test\"",
-                "terminal \"/top\": cwd /nonexistent/webterm-test is not a directory",
-            ),
-            (
-                concat!(
-                    "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"",
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/Cargo.toml\""
+        crate::config::assert_refused(
+            "[[terminal]]",
+            [
+                ("path = \"top\"\ncommand = [\"top\"]", "must be a path"),
+                ("path = \"/top/\"\ncommand = [\"top\"]", "must be a path"),
+                ("path = \"/top\"\ncommand = []", "needs a command"),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\nshell = true",
+                    "unknown field",
                 ),
-                "Cargo.toml is not a directory",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"/tmp\\u0000\"",
-                "terminal \"/top\": cwd \"/tmp\\0\" contains a NUL byte",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"A=B\" = \"1\" }",
-                "terminal \"/top\": env name \"A=B\" must be non-empty, without '=' or NUL bytes",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"\" = \"1\" }",
-                "env name \"\" must be non-empty",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"A\\u0000B\" = \"1\" }",
-                "env name \"A\\0B\" must be non-empty",
-            ),
-            (
-                "path = \"/top\"\ncommand = [\"top\"]\nenv = { A = \"secret\\u0000\" }",
-                "terminal \"/top\": the value of env \"A\" contains a NUL byte",
-            ),
-        ] {
-            let error = parse(&format!("[[terminal]]\n{text}\n")).unwrap_err();
-            assert!(error.contains(expected), "{text}: {error}");
-        }
+                (
+                    "path = \"/top\"\ncommand = [\"top\", \"a\\u0000b\"]",
+                    "terminal \"/top\": command entry \"a\\0b\" contains a NUL byte",
+                ),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"/nonexistent/webterm-test\"",
+                    "terminal \"/top\": cwd /nonexistent/webterm-test is not a directory",
+                ),
+                (
+                    concat!(
+                        "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"",
+                        env!("CARGO_MANIFEST_DIR"),
+                        "/Cargo.toml\""
+                    ),
+                    "Cargo.toml is not a directory",
+                ),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\ncwd = \"/tmp\\u0000\"",
+                    "terminal \"/top\": cwd \"/tmp\\0\" contains a NUL byte",
+                ),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"A=B\" = \"1\" }",
+                    "terminal \"/top\": env name \"A=B\" must be non-empty, without '=' or NUL bytes",
+                ),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"\" = \"1\" }",
+                    "env name \"\" must be non-empty",
+                ),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\nenv = { \"A\\u0000B\" = \"1\" }",
+                    "env name \"A\\0B\" must be non-empty",
+                ),
+                (
+                    "path = \"/top\"\ncommand = [\"top\"]\nenv = { A = \"secret\\u0000\" }",
+                    "terminal \"/top\": the value of env \"A\" contains a NUL byte",
+                ),
+            ],
+        );
         let error = parse(
             "[[terminal]]\npath = \"/top\"\ncommand = [\"top\"]\nenv = { A = \"secret\\u0000\" }\n",
         )
