@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{FutureExt, StreamExt};
 use tracing::Instrument;
 
-use super::terminal::take_place;
+use super::terminal::{refuse_during_shutdown, take_place};
 use crate::auth::Identity;
 use crate::client_limit::ClientLimit;
 use crate::config::Config;
@@ -30,10 +30,8 @@ pub async fn echo(
     if !ws::wants_websocket(&req) {
         return Ok(crate::routes::assets::serve(&req, "echo.html"));
     }
-    if shutdown.is_started() {
-        return Ok(HttpResponse::ServiceUnavailable()
-            .content_type("text/plain; charset=utf-8")
-            .body("webterm is shutting down\n"));
+    if let Some(refusal) = refuse_during_shutdown(&shutdown) {
+        return Ok(refusal);
     }
     let peer = req
         .peer_addr()

@@ -155,6 +155,15 @@ fn unavailable(reason: String) -> HttpResponse {
         .body(reason + "\n")
 }
 
+/// The 503 that refuses a new WebSocket once the shutdown has started; `None` before.
+pub fn refuse_during_shutdown(shutdown: &Shutdown) -> Option<HttpResponse> {
+    shutdown.is_started().then(|| {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("webterm is shutting down\n")
+    })
+}
+
 /// A place among `session.max_clients` for one more WebSocket of `user`'s (a terminal's, or `/echo`'s), or the
 /// 503 that refuses it.
 pub fn take_place(
@@ -194,10 +203,8 @@ pub async fn connect(
     if let Some(refusal) = refuse_user(route, &identity) {
         return Ok(refusal);
     }
-    if shutdown.is_started() {
-        return Ok(HttpResponse::ServiceUnavailable()
-            .content_type("text/plain; charset=utf-8")
-            .body("webterm is shutting down\n"));
+    if let Some(refusal) = refuse_during_shutdown(&shutdown) {
+        return Ok(refusal);
     }
     let query = match ConnectQuery::parse(req.query_string(), config.session.allow_url_args) {
         Ok(query) => query,
