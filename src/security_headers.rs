@@ -24,10 +24,11 @@ impl SecurityHeaders {
             config.http.frame_ancestors.join(" ")
         };
         // SECURITY: scripts only from our own files (the page has no inline script), so an injected `<script>`
-        // or `onclick=` does not run. `'unsafe-inline'` for styles only: xterm.js writes `<style>` elements for
+        // or `onclick=` does not run. `'wasm-unsafe-eval'` lets those scripts compile WebAssembly (the image
+        // addon's SIXEL decoder, built into our bundle), and nothing else: no `eval`, no `new Function`. `'unsafe-inline'` for styles only: xterm.js writes `<style>` elements for
         // its cell sizes and colours. `connect-src 'self'` covers our own ws:/wss: URL and nothing else.
         let csp = format!(
-            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
              font-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; \
              frame-ancestors {ancestors}"
         );

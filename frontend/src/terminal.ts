@@ -2,6 +2,7 @@
 
 import { type ITheme, Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
+import { ImageAddon } from '@xterm/addon-image';
 import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
@@ -67,6 +68,7 @@ export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK):
   term.loadAddon(new WebLinksAddon());
   term.loadAddon(new Unicode11Addon());
   term.unicode.activeVersion = '11';
+  term.loadAddon(images());
 
   term.open(container);
   let webgl: WebglAddon | undefined;
@@ -110,6 +112,22 @@ export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK):
     },
     renderer: () => (webgl === undefined ? 'dom' : 'webgl'),
   };
+}
+
+/**
+ * Inline images a program prints: SIXEL (`img2sixel`, `chafa -f sixels`, gnuplot's and matplotlib's sixel output)
+ * and iTerm's inline image protocol (`imgcat`). The addon also answers a program's questions about the window's and
+ * the cells' size in pixels (CSI 14 t, CSI 16 t), which image tools ask to scale their output. Images are drawn
+ * by the page only: the server's screen keeps their place but not their pixels, so a reattaching client sees the
+ * text around them (docs/protocol.md). The addon decodes SIXEL with WebAssembly, which the page's CSP allows
+ * (`'wasm-unsafe-eval'`, src/security_headers.rs).
+ */
+function images(): ImageAddon {
+  return new ImageAddon({
+    // The page keeps at most this many megabytes of decoded pixels (the oldest images go first); 128 by default,
+    // which a tab of images would hold for as long as it stays open.
+    storageLimit: 32,
+  });
 }
 
 /**

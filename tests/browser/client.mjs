@@ -179,6 +179,36 @@ async function newSession(t, url) {
   await t.step('screenshot started.png', () => t.screenshot('started.png'));
 }
 
+/** Default server: a SIXEL image a program prints is drawn in the terminal, pixels and all. */
+async function images(t, url) {
+  await start(t, url);
+  await t.step('nothing red on the screen before', async () => {
+    const red = await redPixels(t);
+    if (red !== 0) throw new Error(`${red} red pixels before any image`);
+  });
+  await t.step('a program prints a 60 x 60 red SIXEL image', async () => {
+    // `"1;1;60;60`: square pixels, 60 x 60; `#1;2;100;0;0`: colour 1 is pure red; each `#1!60~-` paints a band of
+    // 60 columns by 6 rows (`~` sets all six) in colour 1 and goes to the next band.
+    await t.typeLine(
+      `printf '\\033Pq"1;1;60;60#1;2;100;0;0'; i=0; while [ $i -lt 10 ]; do printf '#1!60~-'; i=$((i+1)); done; ` +
+        `printf '\\033\\\\'; echo; echo image""-shown`,
+    );
+    await t.waitForLine('image-shown');
+  });
+  await t.step('its pixels are on the screen', async () => {
+    // The image's edges may blend with the cells around it when scaled; its inside is pure red.
+    const want = 50 * 50;
+    const deadline = Date.now() + 5_000;
+    let red = 0;
+    while (Date.now() < deadline && red < want) {
+      red = await redPixels(t);
+      if (red < want) await t.page.waitForTimeout(100);
+    }
+    if (red < want) throw new Error(`${red} red pixels, want at least ${want}`);
+  });
+  await t.step('screenshot shown.png', () => t.screenshot('shown.png'));
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const CLIENT_SCENARIOS = {
   copy,
@@ -186,6 +216,7 @@ export const CLIENT_SCENARIOS = {
   keybar,
   'read-only': readOnly,
   'new-session': newSession,
+  images,
 };
 
 /** Context options per scenario: the key bar needs a phone (touch, coarse pointer). */
@@ -220,6 +251,25 @@ async function expectClipboardStays(t, want) {
   await t.page.waitForTimeout(500);
   const got = await readClipboard(t);
   if (got !== want) throw new Error(`the clipboard changed to ${JSON.stringify(got)}`);
+}
+
+/** How many pixels of a screenshot of the terminal are pure red (decoded in the page, which has a PNG decoder). */
+async function redPixels(t) {
+  const png = await t.page.locator('#terminal').screenshot();
+  return t.page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, image.width, image.height);
+    let red = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] > 240 && data[i + 1] < 16 && data[i + 2] < 16) red++;
+    return red;
+  }, png.toString('base64'));
 }
 
 /** The buffer row of the last line that is exactly `text`. */

@@ -194,6 +194,12 @@ async fn a_read_only_session_says_so_and_typed_keys_never_reach_the_program() {
 }
 
 #[tokio::test]
+async fn a_sixel_image_a_program_prints_is_drawn_in_the_page() {
+    run_browser("tests/browser/scenarios.mjs", &["images"]).await;
+    assert_screenshots(&["images-shown.png"]);
+}
+
+#[tokio::test]
 async fn enter_after_the_program_exits_starts_a_new_session() {
     run_browser("tests/browser/scenarios.mjs", &["new-session"]).await;
     assert_screenshots(&["new-session-started.png"]);
