@@ -161,6 +161,14 @@ impl AuthConfig {
                             user.name
                         ));
                     }
+                    // SECURITY: the hash's own parameters decide what every login that checks it costs; a slip
+                    // like m=4194304 would make each take 4 GiB.
+                    if let Err(why) = crate::auth::basic::check_cost(&user.hash) {
+                        return invalid(format!(
+                            "auth.users[{i}].hash (user {:?}) {why}",
+                            user.name
+                        ));
+                    }
                 }
             }
             AuthMode::Proxy => {
@@ -188,7 +196,7 @@ impl AuthConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::parse_text as parse;
+    use crate::config::{assert_refused, parse_text as parse};
     /// An argon2id PHC string; the config only checks the form, so no password matches it here.
     const HASH: &str = "$argon2id$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$yQ5RzRb0vU0k2t1D3GB0Hw";
 
@@ -312,6 +320,61 @@ mod tests {
             let error = parse(&text).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
         }
+    }
+
+    /// An argon2id hash with the parameters `params` (like `m=16,t=2,p=1`).
+    fn hash_with(params: &str) -> String {
+        HASH.replace("m=16,t=2,p=1", params)
+    }
+
+    #[test]
+    fn password_hashes_up_to_the_cost_limits_are_accepted() {
+        for params in [
+            "m=19456,t=2,p=1",
+            "m=262144,t=4,p=1",
+            "m=65536,t=16,p=4",
+            "m=1024,t=1024,p=16",
+        ] {
+            let config = parse(&basic(&[("ann", &hash_with(params))]));
+            assert!(config.is_ok(), "{params}: {config:?}");
+        }
+    }
+
+    #[test]
+    fn password_hashes_that_would_make_every_login_costly_are_refused_with_the_limit() {
+        let refused = |params: &str, expected: &str| {
+            let text = basic(&[("ann", HASH), ("bob", &hash_with(params))]);
+            let lines = text.strip_prefix("[auth]\n").unwrap().to_owned();
+            (
+                lines,
+                format!("auth.users[1].hash (user \"bob\") {expected}"),
+            )
+        };
+        let cases = [
+            refused(
+                "m=262145,t=1,p=1",
+                "asks for m=262145 KiB of memory per login; at most m=262144 (256 MiB) is allowed: make a new \
+                 one with `webterm hash-password`",
+            ),
+            refused("m=4194304,t=1,p=1", "asks for m=4194304 KiB"),
+            refused(
+                "m=262144,t=5,p=1",
+                "asks for t=5 passes over m=262144 KiB, 1310720 KiB of work per login; at most m × t = 1048576 \
+                 (1 GiB, about a second) is allowed",
+            ),
+            refused("m=1024,t=4294967295,p=1", "asks for t=4294967295 passes"),
+            refused(
+                "m=1024,t=1,p=17",
+                "asks for p=17 lanes; at most p=16 is allowed",
+            ),
+            refused("m=8,t=1,p=2", "is not an argon2id hash"),
+        ];
+        assert_refused(
+            "[auth]",
+            cases
+                .iter()
+                .map(|(lines, expected)| (&lines[..], &expected[..])),
+        );
     }
 
     #[test]
