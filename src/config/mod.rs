@@ -142,9 +142,52 @@ pub enum ConfigError {
         /// toml's message, with the line, column and key.
         message: String,
     },
-    /// The values are each fine but do not fit together.
+    /// The values are each fine but do not fit together (a configuration built in code).
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// The file's values are each fine but do not fit together.
+    #[error("invalid config file {path}: {message}")]
+    InvalidFile {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit, naming the keys.
+        message: String,
+    },
+    /// The file is fine alone, but not with the command-line flags and `WEBTERM_*` variables on top of it.
+    #[error(
+        "invalid configuration: config file {path} with the command-line flags and WEBTERM_* variables on top: \
+         {message}"
+    )]
+    InvalidWithFlags {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit, naming the keys.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// `self`, saying that its values came from the file at `path`.
+    fn in_file(self, path: &Path) -> ConfigError {
+        match self {
+            ConfigError::Invalid(message) => ConfigError::InvalidFile {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// `self`, saying that its values came from the file at `path` with the flags and env vars on top.
+    fn with_flags_on(self, path: &Path) -> ConfigError {
+        match self {
+            ConfigError::Invalid(message) => ConfigError::InvalidWithFlags {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        }
+    }
 }
 
 impl Config {
@@ -164,7 +207,7 @@ impl Config {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        config.validate()?;
+        config.validate().map_err(|error| error.in_file(path))?;
         Ok(config)
     }
 
@@ -230,7 +273,10 @@ impl Config {
         if cli.no_auth {
             config.auth.mode = AuthMode::None;
         }
-        config.validate()?;
+        config.validate().map_err(|error| match &cli.config {
+            Some(path) => error.with_flags_on(path),
+            None => error,
+        })?;
         Ok(config)
     }
 
@@ -555,6 +601,74 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    /// Writes `text` to a fresh file named `name` in a directory of its own; returns its path.
+    fn write_file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("webterm-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    #[test]
+    fn errors_found_after_parsing_name_the_file() {
+        let file = write_file(
+            "after-parsing.toml",
+            "[session]\nmax_clients = 0\n[auth]\nmode = \"proxy\"\n",
+        );
+        let error = Config::from_file(&file).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "invalid config file {}: session.max_clients must be at least 1",
+                file.display()
+            )
+        );
+        std::fs::write(&file, "[auth]\nmode = \"proxy\"\n").unwrap();
+        let cli = Cli {
+            config: Some(file.clone()),
+            ..Cli::default()
+        };
+        let error = Config::load(&cli).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("invalid config file {}: ", file.display()))
+                && error.contains("auth.trusted_proxies"),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(file.parent().unwrap());
+    }
+
+    #[test]
+    fn errors_from_flags_on_top_of_a_file_name_the_file_and_the_flags() {
+        let file = write_file("flags-on-top.toml", "listen = \"0.0.0.0:7681\"\n");
+        let cli = Cli {
+            config: Some(file.clone()),
+            no_auth: true,
+            ..Cli::default()
+        };
+        let error = Config::load(&cli).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!(
+                "invalid configuration: config file {} with the command-line flags and WEBTERM_* variables on \
+                 top: refusing to listen on 0.0.0.0:7681 without authentication",
+                file.display()
+            )),
+            "{error}"
+        );
+        // Without a file, there is none to name.
+        let cli = Cli {
+            listen: Some("0.0.0.0:7681".parse().unwrap()),
+            no_auth: true,
+            ..Cli::default()
+        };
+        let error = Config::load(&cli).unwrap_err().to_string();
+        assert!(
+            error.starts_with("invalid configuration: refusing to listen"),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(file.parent().unwrap());
     }
 
     #[test]
