@@ -3,30 +3,38 @@
 //! Precedence: CLI flag > `WEBTERM_*` env var (both via clap) > config file > built-in default.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::cli::Cli;
 
 mod auth;
 mod check;
 mod client;
+mod error;
 mod http;
 mod listen;
 mod session;
 mod terminal;
 mod tls;
+mod values;
 
 pub use auth::{AuthConfig, AuthMode, UserConfig};
 pub use check::REDACTED;
 pub use client::{ClientConfig, ThemeConfig};
+pub use error::ConfigError;
 pub use http::HttpConfig;
 pub use listen::Listen;
 pub use session::SessionConfig;
 pub use terminal::TerminalConfig;
 pub use tls::TlsConfig;
+pub use values::{MAX_WORKERS, MIN_MESSAGE_SIZE};
+use values::{
+    at_most_a_minute, at_most_ten_minutes, base_path, file_mode, message_size, non_empty_string,
+    positive_seconds, worker_count,
+};
 
 /// The whole configuration. Every key is documented, with its default, in the shipped `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,73 +128,6 @@ impl WebSocketConfig {
     /// How long a silent client is kept.
     pub fn ping_timeout(&self) -> Duration {
         Duration::from_secs(self.ping_timeout_secs)
-    }
-}
-
-/// Why the configuration could not be loaded. The messages name the file, line and key.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML, has an unknown key, or a bad value.
-    #[error("invalid config file {path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// toml's message, with the line, column and key.
-        message: String,
-    },
-    /// The values are each fine but do not fit together (a configuration built in code).
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-    /// The file's values are each fine but do not fit together.
-    #[error("invalid config file {path}: {message}")]
-    InvalidFile {
-        /// The file.
-        path: PathBuf,
-        /// What does not fit, naming the keys.
-        message: String,
-    },
-    /// The file is fine alone, but not with the command-line flags and `WEBTERM_*` variables on top of it.
-    #[error(
-        "invalid configuration: config file {path} with the command-line flags and WEBTERM_* variables on top: \
-         {message}"
-    )]
-    InvalidWithFlags {
-        /// The file.
-        path: PathBuf,
-        /// What does not fit, naming the keys.
-        message: String,
-    },
-}
-
-impl ConfigError {
-    /// `self`, saying that its values came from the file at `path`.
-    fn in_file(self, path: &Path) -> ConfigError {
-        match self {
-            ConfigError::Invalid(message) => ConfigError::InvalidFile {
-                path: path.to_owned(),
-                message,
-            },
-            other => other,
-        }
-    }
-
-    /// `self`, saying that its values came from the file at `path` with the flags and env vars on top.
-    fn with_flags_on(self, path: &Path) -> ConfigError {
-        match self {
-            ConfigError::Invalid(message) => ConfigError::InvalidWithFlags {
-                path: path.to_owned(),
-                message,
-            },
-            other => other,
-        }
     }
 }
 
@@ -321,105 +262,10 @@ impl Config {
     }
 }
 
-fn bounded<'de, D: Deserializer<'de>>(
-    d: D,
-    min: u64,
-    max: u64,
-    what: &str,
-) -> Result<u64, D::Error> {
-    let value = u64::deserialize(d)?;
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "{what} must be between {min} and {max}, got {value}"
-        )))
-    }
-}
-
-/// The most HTTP worker threads `workers` may ask for. Each worker is an OS thread with its own event loop, and
-/// all are started at once: past the number of cores they only add memory and context switches, and a slip like
-/// `workers = 1000000` would try to start a million threads. 1024 is more cores than webterm is likely to meet.
-pub const MAX_WORKERS: usize = 1024;
-
-fn worker_count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
-    bounded(
-        d,
-        0,
-        MAX_WORKERS as u64,
-        "workers (0 means one per CPU core)",
-    )
-    .map(|v| v as usize)
-}
-
-fn positive_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    bounded(d, 1, 86_400, "seconds")
-}
-
-fn at_most_a_minute<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    bounded(d, 0, 60_000, "milliseconds")
-}
-
-fn base_path<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let value = String::deserialize(d)?;
-    let clean = |segment: &str| {
-        !segment.is_empty()
-            && segment != "."
-            && segment != ".."
-            && segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
-    };
-    if value == "/"
-        || value
-            .strip_prefix('/')
-            .is_some_and(|rest| rest.split('/').all(clean))
-    {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "must be \"/\" or a path like \"/terminal\" (no trailing slash, letters, digits and -._~ only), got {value:?}"
-        )))
-    }
-}
-
-fn file_mode<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let value = String::deserialize(d)?;
-    match u32::from_str_radix(&value, 8) {
-        Ok(mode) if mode <= 0o777 && value.len() <= 4 => Ok(value),
-        _ => Err(serde::de::Error::custom(format!(
-            "must be an octal file mode like \"0660\", got {value:?}"
-        ))),
-    }
-}
-
 impl Config {
     /// The Unix socket's permissions as a number.
     pub fn unix_socket_mode(&self) -> u32 {
         u32::from_str_radix(&self.unix_socket_mode, 8).expect("checked when parsed")
-    }
-}
-
-fn at_most_ten_minutes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    bounded(d, 0, 600_000, "milliseconds")
-}
-
-/// The smallest `websocket.max_message_size`: the page sends input (a paste) in frames of up to 64 KiB
-/// (`frontend/src/connection.ts`), which a smaller limit would refuse with 1009.
-pub const MIN_MESSAGE_SIZE: u64 = 64 * 1024;
-
-fn message_size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
-    bounded(d, MIN_MESSAGE_SIZE, 1 << 30, "bytes").map(|v| v as usize)
-}
-
-fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let value = String::deserialize(d)?;
-    if value.is_empty() || value.contains('\0') {
-        Err(serde::de::Error::custom(
-            "must be a non-empty string without NUL bytes",
-        ))
-    } else {
-        Ok(value)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The tests of `config.toml` as a whole: the shipped file, the top-level keys, values that do not fit together,
 //! and what the errors name.
 
+use std::path::PathBuf;
+
 use super::*;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
