@@ -1,11 +1,17 @@
 //! Binding `listen = "unix:PATH"`: a stale socket file from an earlier run is replaced, a live one or any other
-//! file is not.
+//! file is not, and the socket file never exists with a wider mode than the configured one.
 
 use std::fs::Permissions;
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
+
+use rustix::fs::Mode;
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+
+/// The listen backlog: a negative one is the system's maximum (`net.core.somaxconn`), as std's `bind` uses.
+const BACKLOG: i32 = -1;
 
 /// Binds the socket at `path` and gives it the permissions `mode`.
 pub fn bind(path: &Path, mode: u32) -> io::Result<UnixListener> {
@@ -28,8 +34,22 @@ pub fn bind(path: &Path, mode: u32) -> io::Result<UnixListener> {
         Err(error) if error.kind() == ErrorKind::NotFound => {}
         Err(error) => return Err(error),
     }
-    let listener = UnixListener::bind(path)?;
-    // SECURITY: whoever can connect gets a terminal (or its login page): the mode decides who that is.
-    std::fs::set_permissions(path, Permissions::from_mode(mode))?;
+    let socket = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    // SECURITY: whoever can connect gets a terminal (or its login page): the mode decides who that is. Linux
+    // creates the socket file with the socket's own mode less the umask, and a new socket's mode is 0777, so a
+    // chmod after bind would leave a moment in which anyone could connect. Narrowing the socket first means the
+    // file is created with at most `mode`; the chmod below can then only widen it (to bits the umask took away).
+    rustix::fs::fchmod(&socket, Mode::from_raw_mode(mode))?;
+    rustix::net::bind(&socket, &SocketAddrUnix::new(path)?)?;
+    rustix::net::listen(&socket, BACKLOG)?;
+    let listener = UnixListener::from(socket);
+    if std::fs::metadata(path)?.permissions().mode() & 0o7777 != mode {
+        std::fs::set_permissions(path, Permissions::from_mode(mode))?;
+    }
     Ok(listener)
 }

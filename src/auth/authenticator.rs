@@ -7,49 +7,15 @@ use std::time::Duration;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
-use super::basic::{self, Users};
+use super::basic;
+use super::credentials::{bearer, query_token};
+use super::method::Method;
 use super::password_checks::PasswordChecks;
-use super::proxy::{ProxyUser, TrustedProxies};
+use super::proxy::ProxyUser;
+use super::verdict::{Denial, Via};
 use super::{Identity, RateLimiter, Role, Secret, Sessions};
-use crate::config::{AuthConfig, AuthMode, Config};
+use crate::config::{AuthConfig, Config};
 use crate::live::Live;
-
-/// How credentials are checked, with the secrets of the configured mode.
-#[derive(Debug)]
-enum Method {
-    None,
-    Token {
-        write: Secret,
-        read: Option<Secret>,
-        generated: bool,
-    },
-    Basic(Arc<Users>),
-    Proxy(TrustedProxies),
-}
-
-impl Method {
-    /// The method of `auth`; `generated` is the token generated at start, kept when `auth.token` is unset.
-    fn new(auth: &AuthConfig, generated: Option<String>) -> Method {
-        match auth.mode {
-            AuthMode::None => Method::None,
-            AuthMode::Token => Method::Token {
-                write: match (&auth.token, generated) {
-                    (Some(token), _) => Secret::new(token.clone()),
-                    (None, Some(token)) => Secret::new(token),
-                    (None, None) => Secret::random(),
-                },
-                read: auth.read_token.clone().map(Secret::new),
-                generated: auth.token.is_none(),
-            },
-            AuthMode::Basic => Method::Basic(Arc::new(Users::new(auth.users.clone()))),
-            AuthMode::Proxy => Method::Proxy(TrustedProxies::new(
-                &auth.user_header,
-                auth.trusted_proxies.clone(),
-                auth.read_only_users.clone(),
-            )),
-        }
-    }
-}
 
 /// Checks credentials for one server: its mode, its secrets, its sessions and its failure counts. A reload
 /// (SIGHUP) may replace the mode and the secrets.
@@ -64,23 +30,6 @@ pub struct Authenticator {
     password_checks: PasswordChecks,
     cookie_name: String,
     secure_cookies: bool,
-}
-
-/// Where an accepted identity came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// No authentication is configured.
-    Nothing,
-    /// A session cookie.
-    Cookie,
-    /// `?token=` in the page's URL: start a session and redirect to the URL without it.
-    QueryToken,
-    /// `Authorization: Bearer`.
-    Bearer,
-    /// `Authorization: Basic`: on a page load, start a session, so the page's WebSocket needs no password.
-    Basic,
-    /// A trusted proxy's user header.
-    Proxy,
 }
 
 /// What the credentials of a request turned out to be.
@@ -98,19 +47,6 @@ impl Checked {
             None => Checked::Wrong,
         }
     }
-}
-
-/// Why a request is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Denial {
-    /// No credentials came with it.
-    Missing,
-    /// Credentials came, and they are wrong.
-    Wrong,
-    /// This client address failed too often; it may try again after this long.
-    TooManyFailures(Duration),
-    /// `proxy` mode: the request did not come through a trusted proxy.
-    NotFromProxy,
 }
 
 impl Authenticator {
@@ -365,66 +301,5 @@ impl Authenticator {
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(name, _)| *name == self.cookie_name)
             .map(|(_, value)| value.trim().to_owned())
-    }
-}
-
-/// The token of `Authorization: Bearer TOKEN`.
-fn bearer(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// `Some(Some(token))` when the query has exactly one `token`, `Some(None)` when it has several (wrong), `None`
-/// when it has none.
-fn query_token(query: &str) -> Option<Option<String>> {
-    let tokens: Vec<String> = query_pairs(query)
-        .filter(|(key, _)| key == "token")
-        .map(|(_, value)| value)
-        .collect();
-    match tokens.len() {
-        0 => None,
-        1 => tokens.into_iter().next().map(Some),
-        _ => Some(None),
-    }
-}
-
-/// The decoded pairs of a query string; malformed pairs are skipped.
-fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter_map(|pair| {
-        actix_web::web::Query::<Vec<(String, String)>>::from_query(pair)
-            .ok()
-            .and_then(|q| q.into_inner().pop())
-    })
-}
-
-/// `query` without its `token` pairs, as it was written otherwise.
-pub fn query_without_token(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty() && query_pairs(pair).all(|(key, _)| key != "token"))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_token_is_taken_out_of_the_query_even_when_encoded() {
-        assert_eq!(query_without_token("token=abc"), "");
-        assert_eq!(query_without_token("a=1&token=abc&b=2"), "a=1&b=2");
-        assert_eq!(query_without_token("%74oken=abc&b=2"), "b=2");
-        assert_eq!(query_token("%74oken=a%62c"), Some(Some("abc".into())));
-        assert_eq!(query_token("token=a&token=b"), Some(None));
-        assert_eq!(query_token("tokens=a"), None);
-    }
-
-    #[test]
-    fn bearer_values_are_read_in_any_case() {
-        assert_eq!(bearer("Bearer abc"), Some("abc"));
-        assert_eq!(bearer("bearer  abc "), Some("abc"));
-        assert_eq!(bearer("Basic abc"), None);
-        assert_eq!(bearer("Bearer"), None);
     }
 }

@@ -2,9 +2,9 @@
 
 use std::sync::OnceLock;
 
-use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, Params};
 use base64::Engine;
 
 use super::Role;
@@ -32,9 +32,56 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Argon2(e.to_string()))
 }
 
-/// Whether `hash` is an argon2id PHC string.
+/// Whether `hash` is an argon2id PHC string whose parameters argon2 accepts.
 pub fn is_argon2id_hash(hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| parsed.algorithm.as_str() == "argon2id")
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        parsed.algorithm.as_str() == "argon2id" && Params::try_from(&parsed).is_ok()
+    })
+}
+
+/// The most memory a hash may ask argon2 for (its `m`), in KiB: 256 MiB, libsodium's "moderate" preset, more than
+/// any other common one (webterm's own is 19 MiB). Every login with that hash holds it while it is checked, one
+/// check per core at once; libsodium's "sensitive" 1 GiB and RFC 9106's 2 GiB are refused.
+pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+
+/// The most work a hash may ask argon2 for: its memory times its passes (`m` × `t`), in KiB. 1 GiB, about a second
+/// of a core per login (256 MiB × 3 passes, libsodium's "moderate", takes 1.0 s; 64 MiB × 16 passes 0.8 s);
+/// webterm's own hashes take 19 MiB × 2, 35 ms.
+pub const MAX_WORK_KIB: u64 = 1024 * 1024;
+
+/// The most lanes a hash may ask argon2 for (its `p`). webterm runs the lanes one after another, so more only cut
+/// the same memory finer; common tools use 1 to 4 (RFC 9106: 4).
+pub const MAX_LANES: u32 = 16;
+
+/// Refuses an argon2id hash whose parameters would make every login that checks it cost more than
+/// [`MAX_MEMORY_KIB`], [`MAX_WORK_KIB`] or [`MAX_LANES`] allow; the message says which and by how much.
+pub fn check_cost(hash: &str) -> Result<(), String> {
+    let Some(params) = PasswordHash::new(hash)
+        .ok()
+        .and_then(|parsed| Params::try_from(&parsed).ok())
+    else {
+        return Err("is not an argon2id hash".into());
+    };
+    let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+    let remedy = "make a new one with `webterm hash-password`";
+    if m > MAX_MEMORY_KIB {
+        return Err(format!(
+            "asks for m={m} KiB of memory per login; at most m={MAX_MEMORY_KIB} (256 MiB) is allowed: {remedy}"
+        ));
+    }
+    let work = u64::from(m) * u64::from(t);
+    if work > MAX_WORK_KIB {
+        return Err(format!(
+            "asks for t={t} passes over m={m} KiB, {work} KiB of work per login; at most m × t = {MAX_WORK_KIB} \
+             (1 GiB, about a second) is allowed: {remedy}"
+        ));
+    }
+    if p > MAX_LANES {
+        return Err(format!(
+            "asks for p={p} lanes; at most p={MAX_LANES} is allowed: {remedy}"
+        ));
+    }
+    Ok(())
 }
 
 /// The user name and password of an `Authorization: Basic ...` value, if it is one.
@@ -104,6 +151,13 @@ mod tests {
         assert_eq!(users.check("ann", "correct horse"), Some(Role::Read));
         assert_eq!(users.check("ann", "wrong horse"), None);
         assert_eq!(users.check("bob", "correct horse"), None);
+    }
+
+    #[test]
+    fn the_hashes_webterm_makes_are_within_the_cost_limits() {
+        let hash = hash_password("correct horse").unwrap();
+        assert_eq!(check_cost(&hash), Ok(()));
+        assert!(hash.contains("$m=19456,t=2,p=1$"), "{hash}");
     }
 
     #[test]

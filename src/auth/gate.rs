@@ -11,7 +11,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 
 use super::Authenticator;
-use super::authenticator::{Denial, Via, query_without_token};
+use super::credentials::query_without_token;
+use super::verdict::{Denial, Via};
 use crate::config::{AuthMode, Config};
 use crate::live::Live;
 use crate::origin;

@@ -6,22 +6,29 @@
 //! - `sessions`: the cookie a browser gets once its credentials were checked.
 //! - `rate_limit`: failed attempts per client address.
 //! - `password_checks`: how many argon2 checks run at once.
-//! - `authenticator`: all of the above for one server; `gate`: the middleware that applies it.
+//! - `credentials`: where a request carries a token (`Authorization: Bearer`, `?token=`).
+//! - `method`: how a server checks credentials, with the secrets of its mode.
+//! - `authenticator`: all of the above for one server; `verdict`: what it decides ([`Via`], [`Denial`]);
+//!   `gate`: the middleware that applies it.
 
 mod authenticator;
 pub mod basic;
+mod credentials;
 mod gate;
 mod identity;
+mod method;
 mod password_checks;
 mod proxy;
 mod rate_limit;
 mod secret;
 mod sessions;
+mod verdict;
 
-pub use authenticator::{Authenticator, Denial, Via};
+pub use authenticator::Authenticator;
 pub use gate::{api_gate, gate};
 pub use identity::{Identity, Role};
 pub use proxy::{ProxyUser, TrustedProxies};
 pub use rate_limit::{Attempt, RateLimiter};
 pub use secret::Secret;
 pub use sessions::Sessions;
+pub use verdict::{Denial, Via};

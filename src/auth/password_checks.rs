@@ -1,5 +1,6 @@
 //! Password checks run at once across the whole server: each argon2id check takes 19 MiB and tens of
-//! milliseconds of a core, so a burst of them must not run side by side.
+//! milliseconds of a core (with webterm's own hashes; the config refuses any beyond 256 MiB or about a second,
+//! see `basic::check_cost`), so a burst of them must not run side by side.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;

@@ -84,6 +84,15 @@ async fn a_bad_config_key_stops_startup_naming_the_file_line_and_key() {
         "{stderr}"
     );
 
+    // A check that runs once the file is read names the file too (and the key).
+    std::fs::write(&file, "[auth]\nmode = \"proxy\"\n").unwrap();
+    let stderr = refusal(&["--config", file.to_str().unwrap()]);
+    assert!(
+        stderr.contains(&format!("invalid config file {}: ", file.display()))
+            && stderr.contains("auth.trusted_proxies"),
+        "{stderr}"
+    );
+
     let stderr = refusal(&["--config", dir.join("missing.toml").to_str().unwrap()]);
     assert!(stderr.contains("missing.toml"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -11,7 +11,8 @@
 //! - `terminals`: `[[terminal]]` tables, each at its own path.
 //! - `operations`: `/healthz`, `/metrics`, graceful shutdown.
 //! - `reload`: SIGHUP reloads routes and credentials, keeps live sessions, refuses a bad config.
-//! - `unix_socket`: listening on a Unix socket.
+//! - `unix_socket`: listening on a Unix socket, whose mode is never wider than configured (the real binary, under
+//!   `umask 000`).
 //! - `upgrade`: the connection around a WebSocket handshake: frames sent with it, refusals, a handshake with a body.
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected, and its

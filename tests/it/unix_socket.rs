@@ -1,7 +1,12 @@
-//! `listen = "unix:PATH"`: the page and the terminal over a Unix socket with the configured mode; a stale
-//! socket is replaced, a live one is not.
+//! `listen = "unix:PATH"`: the page and the terminal over a Unix socket with the configured mode, which the socket
+//! file never exceeds, even for a moment; a stale socket is replaced, a live one is not.
 
+use std::io::{BufRead, BufReader};
+use std::mem::MaybeUninit;
 use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -77,4 +82,59 @@ async fn the_terminal_is_served_on_a_unix_socket_with_its_mode() {
     drop(handle.stop(false));
     thread.join().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the real binary (the umask is a process's, so it needs a process of its own) under `umask 000`, watching
+/// the socket's directory with inotify. A file's mode changes only by a chmod, and every chmod is an `IN_ATTRIB`
+/// event: if the socket was created (`IN_CREATE`) and never had its attributes changed, the mode it has now is the
+/// mode it was created with, and so the only one it ever had.
+#[test]
+fn under_umask_000_the_socket_is_created_with_the_configured_mode_and_never_wider() {
+    let dir = std::env::temp_dir().join(format!("webterm-umask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("webterm.sock");
+    let watch = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).unwrap();
+    inotify::add_watch(&watch, &dir, WatchFlags::CREATE | WatchFlags::ATTRIB).unwrap();
+
+    let listen = format!("unix:{}", path.display());
+    let mut child = Command::new("sh")
+        .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_webterm"))
+        .args(["--no-auth", "--listen", &listen, "--", "sh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, format!("listening on {listen}\n"));
+    // First the mode, then the events: any chmod before the stat is among them.
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    let mut buffer = [MaybeUninit::uninit(); 4096];
+    let mut reader = inotify::Reader::new(&watch, &mut buffer);
+    let mut events = Vec::new();
+    loop {
+        match reader.next() {
+            Ok(event) => events.push((
+                event
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned()),
+                event.events(),
+            )),
+            Err(rustix::io::Errno::AGAIN) => break,
+            Err(error) => panic!("reading inotify events: {error}"),
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(mode, 0o600, "the default unix_socket_mode");
+    assert_eq!(
+        events,
+        [(Some("webterm.sock".to_owned()), ReadFlags::CREATE)],
+        "the socket is created once and its mode never changed afterwards"
+    );
 }
