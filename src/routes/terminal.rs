@@ -14,7 +14,7 @@ use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
 use crate::pty::{Session, SpawnOptions};
-use crate::sessions::{Hub, HubSettings, Sessions};
+use crate::sessions::{Hub, HubSettings, Rights, Sessions};
 use crate::shutdown::Shutdown;
 use crate::{pump, ws};
 
@@ -235,6 +235,17 @@ pub async fn connect(
     } else {
         Role::Read
     };
+    // SECURITY: only a client whose credentials let it type keeps its session alive after it leaves (for
+    // `session.linger_secs`). A session that only read-only clients (a read token, a read-only user) ever saw
+    // ends with the last of them: otherwise opening and closing sockets would leave a lingering session each
+    // time, fill `session.max_sessions` and lock every writer out. Where nobody may type (`session.writable =
+    // false`, a terminal's `writable = false`), a client whose credentials could still keeps its session: that
+    // is the one holding the server's full trust, and a durable session (reattached after a network drop) is
+    // what makes a watched `top` or `tail -f` worth keeping; a read token there still keeps nothing alive.
+    let rights = Rights {
+        role,
+        keeps: identity.role == Role::Write,
+    };
     // SECURITY: arguments from the URL choose what the program runs, which is more than typing: a client that may
     // not type (a read-only user or token, a read-only terminal) may not pass them either.
     if role == Role::Read && !query.args.is_empty() {
@@ -277,7 +288,7 @@ pub async fn connect(
                     && (info.owner == identity.user || admin || role == Role::Read)
             };
             sessions
-                .attach(&id, may_attach, role, size)
+                .attach(&id, may_attach, rights, size)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -300,7 +311,7 @@ pub async fn connect(
                     session,
                     &identity.user,
                     &route_path,
-                    role,
+                    rights,
                     settings,
                     &sessions,
                     session_slot,

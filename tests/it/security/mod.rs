@@ -6,7 +6,7 @@
 //!   logins nor a scraper's requests end a browser's session.
 //! - `binary`: the real binary shows the token once and logs no secret; `webterm hash-password`.
 //! - `browser_defences`: the `Origin` check and the security headers.
-//! - `roles`: read-only clients, and `max_clients` (terminals and `/echo` sockets).
+//! - `roles`: read-only clients, `max_clients` (terminals and `/echo` sockets), and which sessions linger.
 //! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
 //! - `tls`: https, HSTS, Secure cookies, mutual TLS.
 //!
