@@ -220,11 +220,10 @@ pub async fn connect(
             Err(reason) => return Ok(bad_request(reason)),
         },
     };
+    // Every refusal of a bad request (4xx) comes before the places are taken: a request that is no WebSocket
+    // handshake gets its 400 on a full server too, not a 503, and takes no place.
+    let handshake = ws::handshake(&req)?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let slot = match take_place(&clients, &identity.user, &peer) {
-        Ok(slot) => slot,
-        Err(refusal) => return Ok(refusal),
-    };
     // SECURITY: the server decides who types; a read-only client's input never reaches the program,
     // whatever its page does.
     let role = if identity.role == Role::Write
@@ -254,6 +253,10 @@ pub async fn connect(
             .content_type("text/plain; charset=utf-8")
             .body("arguments from the URL (?arg=) need a client that may type; this one is read-only\n"));
     }
+    let slot = match take_place(&clients, &identity.user, &peer) {
+        Ok(slot) => slot,
+        Err(refusal) => return Ok(refusal),
+    };
     let route_path = route.map_or("/", |t| t.path.as_str()).to_owned();
     // A new session needs a place among `session.max_sessions` before the upgrade: refusing it is a 503.
     let plan = match query.session {
@@ -276,7 +279,7 @@ pub async fn connect(
             }
         },
     };
-    let (response, out, inbox) = ws::accept(&req, payload, config.websocket.max_message_size)?;
+    let (response, out, inbox) = handshake.accept(payload, config.websocket.max_message_size);
     let attaching = matches!(plan, Plan::Attach(_));
     let attachment = match plan {
         Plan::Attach(id) => {
