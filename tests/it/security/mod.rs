@@ -7,7 +7,7 @@
 //! - `binary`: the real binary shows the token once and logs no secret; `webterm hash-password`.
 //! - `browser_defences`: the `Origin` check and the security headers.
 //! - `roles`: read-only clients, `max_clients` (terminals and `/echo` sockets), and which sessions linger.
-//! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
+//! - `hostile_input`: path traversal, slowloris, floods of tiny frames and of resizes.
 //! - `tls`: https, HSTS, Secure cookies, mutual TLS.
 //!
 //! The property tests of the config parser and the control messages are in `fuzz`.
