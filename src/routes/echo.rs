@@ -33,6 +33,8 @@ pub async fn echo(
     if let Some(refusal) = refuse_during_shutdown(&shutdown) {
         return Ok(refusal);
     }
+    // A bad handshake gets its 400 before a place is taken (see `ws::Handshake`).
+    let handshake = ws::handshake(&req)?;
     let peer = req
         .peer_addr()
         .map(|addr| addr.to_string())
@@ -42,7 +44,7 @@ pub async fn echo(
         Err(refusal) => return Ok(refusal),
     };
     let (response, writer, reader) =
-        ws::accept(&req, payload, config.get().websocket.max_message_size)?;
+        handshake.accept(payload, config.get().websocket.max_message_size);
     // The place is given back when the echo ends; the shutdown waits for it like for a terminal.
     let echo = run(writer, reader, (**shutdown).clone()).map(move |()| drop(slot));
     actix_web::rt::spawn(shutdown.track(echo.instrument(tracing::info_span!("echo", %peer))));

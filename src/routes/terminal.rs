@@ -14,7 +14,7 @@ use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::protocol::{DEFAULT_SIZE, ServerMessage, Size};
 use crate::pty::{Session, SpawnOptions};
-use crate::sessions::{Hub, HubSettings, Sessions};
+use crate::sessions::{Hub, HubSettings, Rights, Sessions};
 use crate::shutdown::Shutdown;
 use crate::{pump, ws};
 
@@ -220,11 +220,10 @@ pub async fn connect(
             Err(reason) => return Ok(bad_request(reason)),
         },
     };
+    // Every refusal of a bad request (4xx) comes before the places are taken: a request that is no WebSocket
+    // handshake gets its 400 on a full server too, not a 503, and takes no place.
+    let handshake = ws::handshake(&req)?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let slot = match take_place(&clients, &identity.user, &peer) {
-        Ok(slot) => slot,
-        Err(refusal) => return Ok(refusal),
-    };
     // SECURITY: the server decides who types; a read-only client's input never reaches the program,
     // whatever its page does.
     let role = if identity.role == Role::Write
@@ -235,6 +234,17 @@ pub async fn connect(
     } else {
         Role::Read
     };
+    // SECURITY: only a client whose credentials let it type keeps its session alive after it leaves (for
+    // `session.linger_secs`). A session that only read-only clients (a read token, a read-only user) ever saw
+    // ends with the last of them: otherwise opening and closing sockets would leave a lingering session each
+    // time, fill `session.max_sessions` and lock every writer out. Where nobody may type (`session.writable =
+    // false`, a terminal's `writable = false`), a client whose credentials could still keeps its session: that
+    // is the one holding the server's full trust, and a durable session (reattached after a network drop) is
+    // what makes a watched `top` or `tail -f` worth keeping; a read token there still keeps nothing alive.
+    let rights = Rights {
+        role,
+        keeps: identity.role == Role::Write,
+    };
     // SECURITY: arguments from the URL choose what the program runs, which is more than typing: a client that may
     // not type (a read-only user or token, a read-only terminal) may not pass them either.
     if role == Role::Read && !query.args.is_empty() {
@@ -243,6 +253,10 @@ pub async fn connect(
             .content_type("text/plain; charset=utf-8")
             .body("arguments from the URL (?arg=) need a client that may type; this one is read-only\n"));
     }
+    let slot = match take_place(&clients, &identity.user, &peer) {
+        Ok(slot) => slot,
+        Err(refusal) => return Ok(refusal),
+    };
     let route_path = route.map_or("/", |t| t.path.as_str()).to_owned();
     // A new session needs a place among `session.max_sessions` before the upgrade: refusing it is a 503.
     let plan = match query.session {
@@ -265,7 +279,7 @@ pub async fn connect(
             }
         },
     };
-    let (response, out, inbox) = ws::accept(&req, payload, config.websocket.max_message_size)?;
+    let (response, out, inbox) = handshake.accept(payload, config.websocket.max_message_size);
     let attaching = matches!(plan, Plan::Attach(_));
     let attachment = match plan {
         Plan::Attach(id) => {
@@ -277,7 +291,7 @@ pub async fn connect(
                     && (info.owner == identity.user || admin || role == Role::Read)
             };
             sessions
-                .attach(&id, may_attach, role, size)
+                .attach(&id, may_attach, rights, size)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -300,7 +314,7 @@ pub async fn connect(
                     session,
                     &identity.user,
                     &route_path,
-                    role,
+                    rights,
                     settings,
                     &sessions,
                     session_slot,

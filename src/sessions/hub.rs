@@ -21,7 +21,8 @@ use tracing::Instrument;
 
 use super::model::Model;
 use super::{
-    Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Sessions, ToClient,
+    Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Rights, Sessions,
+    ToClient,
 };
 use crate::client_limit::ClientSlot;
 use crate::metrics::Metrics;
@@ -47,7 +48,7 @@ const COMMAND_QUEUE: usize = 64;
 /// What a hub needs to know from the configuration.
 #[derive(Debug, Clone)]
 pub struct HubSettings {
-    /// How long the session outlives its last client.
+    /// How long the session outlives its last client, once a client that keeps it was attached.
     pub linger: Duration,
     /// The scrollback budget of the screen, in bytes.
     pub scrollback: usize,
@@ -95,6 +96,8 @@ pub struct Hub {
     clients: Vec<Client>,
     /// Under the `single` policy, the client that types.
     writer: Option<ClientId>,
+    /// A client that keeps the session alive ([`Rights::keeps`]) has been attached: the session lingers.
+    kept: bool,
     next_client: ClientId,
     recorder: Option<Recorder>,
     bytes_in: usize,
@@ -104,12 +107,12 @@ pub struct Hub {
 
 impl Hub {
     /// Registers `session` (started by `owner` under the terminal at `route`), starts its hub, and attaches
-    /// the first client with `role`. `slot` is the session's place among `session.max_sessions`.
+    /// the first client with `rights`. `slot` is the session's place among `session.max_sessions`.
     pub fn start(
         session: Session,
         owner: &str,
         route: &str,
-        role: Role,
+        rights: Rights,
         settings: HubSettings,
         sessions: &Sessions,
         slot: ClientSlot,
@@ -163,6 +166,7 @@ impl Hub {
             sessions: sessions.clone(),
             clients: Vec::new(),
             writer: None,
+            kept: false,
             next_client: 0,
             recorder,
             bytes_in: 0,
@@ -170,7 +174,7 @@ impl Hub {
             _slot: slot,
         };
         let (queue, output) = queue::channel(CLIENT_QUEUE);
-        let joined = hub.add_client(role, None, queue, false);
+        let joined = hub.add_client(rights, None, queue, false);
         let span = tracing::info_span!("session", session = %info.id);
         let shutdown = hub.settings.shutdown.clone();
         let run = hub.run(command_queue, input_queue, entry.clone());
@@ -179,7 +183,7 @@ impl Hub {
             info,
             client: joined.client,
             writable: joined.writable,
-            role,
+            role: rights.role,
             size: joined.size,
             resumed: false,
             output,
@@ -227,7 +231,13 @@ impl Hub {
             let room = self.screen.has_room()
                 && (self.clients.is_empty() || self.clients.iter().any(|c| c.queue.capacity() > 0));
             let waiting = self.clients.iter().any(|c| c.lagged || c.control.is_some());
-            let linger_end = alone_since.map(|since| since + self.settings.linger);
+            // SECURITY: a session only read-only clients ever saw ends with its last one (see `Rights::keeps`).
+            let linger = if self.kept {
+                self.settings.linger
+            } else {
+                Duration::ZERO
+            };
+            let linger_end = alone_since.map(|since| since + linger);
             tokio::select! {
                 biased;
                 Some(command) = commands.recv() => self.command(command),
@@ -356,12 +366,12 @@ impl Hub {
     fn command(&mut self, command: Command) {
         match command {
             Command::Attach {
-                role,
+                rights,
                 size,
                 queue,
                 reply,
             } => {
-                let joined = self.add_client(role, size, queue, true);
+                let joined = self.add_client(rights, size, queue, true);
                 let client = joined.client;
                 if reply.send(joined).is_err() {
                     // The connection went away while waiting.
@@ -387,11 +397,13 @@ impl Hub {
     /// Adds a client; a resumed one first gets the screen.
     fn add_client(
         &mut self,
-        role: Role,
+        rights: Rights,
         size: Option<Size>,
         queue: Sender<ToClient>,
         resumed: bool,
     ) -> Joined {
+        let Rights { role, keeps } = rights;
+        self.kept |= keeps;
         let id = self.next_client;
         self.next_client += 1;
         if self.settings.input == InputPolicy::Single

@@ -2,8 +2,9 @@
 //!
 //! A session is a program under a PTY plus its server-side [`Screen`](crate::screen::Screen), run by one task,
 //! its hub (`hub.rs`). Connections (`pump.rs`) attach to a hub and detach from it; the hub ends the session when
-//! the program exits, when it has been without clients for `session.linger_secs`, when an admin deletes it, or
-//! at shutdown. The registry only finds hubs; it never touches a PTY.
+//! the program exits, when it has been without clients for `session.linger_secs` (at once if no client that
+//! keeps it, see [`Rights`], was ever attached), when an admin deletes it, or at shutdown. The registry only
+//! finds hubs; it never touches a PTY.
 
 mod hub;
 mod model;
@@ -28,6 +29,16 @@ pub type ClientId = u64;
 
 /// Output frames (of up to 64 KiB) queued for one client before it counts as fallen behind.
 pub const CLIENT_QUEUE: usize = 4;
+
+/// What an attaching client may do in its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    /// Whether it may type at all (its credentials, the terminal's `writable` and `session.writable` together).
+    pub role: Role,
+    /// Whether it keeps the session alive: once such a client has been attached, the session outlives its last
+    /// client by `session.linger_secs`; without one it ends with its last client.
+    pub keeps: bool,
+}
 
 /// What a hub sends one client.
 #[derive(Debug)]
@@ -57,8 +68,8 @@ pub enum Ending {
 pub(crate) enum Command {
     /// Attach a client; the reply says how.
     Attach {
-        /// Whether the client's role lets it type at all.
-        role: Role,
+        /// What the client may do.
+        rights: Rights,
         /// The client's terminal size, applied when it may type.
         size: Option<Size>,
         /// Where the hub sends the client its output.
@@ -120,7 +131,7 @@ impl Attachment {
         let _ = self.commands.send(Command::TakeControl(self.client)).await;
     }
 
-    /// Leaves the session (which lingers if this was its last client).
+    /// Leaves the session (which lingers if this was its last client and one that keeps it was ever attached).
     pub async fn detach(self) {
         let _ = self.commands.send(Command::Detach(self.client)).await;
     }
@@ -263,12 +274,12 @@ impl Sessions {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Attaches a client to the live session `id`, if `may_attach` allows it for that session.
+    /// Attaches a client with `rights` to the live session `id`, if `may_attach` allows it for that session.
     pub async fn attach(
         &self,
         id: &str,
         may_attach: impl FnOnce(&Info) -> bool,
-        role: Role,
+        rights: Rights,
         size: Option<Size>,
     ) -> Result<Attachment, AttachError> {
         let entry = self
@@ -281,7 +292,7 @@ impl Sessions {
         let (queue, output) = queue::channel(CLIENT_QUEUE);
         let (reply, joined) = oneshot::channel();
         let attach = Command::Attach {
-            role,
+            rights,
             size,
             queue,
             reply,
@@ -293,7 +304,7 @@ impl Sessions {
             info: entry.info,
             client: joined.client,
             writable: joined.writable,
-            role,
+            role: rights.role,
             size: joined.size,
             resumed: joined.resumed,
             output,

@@ -1,7 +1,9 @@
 //! The session's [`Screen`], parsed off the hub's thread. The hub hands program output over and goes on reading
 //! the PTY and sending to clients while a thread of tokio's blocking pool feeds the output to the screen, so the
 //! parsing overlaps the I/O instead of adding to it. The hub reads the PTY only while the output waiting to be
-//! parsed stays under [`MAX_BACKLOG`], so memory stays bounded when parsing is the slower side.
+//! parsed stays under [`MAX_BACKLOG`] bytes and [`MAX_CHANGES`] changes, so memory stays bounded when parsing is
+//! the slower side. Resizes in a row wait as one (the last): a client that resizes as fast as it can while a
+//! parse runs replaces the waiting size instead of queuing a change for each.
 //!
 //! The screen (two grids of cells, about 100 KiB at 80x24) is made only once it is needed: when a snapshot is
 //! asked for, or when more than [`LAZY_BYTES`] of output (or [`LAZY_CHANGES`] changes) have come. Until then the
@@ -16,6 +18,10 @@ use crate::screen::Screen;
 
 /// Output waiting to be parsed beyond which the hub stops reading the PTY.
 pub const MAX_BACKLOG: usize = 256 * 1024;
+
+/// Changes waiting to be parsed beyond which the hub stops reading the PTY: outputs and resizes in turn would
+/// otherwise queue a change for each byte of output (resizes in a row wait as one, see [`Model::resize`]).
+pub const MAX_CHANGES: usize = 1024;
 
 /// Output kept unparsed, before the screen exists, until the screen is made.
 pub const LAZY_BYTES: usize = 16 * 1024;
@@ -70,16 +76,20 @@ impl Model {
         self.start();
     }
 
-    /// Queues a new size (after the output queued before it).
+    /// Queues a new size (after the output queued before it). A size still waiting with no output after it is
+    /// replaced: only the last of resizes in a row matters to the screen.
     pub fn resize(&mut self, size: Size) {
         self.size = size;
-        self.backlog.push(Change::Resize(size));
+        match self.backlog.last_mut() {
+            Some(Change::Resize(waiting)) => *waiting = size,
+            _ => self.backlog.push(Change::Resize(size)),
+        }
         self.start();
     }
 
     /// Whether the hub may read more output.
     pub fn has_room(&self) -> bool {
-        self.backlog_bytes < MAX_BACKLOG
+        self.backlog_bytes < MAX_BACKLOG && self.backlog.len() < MAX_CHANGES
     }
 
     /// Whether a parse is in flight (then [`Model::parsed`] resolves when it is done).
@@ -208,9 +218,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn many_resizes_without_output_make_the_screen_instead_of_piling_up() {
+    async fn many_changes_without_much_output_make_the_screen_instead_of_piling_up() {
         let mut model = Model::new(Size { cols: 80, rows: 24 }, 1 << 20);
-        for cols in 0..LAZY_CHANGES as u16 {
+        for cols in 0..LAZY_CHANGES as u16 / 2 {
+            model.feed(b"x");
             model.resize(Size {
                 cols: 20 + cols,
                 rows: 24,
@@ -219,5 +230,68 @@ mod tests {
         assert!(model.made(), "the backlog is bounded in changes too");
         model.parsed().await;
         assert!(model.backlog.is_empty());
+    }
+
+    /// A model with a parse in flight.
+    fn parsing() -> Model {
+        let mut model = Model::new(Size { cols: 80, rows: 24 }, 1 << 20);
+        model.feed(&vec![b'x'; LAZY_BYTES]);
+        assert!(model.is_parsing());
+        model
+    }
+
+    /// The `n`th of many sizes, each different from the one before.
+    fn nth_size(n: u16) -> Size {
+        Size {
+            cols: 40 + n % 97,
+            rows: 10 + n % 31,
+        }
+    }
+
+    #[tokio::test]
+    async fn resizes_in_a_row_while_a_parse_runs_wait_as_one_the_last() {
+        let mut model = parsing();
+        for n in 0..10_000 {
+            model.resize(nth_size(n));
+        }
+        assert_eq!(model.backlog.len(), 1, "one resize waits, not 10,000");
+        assert!(model.has_room());
+        model.parsed().await;
+        model.parsed().await;
+        assert_eq!(
+            model.screen.as_ref().expect("parsed").size(),
+            nth_size(9_999)
+        );
+    }
+
+    #[tokio::test]
+    async fn output_and_resizes_in_turn_while_a_parse_runs_fill_the_backlog_only_up_to_max_changes()
+    {
+        let mut model = parsing();
+        let mut n = 0;
+        // As the hub does: output is read only while there is room; resizes come whenever a client sends one.
+        while model.has_room() {
+            assert!(n < 10 * MAX_CHANGES as u16, "no end to the room");
+            model.feed(b"y");
+            model.resize(nth_size(n));
+            n += 1;
+        }
+        for _ in 0..1_000 {
+            n += 1;
+            model.resize(nth_size(n));
+        }
+        assert!(
+            model.backlog.len() <= MAX_CHANGES + 1,
+            "{} changes",
+            model.backlog.len()
+        );
+        assert!(
+            model.backlog_bytes < MAX_BACKLOG / 100,
+            "stopped by changes, not bytes"
+        );
+        model.parsed().await;
+        assert!(model.has_room(), "the next parse takes the backlog");
+        model.parsed().await;
+        assert_eq!(model.screen.as_ref().expect("parsed").size(), nth_size(n));
     }
 }

@@ -60,15 +60,19 @@ fn not_handed_over(req: &HttpRequest) -> &'static str {
     }
 }
 
-/// Upgrade the request; returns the 101 response to return from the handler, our writer, and our reader.
+/// A request checked to be a WebSocket handshake this server takes, with its `101` answer ready. Nothing is
+/// upgraded until [`Handshake::accept`]: a route checks the handshake first, so that a request that is none
+/// gets its `4xx` before the route takes a place among its limits (and not a `503` when they are full).
+pub struct Handshake {
+    response: HttpResponse,
+}
+
+/// Checks that `req` is a WebSocket handshake this server takes.
 ///
 /// Refuses (400, with the reason) a request that actix-http did not hand to [`transport::upgrade`], since its
-/// connection's bytes are not ours to move: see [`not_handed_over`].
-pub fn accept(
-    req: &HttpRequest,
-    payload: web::Payload,
-    max_message_size: usize,
-) -> Result<(HttpResponse, Writer, Reader), actix_web::Error> {
+/// connection's bytes are not ours to move: see [`not_handed_over`]; a version other than 13 gets 426, and a
+/// handshake actix-ws finds wrong (no `Sec-WebSocket-Key`, say) its status with what to send instead.
+pub fn handshake(req: &HttpRequest) -> Result<Handshake, actix_web::Error> {
     if !transport::handed_over(req) {
         return Err(error::ErrorBadRequest(not_handed_over(req)));
     }
@@ -91,14 +95,38 @@ pub fn accept(
         );
     }
     // actix-ws checks the handshake and makes the 101 response. It wants the request body for its own reader, so
-    // it gets an empty one; its reader and sender are dropped, and the response gets our body instead.
+    // it gets an empty one; its reader and sender are dropped, and the response gets our body in `accept`.
     let empty = <web::Payload as FromRequest>::from_request(req, &mut dev::Payload::None)
         .now_or_never()
         .ok_or_else(|| error::ErrorInternalServerError("payload extractor was not ready"))??;
-    let (response, _, _) = actix_ws::handle(req, empty)?;
-    let (writer, body) = writer::channel();
-    let response = response.set_body(body).map_into_boxed_body();
-    Ok((response, writer, Reader::new(payload, max_message_size)))
+    let (response, _, _) = actix_ws::handle(req, empty).map_err(|refusal| {
+        // actix-ws answers with the status alone; the client is told what to send instead.
+        let response = HttpResponse::build(refusal.error_response().status())
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "not a WebSocket handshake ({refusal}): send a GET with Connection: Upgrade, Upgrade: websocket, \
+                 Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key\n"
+            ));
+        actix_web::Error::from(error::InternalError::from_response(
+            "bad WebSocket handshake",
+            response,
+        ))
+    })?;
+    Ok(Handshake { response })
+}
+
+impl Handshake {
+    /// Upgrades: returns the 101 response to return from the handler, our writer, and our reader of `payload`
+    /// (the request's body, which is the connection once upgraded).
+    pub fn accept(
+        self,
+        payload: web::Payload,
+        max_message_size: usize,
+    ) -> (HttpResponse, Writer, Reader) {
+        let (writer, body) = writer::channel();
+        let response = self.response.set_body(body).map_into_boxed_body();
+        (response, writer, Reader::new(payload, max_message_size))
+    }
 }
 
 /// The reading half of a WebSocket connection: a stream of messages from the client.
@@ -135,7 +163,8 @@ impl Reader {
     }
 
     /// After our close frame: reads and drops the client's frames until its close frame, the end of the
-    /// connection or [`CLOSE_TIMEOUT`], so that the connection ends without frames left unread (see [`accept`]).
+    /// connection or [`CLOSE_TIMEOUT`], so that the connection ends without frames left unread (see
+    /// [`Handshake::accept`]).
     pub async fn until_closed(mut self) {
         let closed = async {
             while let Some(incoming) = self.next().await {

@@ -411,12 +411,7 @@ async fn max_sessions_refuses_a_new_session_with_503_but_not_an_attach() {
     let id = session_id(&first);
     drop(first);
 
-    let (status, headers, body) = crate::support::http_get(
-        server.addr,
-        "/ws",
-        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
-    )
-    .await;
+    let (status, headers, body) = crate::support::refused_upgrade(server.addr, "/ws", "").await;
     let body = String::from_utf8_lossy(&body);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("session.max_sessions"), "{body}");

@@ -4,15 +4,12 @@
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Client, TestServer, config, http_get};
-
-const UPGRADE: &str = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+use crate::support::{Client, TestServer, config, refused_upgrade};
 
 #[tokio::test]
 async fn url_arguments_are_refused_unless_allowed_and_never_reach_a_shell() {
     let server = TestServer::with_command(&["printf", "[%s]"]);
-    let (status, _, body) = http_get(server.addr, "/ws?arg=x", UPGRADE).await;
+    let (status, _, body) = refused_upgrade(server.addr, "/ws?arg=x", "").await;
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&body).contains("session.allow_url_args"));
 
@@ -32,7 +29,7 @@ async fn a_read_only_client_may_not_pass_url_arguments() {
     config.session.allow_url_args = true;
     config.session.writable = false;
     let server = TestServer::start(config);
-    let (status, _, body) = http_get(server.addr, "/ws?arg=-c&arg=id", UPGRADE).await;
+    let (status, _, body) = refused_upgrade(server.addr, "/ws?arg=-c&arg=id", "").await;
     assert_eq!(status, 403);
     assert!(
         String::from_utf8_lossy(&body).contains("need a client that may type"),
@@ -80,7 +77,7 @@ async fn one_user_may_hold_only_max_per_user_terminals() {
     config.session.max_per_user = 1;
     let server = TestServer::start(config);
     let mut first = Client::connect(&server, "").await;
-    let (status, _, body) = http_get(server.addr, "/ws", UPGRADE).await;
+    let (status, _, body) = refused_upgrade(server.addr, "/ws", "").await;
     assert_eq!(status, 503);
     assert!(String::from_utf8_lossy(&body).contains("session.max_per_user"));
     assert_eq!(first.ask("still-mine").await, "still-mine");

@@ -408,6 +408,16 @@ async fn exchange(
     send_and_read(stream, request.as_bytes()).await
 }
 
+/// Sends a WebSocket handshake for `path` with `extra` header lines, expecting a refusal: (status, lowercase
+/// header lines, body). The server ends the connection after refusing an upgrade.
+pub async fn refused_upgrade(addr: SocketAddr, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+    );
+    http_raw(addr, request.as_bytes()).await
+}
+
 /// Sends `request` as it is (head, body and all) and reads the answer until the server closes the connection.
 pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>) {
     send_and_read(TcpStream::connect(addr).await.expect("connect"), request).await

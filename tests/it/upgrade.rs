@@ -1,12 +1,12 @@
 //! The connection around a WebSocket handshake: what actix-http hands to webterm's own transport
-//! (`src/ws/transport.rs`), and what it does not.
+//! (`src/ws/transport.rs`), and what it does not; refusals of requests that are no handshake, full server or not.
 
 use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{PATIENCE, TestServer, http_raw, split_response, still_healthy};
+use crate::support::{Client, PATIENCE, TestServer, http_raw, split_response, still_healthy};
 
 const UPGRADE: &str = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
                        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
@@ -132,4 +132,48 @@ async fn a_handshake_with_a_body_is_refused() {
         );
     }
     still_healthy(&server).await;
+}
+
+#[tokio::test]
+async fn on_a_full_server_a_request_that_is_no_handshake_still_gets_its_4xx_and_takes_no_place() {
+    let mut config = crate::support::config(&["sh"]);
+    config.session.max_clients = 1;
+    let server = TestServer::start(config);
+    let mut holder = Client::connect(&server, "").await;
+    let plain = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    let no_key = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    let old_version = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        server.addr
+    );
+    let mut chunked = handshake(server.addr, "/echo", "Transfer-Encoding: chunked\r\n");
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    for (request, status, reason) in [
+        (plain.into_bytes(), 400, "only speaks WebSocket"),
+        (no_key.into_bytes(), 400, "Sec-WebSocket-Key"),
+        (
+            old_version.into_bytes(),
+            426,
+            "send Sec-WebSocket-Version: 13",
+        ),
+        (chunked, 400, "without Transfer-Encoding"),
+    ] {
+        let (got, headers, body) = http_raw(server.addr, &request).await;
+        let body = String::from_utf8_lossy(&body);
+        let head = String::from_utf8_lossy(&request[..request.len().min(60)]).into_owned();
+        assert_eq!(got, status, "{head:?}: {headers}\n{body}");
+        assert!(body.contains(reason), "{head:?}: {body}");
+    }
+    // The server was full all along, and still serves the client that holds its place.
+    let (status, _, body) = http_raw(server.addr, &handshake(server.addr, "/ws", "")).await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(holder.ask("$((6*7))").await, "42");
 }

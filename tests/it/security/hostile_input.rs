@@ -1,8 +1,9 @@
-//! Hostile input: paths that try to leave the bundle, requests sent too slowly, floods of tiny frames.
+//! Hostile input: paths that try to leave the bundle, requests sent too slowly, floods of tiny frames and of
+//! resizes.
 
 use std::time::{Duration, Instant};
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -143,4 +144,68 @@ async fn a_flood_of_tiny_frames_arrives_whole_and_in_order() {
         client.controls
     );
     still_starts_programs(&server, "ready\r\n").await;
+}
+
+#[tokio::test]
+async fn a_flood_of_resizes_during_a_flood_of_output_ends_at_the_last_size_sent() {
+    const RESIZES: u16 = 5_000;
+    // The n-th size, each different from the one before (the server skips a resize to the size it has).
+    let size = |n: u16| (40 + n % 97, 10 + n % 31);
+    let mut config = token_config();
+    // Floods output while the resizes come (the server's screen parses it meanwhile), then waits for a line and
+    // shows the size it sees.
+    config.session.command = [
+        "sh",
+        "-c",
+        "head -c 4000000 /dev/zero | tr '\\0' x; read line; echo; echo size=$(stty size)=",
+    ]
+    .map(String::from)
+    .to_vec();
+    let server = TestServer::start(config);
+    let client = upgrade(&server, "/ws", &[bearer(TOKEN)]).await.unwrap();
+    let (mut sink, mut stream) = client.ws.split();
+    let sending = tokio::spawn(async move {
+        for n in 0..RESIZES {
+            let (cols, rows) = size(n);
+            let resize = json!({"type": "resize", "cols": cols, "rows": rows});
+            sink.feed(Message::Text(resize.to_string().into()))
+                .await
+                .unwrap();
+        }
+        // After every resize: the server takes a client's frames in order, and the hub its resizes before input.
+        sink.send(Message::Binary(b"\r".to_vec().into()))
+            .await
+            .unwrap();
+        sink
+    });
+    // Only the last bytes are kept and searched: the output is megabytes.
+    let mut tail = Vec::new();
+    let mut output = 0;
+    let answer = loop {
+        let text = String::from_utf8_lossy(&tail);
+        if let Some((_, after)) = text.split_once("size=") {
+            if let Some((answer, _)) = after.split_once('=') {
+                break answer.to_owned();
+            }
+        }
+        let message = tokio::time::timeout(PATIENCE, stream.next())
+            .await
+            .expect("output in time")
+            .expect("the connection goes on")
+            .unwrap();
+        match message {
+            Message::Binary(bytes) => {
+                output += bytes.len();
+                tail.extend_from_slice(&bytes);
+                tail.drain(..tail.len().saturating_sub(bytes.len() + 64));
+            }
+            Message::Text(text) => assert!(!text.contains("error"), "{text}"),
+            _ => {}
+        }
+    };
+    let (cols, rows) = size(RESIZES - 1);
+    assert_eq!(answer, format!("{rows} {cols}"), "the last size sent");
+    assert!(output >= 4_000_000, "all of the flood came: {output} bytes");
+    let _ = sending.await.unwrap();
+    still_starts_programs(&server, "x").await;
 }

@@ -6,8 +6,8 @@
 //!   logins nor a scraper's requests end a browser's session.
 //! - `binary`: the real binary shows the token once and logs no secret; `webterm hash-password`.
 //! - `browser_defences`: the `Origin` check and the security headers.
-//! - `roles`: read-only clients, and `max_clients` (terminals and `/echo` sockets).
-//! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
+//! - `roles`: read-only clients, `max_clients` (terminals and `/echo` sockets), and which sessions linger.
+//! - `hostile_input`: path traversal, slowloris, floods of tiny frames and of resizes.
 //! - `tls`: https, HSTS, Secure cookies, mutual TLS.
 //!
 //! The property tests of the config parser and the control messages are in `fuzz`.

@@ -1,4 +1,5 @@
-//! Who may type: read-only clients (a read token, `session.writable = false`), and how many may connect.
+//! Who may type: read-only clients (a read token, `session.writable = false`), how many may connect, and
+//! whose sessions outlive them.
 
 use std::time::{Duration, Instant};
 
@@ -6,7 +7,9 @@ use futures_util::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::{Error, Message};
 
-use super::{READ_TOKEN, TOKEN, bearer, still_starts_programs, token_config, upgrade, ws_request};
+use super::{
+    READ_TOKEN, TOKEN, bearer, get, still_starts_programs, token_config, upgrade, ws_request,
+};
 use crate::support::{Client, Event, PATIENCE, TestServer};
 
 #[tokio::test]
@@ -146,4 +149,120 @@ async fn echo_sockets_take_places_among_max_clients_like_terminals() {
         .expect("the third socket's place");
     assert_eq!(terminal.ask("$((6*7))").await, "42");
     echoes(&mut second, "still two").await;
+}
+
+/// Upgrades `path` with `headers`, waiting (up to [`PATIENCE`]) while the server answers 503: until a session
+/// that is ending has given its place back.
+async fn upgrade_once_a_place_is_free(
+    server: &TestServer,
+    path: &str,
+    headers: &[(&str, String)],
+) -> Client {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match upgrade(server, path, headers).await {
+            Ok(client) => return client,
+            Err(status) => assert_eq!(status, 503),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no place among session.max_sessions came back within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The session `id` as `GET /api/sessions` shows it to an admin, if it is alive.
+async fn listed(server: &TestServer, id: &str) -> Option<serde_json::Value> {
+    let (status, _, body) = get(server.addr, "/api/sessions", &[bearer(TOKEN)]).await;
+    assert_eq!(status, 200, "{body}");
+    let sessions: serde_json::Value = serde_json::from_str(&body).unwrap();
+    sessions.as_array()?.iter().find(|s| s["id"] == id).cloned()
+}
+
+/// Waits until the session `id` has no client left, then checks that it lingers: a session that does not would
+/// end within a millisecond or so (at the next tick of the timer), so it is looked at again a while later.
+async fn still_lingers(server: &TestServer, id: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let session = listed(server, id).await.expect("the session lingers");
+        if session["clients"] == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "clients stayed attached: {session}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        listed(server, id).await.is_some(),
+        "the session ended with its last client"
+    );
+}
+
+#[tokio::test]
+async fn read_only_clients_that_come_and_go_leave_no_sessions_behind_to_fill_max_sessions() {
+    let mut config = token_config();
+    config.session.linger_secs = 60;
+    config.session.max_sessions = 2;
+    let server = TestServer::start(config);
+    // Each viewer starts a session of its own; were it to linger, the third would find no place for a minute.
+    for _ in 0..8 {
+        let viewer = upgrade_once_a_place_is_free(&server, "/ws", &[bearer(READ_TOKEN)]).await;
+        assert_eq!(viewer.hello["writable"], false);
+        close(viewer).await;
+    }
+    let mut writer = upgrade_once_a_place_is_free(&server, "/ws", &[bearer(TOKEN)]).await;
+    assert_eq!(writer.hello["writable"], true);
+    assert_eq!(writer.ask("$((6*7))").await, "42");
+}
+
+#[tokio::test]
+async fn a_writers_session_that_a_read_only_client_watched_last_still_lingers() {
+    let mut config = token_config();
+    config.session.linger_secs = 60;
+    let server = TestServer::start(config);
+    let mut writer = upgrade(&server, "/ws", &[bearer(TOKEN)]).await.unwrap();
+    let id = writer.hello["session"].as_str().unwrap().to_owned();
+    let shell = writer.ask("$$").await;
+    let mut viewer = upgrade(&server, &format!("/ws?session={id}"), &[bearer(READ_TOKEN)])
+        .await
+        .unwrap();
+    assert_eq!(viewer.hello["writable"], false);
+    close(writer).await;
+    viewer.expect_output(&shell).await;
+    close(viewer).await;
+    still_lingers(&server, &id).await;
+
+    let mut again = upgrade(&server, &format!("/ws?session={id}"), &[bearer(TOKEN)])
+        .await
+        .unwrap();
+    assert_eq!(again.hello["resumed"], true);
+    assert_eq!(again.ask("$$").await, shell, "the same shell");
+}
+
+#[tokio::test]
+async fn with_writable_false_the_write_tokens_sessions_still_linger() {
+    let mut config = token_config();
+    config.session.writable = false;
+    config.session.linger_secs = 60;
+    // Nobody types here, so the program shows its pid by itself.
+    config.session.command = ["sh", "-c", "echo pid=$$; exec sleep 1000"]
+        .map(String::from)
+        .to_vec();
+    let server = TestServer::start(config);
+    let mut client = upgrade(&server, "/ws", &[bearer(TOKEN)]).await.unwrap();
+    assert_eq!(client.hello["writable"], false);
+    let id = client.hello["session"].as_str().unwrap().to_owned();
+    let output = client.expect_output("\r\n").await;
+    let pid = output.lines().next().unwrap().to_owned();
+    close(client).await;
+    still_lingers(&server, &id).await;
+    let mut again = upgrade(&server, &format!("/ws?session={id}"), &[bearer(TOKEN)])
+        .await
+        .expect("the session lingers");
+    assert_eq!(again.hello["resumed"], true);
+    again.expect_output(&pid).await;
 }
