@@ -1,6 +1,5 @@
 //! The authenticator: from a request's cookie, header or `?token=` to an [`Identity`], or a reason to refuse.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use actix_web::http::header;
 use super::basic::{self, Users};
 use super::password_checks::PasswordChecks;
 use super::proxy::{ProxyUser, TrustedProxies};
-use super::{Identity, RateLimiter, Role, Secret, Sessions};
+use super::{Client, Identity, RateLimiter, Role, Secret, Sessions};
 use crate::config::{AuthConfig, AuthMode, Config};
 use crate::live::Live;
 
@@ -44,7 +43,6 @@ impl Method {
             AuthMode::Basic => Method::Basic(Arc::new(Users::new(auth.users.clone()))),
             AuthMode::Proxy => Method::Proxy(TrustedProxies::new(
                 &auth.user_header,
-                auth.trusted_proxies.clone(),
                 auth.read_only_users.clone(),
             )),
         }
@@ -211,12 +209,18 @@ impl Authenticator {
         )
     }
 
+    /// Where `req` comes from: its peer, or the client a trusted proxy names (`auth.trusted_proxies`).
+    pub fn client(&self, req: &HttpRequest) -> Client {
+        let peer = req.peer_addr().map(|addr| addr.ip());
+        Client::new(peer, req.headers(), &self.config.get().trusted_proxies)
+    }
+
     /// Who sent `req`, or why it is refused. `page` is true for a page load, the only place where `?token=` is
-    /// read. Failures are counted against `client`.
+    /// read. Failures are counted against `client`'s address.
     pub async fn authenticate(
         &self,
         req: &HttpRequest,
-        client: Option<IpAddr>,
+        client: Client,
         page: bool,
     ) -> Result<(Identity, Via), Denial> {
         // The method as it is now: a reload during this request does not change how it is checked.
@@ -232,7 +236,7 @@ impl Authenticator {
                 ));
             }
             Method::Proxy(proxies) => {
-                return match proxies.user(client, req.headers()) {
+                return match proxies.user(&client, req.headers()) {
                     ProxyUser::User(identity) => Ok((identity, Via::Proxy)),
                     ProxyUser::Missing => Err(Denial::Missing),
                     ProxyUser::Untrusted => Err(Denial::NotFromProxy),
@@ -254,15 +258,11 @@ impl Authenticator {
         // guessing goes no faster than the allowance, right or wrong. The attempt counts against the allowance
         // from here until it is decided, so that attempts sent in parallel cannot all be checked before the first
         // of them is counted as a failure.
-        let attempt = match client {
-            Some(client) => Some(
-                self.limiter
-                    .get()
-                    .reserve(client)
-                    .map_err(Denial::TooManyFailures)?,
-            ),
-            None => None,
-        };
+        let attempt = self
+            .limiter
+            .get()
+            .reserve(client.address)
+            .map_err(Denial::TooManyFailures)?;
         let authorization = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -272,23 +272,17 @@ impl Authenticator {
             .await
         {
             Checked::Right(identity, via) => {
-                if let Some(attempt) = attempt {
-                    attempt.give_back();
-                }
+                attempt.give_back();
                 Ok((identity, via))
             }
             Checked::Missing => {
-                if let Some(attempt) = attempt {
-                    attempt.give_back();
-                }
+                attempt.give_back();
                 Err(Denial::Missing)
             }
             Checked::Wrong => {
-                if let (Some(client), Some(attempt)) = (client, attempt) {
-                    if attempt.failed() {
-                        // SECURITY: the address and the count only; never what was tried.
-                        tracing::warn!(target: "webterm::audit", event = "login.locked_out", %client, "too many failed attempts; refusing this address for a while");
-                    }
+                if attempt.failed() {
+                    // SECURITY: the address and the count only; never what was tried.
+                    tracing::warn!(target: "webterm::audit", event = "login.locked_out", client = %client.address, "too many failed attempts; refusing this address for a while");
                 }
                 Err(Denial::Wrong)
             }

@@ -53,7 +53,10 @@ async fn check(
     // a Prometheus scraper send their credentials with every request and never send the cookie back, so a
     // session for each of their requests would only push browsers' sessions out of the table.
     let page = pages && !upgrade;
-    let client = req.peer_addr().map(|addr| addr.ip());
+    let from = auth.client(req.request());
+    // The routes log the client too (behind a proxy, the client's address, not the proxy's).
+    req.extensions_mut().insert(from);
+    let client = from.address;
 
     if upgrade {
         if let Err(refusal) =
@@ -70,7 +73,7 @@ async fn check(
         }
     }
 
-    let (identity, via) = match auth.authenticate(req.request(), client, page).await {
+    let (identity, via) = match auth.authenticate(req.request(), from, page).await {
         Ok(found) => found,
         Err(denial) => {
             let response = refuse(&auth, denial);

@@ -33,10 +33,7 @@ pub async fn echo(
     if let Some(refusal) = refuse_during_shutdown(&shutdown) {
         return Ok(refusal);
     }
-    let peer = req
-        .peer_addr()
-        .map(|addr| addr.to_string())
-        .unwrap_or_default();
+    let peer = crate::auth::client_label(&req);
     let slot = match take_place(&clients, &identity.user, &peer) {
         Ok(slot) => slot,
         Err(refusal) => return Ok(refusal),

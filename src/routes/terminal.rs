@@ -220,7 +220,7 @@ pub async fn connect(
             Err(reason) => return Ok(bad_request(reason)),
         },
     };
-    let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let peer = crate::auth::client_label(&req);
     let slot = match take_place(&clients, &identity.user, &peer) {
         Ok(slot) => slot,
         Err(refusal) => return Ok(refusal),
