@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use actix_web::http::header::{HeaderMap, X_FORWARDED_FOR};
+use actix_web::http::header::{HeaderMap, HeaderName, X_FORWARDED_FOR};
 use actix_web::{HttpMessage, HttpRequest};
 
 /// The address a connection on the Unix socket counts as when its proxy names no client: the machine itself.
@@ -15,38 +15,42 @@ pub const LOCAL: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 pub struct Client {
     /// The client's address: the peer's, or the one a trusted proxy named.
     pub address: IpAddr,
-    /// Whether the connection came from a trusted proxy, whose headers (`X-Forwarded-For`, and in `proxy` mode
-    /// the user header) are believed.
+    /// Whether the connection came from a trusted proxy, whose headers (`X-Forwarded-For`, `X-Forwarded-Proto`,
+    /// and in `proxy` mode the user header) are believed.
     pub via_proxy: bool,
+    /// Whether the browser's page is https, when that is known: webterm's own TLS, or a trusted proxy's
+    /// `X-Forwarded-Proto`. `None` on plain HTTP from anyone else (a proxy webterm does not know may have TLS).
+    pub https: Option<bool>,
 }
 
 impl Client {
     /// The client of a request from `peer` (`None` on the Unix socket) with `headers`, where `trusted` are the
-    /// addresses of the reverse proxies.
-    pub fn new(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Client {
+    /// addresses of the reverse proxies and `tls` says whether webterm itself speaks TLS.
+    pub fn new(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr], tls: bool) -> Client {
         let is_trusted = |ip: IpAddr| {
             trusted
                 .iter()
                 .any(|t| t.to_canonical() == ip.to_canonical())
         };
-        let Some(peer) = peer.map(|ip| ip.to_canonical()) else {
-            // SECURITY: only a process that may open the socket (`unix_socket_mode`) connects there: the reverse
-            // proxy that listening on a socket is for.
+        // SECURITY: only a process that may open the Unix socket (`unix_socket_mode`) connects there: the reverse
+        // proxy that listening on a socket is for. Anyone else's forwarding headers are not believed.
+        let via_proxy = peer.is_none_or(is_trusted);
+        let direct = peer.map_or(LOCAL, |ip| ip.to_canonical());
+        if !via_proxy {
             return Client {
-                address: forwarded_client(headers, is_trusted).unwrap_or(LOCAL),
-                via_proxy: true,
-            };
-        };
-        if !is_trusted(peer) {
-            // SECURITY: anyone may send `X-Forwarded-For`; only a trusted proxy's is believed.
-            return Client {
-                address: peer,
-                via_proxy: false,
+                address: direct,
+                via_proxy,
+                https: tls.then_some(true),
             };
         }
         Client {
-            address: forwarded_client(headers, is_trusted).unwrap_or(peer),
-            via_proxy: true,
+            address: forwarded_client(headers, is_trusted).unwrap_or(direct),
+            via_proxy,
+            https: if tls {
+                Some(true)
+            } else {
+                forwarded_https(headers)
+            },
         }
     }
 }
@@ -88,6 +92,21 @@ fn forwarded_client(headers: &HeaderMap, is_trusted: impl Fn(IpAddr) -> bool) ->
     client
 }
 
+/// What the nearest proxy's `X-Forwarded-Proto` says: whether the browser spoke https to it.
+fn forwarded_https(headers: &HeaderMap) -> Option<bool> {
+    const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+    let last = headers
+        .get_all(X_FORWARDED_PROTO)
+        .next_back()?
+        .to_str()
+        .ok()?;
+    match last.rsplit(',').next()?.trim() {
+        proto if proto.eq_ignore_ascii_case("https") => Some(true),
+        proto if proto.eq_ignore_ascii_case("http") => Some(false),
+        _ => None,
+    }
+}
+
 /// An entry of `X-Forwarded-For`: an address, possibly with a port (`192.0.2.1:5000`, `[2001:db8::1]:5000`).
 fn parse_address(entry: &str) -> Option<IpAddr> {
     let address = entry
@@ -119,6 +138,7 @@ mod tests {
             peer.map(|p| p.parse().unwrap()),
             &forwarded(values),
             &trusted,
+            false,
         )
     }
 
@@ -175,6 +195,27 @@ mod tests {
             client(Some("::ffff:10.0.0.1"), &["::ffff:192.0.2.7"]).address,
             ip("192.0.2.7")
         );
+    }
+
+    #[test]
+    fn whether_the_page_is_https_is_known_from_our_tls_or_a_trusted_proxy_only() {
+        let proto = |peer: Option<&str>, value: &str, tls: bool| {
+            let mut headers = HeaderMap::new();
+            headers.append(
+                HeaderName::from_static("x-forwarded-proto"),
+                HeaderValue::from_str(value).unwrap(),
+            );
+            let trusted: Vec<IpAddr> = vec![PROXY.parse().unwrap()];
+            Client::new(peer.map(|p| p.parse().unwrap()), &headers, &trusted, tls).https
+        };
+        assert_eq!(proto(Some(PROXY), "https", false), Some(true));
+        assert_eq!(proto(Some(PROXY), "HTTP", false), Some(false));
+        assert_eq!(proto(None, "https", false), Some(true));
+        assert_eq!(proto(Some(PROXY), "gopher", false), None);
+        // Anyone else's header means nothing; webterm's own TLS means https whatever is said.
+        assert_eq!(proto(Some("192.0.2.7"), "https", false), None);
+        assert_eq!(proto(Some("192.0.2.7"), "http", true), Some(true));
+        assert_eq!(proto(Some(PROXY), "http", true), Some(true));
     }
 
     #[test]

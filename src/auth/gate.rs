@@ -60,7 +60,7 @@ async fn check(
 
     if upgrade {
         if let Err(refusal) =
-            origin::check_upgrade(req.request(), &config.websocket.allowed_origins)
+            origin::check_upgrade(req.request(), &config.websocket.allowed_origins, from.https)
         {
             tracing::warn!(?client, path = req.path(), "{refusal}");
             return Ok(req.into_response(plain(StatusCode::FORBIDDEN, &refusal.to_string())));
@@ -108,7 +108,7 @@ async fn check(
             // The token leaves the address bar (and the history, and any Referer) at once: the browser keeps the
             // session cookie instead and loads the same page without `?token=`.
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from the URL token");
-            let cookie = auth.start_session(identity);
+            let cookie = auth.start_session(identity, &from);
             let page = req.match_pattern().unwrap_or_default();
             // Relative, so that it stays under the prefix a reverse proxy may serve webterm at.
             let mut location = match page.rsplit('/').next() {
@@ -128,7 +128,7 @@ async fn check(
         }
         Via::Basic if page => {
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from a password");
-            let cookie = auth.start_session(identity.clone());
+            let cookie = auth.start_session(identity.clone(), &from);
             req.extensions_mut().insert(identity);
             let mut response = next.call(req).await?.map_into_boxed_body();
             let headers = response.headers_mut();

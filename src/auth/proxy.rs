@@ -79,6 +79,7 @@ mod tests {
             Some(peer.parse().unwrap()),
             &HeaderMap::new(),
             &["10.0.0.1".parse().unwrap()],
+            false,
         )
     }
 
@@ -116,7 +117,7 @@ mod tests {
             ProxyUser::User(_)
         ));
         // A connection on the Unix socket comes from the proxy.
-        let unix = Client::new(None, &HeaderMap::new(), &[]);
+        let unix = Client::new(None, &HeaderMap::new(), &[], false);
         assert!(matches!(
             proxies.user(&unix, &headers(&["ann"])),
             ProxyUser::User(_)

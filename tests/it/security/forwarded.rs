@@ -144,3 +144,64 @@ async fn proxy_mode_on_a_unix_socket_believes_the_user_header_without_listing_ad
     assert_eq!(server.status(&[ann]).await, 200);
     assert_eq!(server.status(&[]).await, 401);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_https_proxy_an_http_origin_is_refused_and_the_cookie_is_secure() {
+    let mut config = super::token_config();
+    config.auth.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    let server = TestServer::start(config);
+    let https = ("X-Forwarded-Proto", "https".to_owned());
+    let host = server.addr.to_string();
+    let origin = |scheme: &str| ("Origin", format!("{scheme}://{host}"));
+    // A page injected into plain HTTP on the same host is not the https page.
+    assert_eq!(
+        super::upgrade(
+            &server,
+            "/ws",
+            &[super::bearer(super::TOKEN), https.clone(), origin("http")]
+        )
+        .await
+        .err(),
+        Some(403)
+    );
+    assert!(
+        super::upgrade(
+            &server,
+            "/ws",
+            &[super::bearer(super::TOKEN), https.clone(), origin("https")]
+        )
+        .await
+        .is_ok()
+    );
+
+    // The login cookie is Secure, named with __Host- so that no other host can plant one, and it works.
+    let (status, headers, _) = get_from(
+        [127, 0, 0, 1].into(),
+        server.addr,
+        &format!("/?token={}", super::TOKEN),
+        std::slice::from_ref(&https),
+    )
+    .await;
+    assert_eq!(status, 303);
+    // (The test's HTTP client lowercases header lines; cookie names are case-sensitive.)
+    let set_cookie = super::header(&headers, "set-cookie").unwrap();
+    let pair = set_cookie
+        .strip_prefix("__host-")
+        .filter(|_| set_cookie.ends_with("; secure"))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("not a __Host- cookie with Secure: {set_cookie}"));
+    let cookie = ("Cookie", format!("__Host-{pair}"));
+    let page = |extra: Vec<(&'static str, String)>| {
+        let mut headers = vec![cookie.clone(), https.clone()];
+        headers.extend(extra);
+        async move {
+            get_from([127, 0, 0, 1].into(), server.addr, "/", &headers)
+                .await
+                .0
+        }
+    };
+    assert_eq!(page(vec![]).await, 200);
+    // Two cookies of that name: one was planted, and which one is the user's cannot be told.
+    let planted = format!("{}=planted", cookie.1.split('=').next().unwrap());
+    assert_eq!(page(vec![("Cookie", planted)]).await, 401);
+}
