@@ -39,11 +39,16 @@ pub fn is_origin(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
 }
 
-/// Checks the `Origin` of a WebSocket upgrade against the request's own `Host` and `allowed`.
+/// Checks the `Origin` of a WebSocket upgrade against the request's own `Host` and `allowed`. `https` says
+/// whether the page is served over https, when that is known (webterm's own TLS, or a trusted proxy's word).
 ///
 /// No `Origin` at all passes: browsers always send one on a WebSocket upgrade, so its absence means a
 /// non-browser client, which gets no cookie for free and must bring credentials like any other.
-pub fn check_upgrade(req: &HttpRequest, allowed: &[String]) -> Result<(), OriginError> {
+pub fn check_upgrade(
+    req: &HttpRequest,
+    allowed: &[String],
+    https: Option<bool>,
+) -> Result<(), OriginError> {
     let Some(origin) = req.headers().get(header::ORIGIN) else {
         return Ok(());
     };
@@ -54,9 +59,17 @@ pub fn check_upgrade(req: &HttpRequest, allowed: &[String]) -> Result<(), Origin
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     // SECURITY: the browser sets both headers and a page cannot change them. Same host and port as the request
-    // means the page came from this server; `null` (sandboxed frames, file: pages) never matches.
+    // means the page came from this server; `null` (sandboxed frames, file: pages) never matches. When the
+    // page is known to be https, an http page on the same host is another origin: one a network attacker can
+    // inject a script into, which some browsers send the `SameSite=Strict` cookie from.
     let same = origin.split_once("://").is_some_and(|(scheme, authority)| {
+        let scheme_matches = match https {
+            Some(true) => scheme == "https",
+            Some(false) => scheme == "http",
+            None => true,
+        };
         is_origin(&origin)
+            && scheme_matches
             && without_default_port(scheme, authority)
                 .eq_ignore_ascii_case(without_default_port(scheme, host))
     });
@@ -120,21 +133,24 @@ mod tests {
         assert!(
             check_upgrade(
                 &upgrade("127.0.0.1:7681", Some("http://127.0.0.1:7681")),
-                &[]
+                &[],
+                None
             )
             .is_ok()
         );
         assert!(
             check_upgrade(
                 &upgrade("Term.Example.com", Some("https://term.example.com")),
-                &[]
+                &[],
+                None
             )
             .is_ok()
         );
         assert!(
             check_upgrade(
                 &upgrade("term.example.com:443", Some("https://term.example.com")),
-                &[]
+                &[],
+                None
             )
             .is_ok()
         );
@@ -146,7 +162,7 @@ mod tests {
             "",
         ] {
             assert!(
-                check_upgrade(&upgrade("127.0.0.1:7681", Some(origin)), &[]).is_err(),
+                check_upgrade(&upgrade("127.0.0.1:7681", Some(origin)), &[], None).is_err(),
                 "{origin}"
             );
         }
@@ -158,22 +174,39 @@ mod tests {
         assert!(
             check_upgrade(
                 &upgrade("127.0.0.1:7681", Some("https://dash.example.com")),
-                &allowed
+                &allowed,
+                None
             )
             .is_ok()
         );
         assert!(
             check_upgrade(
                 &upgrade("127.0.0.1:7681", Some("http://dash.example.com")),
-                &allowed
+                &allowed,
+                None
             )
             .is_err()
         );
     }
 
     #[test]
+    fn when_the_page_is_known_to_be_https_an_http_page_on_the_same_host_is_another_origin() {
+        let tls = |origin: &str, https: Option<bool>| {
+            check_upgrade(&upgrade("term.example.com", Some(origin)), &[], https).is_ok()
+        };
+        assert!(tls("https://term.example.com", Some(true)));
+        assert!(!tls("http://term.example.com", Some(true)));
+        assert!(!tls("http://term.example.com:443", Some(true)));
+        assert!(tls("http://term.example.com", Some(false)));
+        assert!(!tls("https://term.example.com", Some(false)));
+        // Unknown (plain HTTP from a proxy webterm was not told about): either scheme, as before.
+        assert!(tls("http://term.example.com", None));
+        assert!(tls("https://term.example.com", None));
+    }
+
+    #[test]
     fn no_origin_is_left_to_authentication() {
-        assert!(check_upgrade(&upgrade("127.0.0.1:7681", None), &[]).is_ok());
+        assert!(check_upgrade(&upgrade("127.0.0.1:7681", None), &[], None).is_ok());
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The authenticator: from a request's cookie, header or `?token=` to an [`Identity`], or a reason to refuse.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use super::method::Method;
 use super::password_checks::PasswordChecks;
 use super::proxy::ProxyUser;
 use super::verdict::{Denial, Via};
-use super::{Identity, RateLimiter, Role, Secret, Sessions};
+use super::{Client, Identity, RateLimiter, Role, Secret, Sessions};
 use crate::config::{AuthConfig, Config};
 use crate::live::Live;
 
@@ -29,7 +28,8 @@ pub struct Authenticator {
     /// Not replaced by a reload, so that checks started before one count against the same room.
     password_checks: PasswordChecks,
     cookie_name: String,
-    secure_cookies: bool,
+    /// Whether webterm itself speaks TLS.
+    tls: bool,
 }
 
 /// What the credentials of a request turned out to be.
@@ -64,7 +64,7 @@ impl Authenticator {
             )),
             password_checks: PasswordChecks::new(),
             cookie_name: format!("webterm_session_{port}"),
-            secure_cookies: config.tls.enabled(),
+            tls: config.tls.enabled(),
         }
     }
 
@@ -133,26 +133,52 @@ impl Authenticator {
         }
     }
 
-    /// Starts a session for `identity`; returns the `Set-Cookie` value.
-    pub fn start_session(&self, identity: Identity) -> String {
+    /// Starts a session for `identity`, who connected as `client`; returns the `Set-Cookie` value.
+    pub fn start_session(&self, identity: Identity, client: &Client) -> String {
         let id = self.sessions.start(identity);
         // SECURITY: HttpOnly keeps the id from scripts (an XSS cannot steal it); SameSite=Strict keeps other sites
         // from making the browser send it (CSRF, cross-site WebSocket hijacking); Secure keeps it off plain HTTP
-        // when the server speaks TLS.
-        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        // when the page is https (webterm's own TLS, or a trusted proxy's `X-Forwarded-Proto: https`).
+        let secure = if client.https == Some(true) {
+            "; Secure"
+        } else {
+            ""
+        };
         format!(
             "{}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
-            self.cookie_name,
+            self.cookie_name(client),
             id.expose()
         )
     }
 
+    /// The session cookie's name for `client`. SECURITY: on https, with the `__Host-` prefix, which browsers accept
+    /// only from this very host, with `Secure` and `Path=/`: a sibling subdomain (or a page injected into plain
+    /// HTTP) cannot plant a cookie of that name to sign the user in as someone else.
+    fn cookie_name(&self, client: &Client) -> String {
+        if client.https == Some(true) {
+            format!("__Host-{}", self.cookie_name)
+        } else {
+            self.cookie_name.clone()
+        }
+    }
+
+    /// Where `req` comes from: its peer, or the client a trusted proxy names (`auth.trusted_proxies`).
+    pub fn client(&self, req: &HttpRequest) -> Client {
+        let peer = req.peer_addr().map(|addr| addr.ip());
+        Client::new(
+            peer,
+            req.headers(),
+            &self.config.get().trusted_proxies,
+            self.tls,
+        )
+    }
+
     /// Who sent `req`, or why it is refused. `page` is true for a page load, the only place where `?token=` is
-    /// read. Failures are counted against `client`.
+    /// read. Failures are counted against `client`'s address.
     pub async fn authenticate(
         &self,
         req: &HttpRequest,
-        client: Option<IpAddr>,
+        client: Client,
         page: bool,
     ) -> Result<(Identity, Via), Denial> {
         // The method as it is now: a reload during this request does not change how it is checked.
@@ -168,7 +194,7 @@ impl Authenticator {
                 ));
             }
             Method::Proxy(proxies) => {
-                return match proxies.user(client, req.headers()) {
+                return match proxies.user(&client, req.headers()) {
                     ProxyUser::User(identity) => Ok((identity, Via::Proxy)),
                     ProxyUser::Missing => Err(Denial::Missing),
                     ProxyUser::Untrusted => Err(Denial::NotFromProxy),
@@ -182,7 +208,10 @@ impl Authenticator {
             None
         };
         if query_token.is_none() {
-            if let Some(identity) = self.cookie(req).and_then(|id| self.sessions.get(&id)) {
+            if let Some(identity) = self
+                .cookie(req, &client)
+                .and_then(|id| self.sessions.get(&id))
+            {
                 return Ok((identity, Via::Cookie));
             }
         }
@@ -190,15 +219,11 @@ impl Authenticator {
         // guessing goes no faster than the allowance, right or wrong. The attempt counts against the allowance
         // from here until it is decided, so that attempts sent in parallel cannot all be checked before the first
         // of them is counted as a failure.
-        let attempt = match client {
-            Some(client) => Some(
-                self.limiter
-                    .get()
-                    .reserve(client)
-                    .map_err(Denial::TooManyFailures)?,
-            ),
-            None => None,
-        };
+        let attempt = self
+            .limiter
+            .get()
+            .reserve(client.address)
+            .map_err(Denial::TooManyFailures)?;
         let authorization = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -208,23 +233,17 @@ impl Authenticator {
             .await
         {
             Checked::Right(identity, via) => {
-                if let Some(attempt) = attempt {
-                    attempt.give_back();
-                }
+                attempt.give_back();
                 Ok((identity, via))
             }
             Checked::Missing => {
-                if let Some(attempt) = attempt {
-                    attempt.give_back();
-                }
+                attempt.give_back();
                 Err(Denial::Missing)
             }
             Checked::Wrong => {
-                if let (Some(client), Some(attempt)) = (client, attempt) {
-                    if attempt.failed() {
-                        // SECURITY: the address and the count only; never what was tried.
-                        tracing::warn!(target: "webterm::audit", event = "login.locked_out", %client, "too many failed attempts; refusing this address for a while");
-                    }
+                if attempt.failed() {
+                    // SECURITY: the address and the count only; never what was tried.
+                    tracing::warn!(target: "webterm::audit", event = "login.locked_out", client = %client.address, "too many failed attempts; refusing this address for a while");
                 }
                 Err(Denial::Wrong)
             }
@@ -293,13 +312,21 @@ impl Authenticator {
         }
     }
 
-    fn cookie(&self, req: &HttpRequest) -> Option<String> {
-        req.headers()
+    fn cookie(&self, req: &HttpRequest, client: &Client) -> Option<String> {
+        let name = self.cookie_name(client);
+        let mut values = req
+            .headers()
             .get_all(header::COOKIE)
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.cookie_name)
-            .map(|(_, value)| value.trim().to_owned())
+            .filter(|(found, _)| *found == name)
+            .map(|(_, value)| value.trim().to_owned());
+        match (values.next(), values.next()) {
+            (Some(value), None) => Some(value),
+            // SECURITY: two cookies of one name mean someone else planted one (a sibling subdomain can, on plain
+            // HTTP); which one is the user's cannot be told, so neither is believed.
+            _ => None,
+        }
     }
 }

@@ -54,11 +54,14 @@ async fn check(
     // a Prometheus scraper send their credentials with every request and never send the cookie back, so a
     // session for each of their requests would only push browsers' sessions out of the table.
     let page = pages && !upgrade;
-    let client = req.peer_addr().map(|addr| addr.ip());
+    let from = auth.client(req.request());
+    // The routes log the client too (behind a proxy, the client's address, not the proxy's).
+    req.extensions_mut().insert(from);
+    let client = from.address;
 
     if upgrade {
         if let Err(refusal) =
-            origin::check_upgrade(req.request(), &config.websocket.allowed_origins)
+            origin::check_upgrade(req.request(), &config.websocket.allowed_origins, from.https)
         {
             tracing::warn!(?client, path = req.path(), "{refusal}");
             return Ok(req.into_response(plain(StatusCode::FORBIDDEN, &refusal.to_string())));
@@ -71,7 +74,7 @@ async fn check(
         }
     }
 
-    let (identity, via) = match auth.authenticate(req.request(), client, page).await {
+    let (identity, via) = match auth.authenticate(req.request(), from, page).await {
         Ok(found) => found,
         Err(denial) => {
             let response = refuse(&auth, denial);
@@ -106,7 +109,7 @@ async fn check(
             // The token leaves the address bar (and the history, and any Referer) at once: the browser keeps the
             // session cookie instead and loads the same page without `?token=`.
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from the URL token");
-            let cookie = auth.start_session(identity);
+            let cookie = auth.start_session(identity, &from);
             let page = req.match_pattern().unwrap_or_default();
             // Relative, so that it stays under the prefix a reverse proxy may serve webterm at.
             let mut location = match page.rsplit('/').next() {
@@ -126,7 +129,7 @@ async fn check(
         }
         Via::Basic if page => {
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from a password");
-            let cookie = auth.start_session(identity.clone());
+            let cookie = auth.start_session(identity.clone(), &from);
             req.extensions_mut().insert(identity);
             let mut response = next.call(req).await?.map_into_boxed_body();
             let headers = response.headers_mut();

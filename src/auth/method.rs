@@ -37,7 +37,6 @@ impl Method {
             AuthMode::Basic => Method::Basic(Arc::new(Users::new(auth.users.clone()))),
             AuthMode::Proxy => Method::Proxy(TrustedProxies::new(
                 &auth.user_header,
-                auth.trusted_proxies.clone(),
                 auth.read_only_users.clone(),
             )),
         }

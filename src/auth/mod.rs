@@ -1,6 +1,7 @@
 //! Authentication: who may use the terminal (`token`, `basic`, `proxy` or `none`), and with which [`Role`].
 //!
 //! - `identity`: [`Role`] and [`Identity`], what the routes see.
+//! - `client`: the address a request comes from, behind a trusted reverse proxy too.
 //! - `secret`: random tokens and session ids, compared in constant time.
 //! - `basic`, `proxy`: the two modes with users.
 //! - `sessions`: the cookie a browser gets once its credentials were checked.
@@ -13,6 +14,7 @@
 
 mod authenticator;
 pub mod basic;
+mod client;
 mod credentials;
 mod gate;
 mod identity;
@@ -25,6 +27,7 @@ mod sessions;
 mod verdict;
 
 pub use authenticator::Authenticator;
+pub use client::{Client, label as client_label};
 pub use gate::{api_gate, gate};
 pub use identity::{Identity, Role};
 pub use proxy::{ProxyUser, TrustedProxies};

@@ -1,16 +1,14 @@
 //! `proxy` mode: the user is named by a header that a trusted reverse proxy sets.
 
-use std::net::IpAddr;
-
 use actix_web::http::header::{HeaderMap, HeaderName};
 
-use super::{Identity, Role};
+use super::{Client, Identity, Role};
 
-/// The trusted proxies, the header they set, and who among their users is read-only.
+/// The header trusted proxies set, and who among their users is read-only. Which connections come from a
+/// trusted proxy is the [`Client`]'s to say.
 #[derive(Debug, Clone)]
 pub struct TrustedProxies {
     header: HeaderName,
-    proxies: Vec<IpAddr>,
     read_only_users: Vec<String>,
 }
 
@@ -27,27 +25,20 @@ pub enum ProxyUser {
 
 impl TrustedProxies {
     /// `header` was checked to be a valid header name when the config was loaded.
-    pub fn new(header: &str, proxies: Vec<IpAddr>, read_only_users: Vec<String>) -> TrustedProxies {
+    pub fn new(header: &str, read_only_users: Vec<String>) -> TrustedProxies {
         let header =
             HeaderName::from_bytes(header.as_bytes()).expect("auth.user_header was validated");
-        let proxies = proxies.into_iter().map(|p| p.to_canonical()).collect();
         TrustedProxies {
             header,
-            proxies,
             read_only_users,
         }
     }
 
-    /// Whether `peer` is one of the trusted proxies.
-    pub fn trusts(&self, peer: IpAddr) -> bool {
-        self.proxies.contains(&peer.to_canonical())
-    }
-
-    /// The user a request from `peer` with `headers` comes from.
-    pub fn user(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> ProxyUser {
+    /// The user a request from `client` with `headers` comes from.
+    pub fn user(&self, client: &Client, headers: &HeaderMap) -> ProxyUser {
         // SECURITY: anyone can send the header; it means something only on a connection from a trusted proxy,
         // which is expected to overwrite whatever the client sent. The TCP peer address cannot be forged.
-        if !peer.is_some_and(|peer| self.trusts(peer)) {
+        if !client.via_proxy {
             return ProxyUser::Untrusted;
         }
         let mut values = headers.get_all(&self.header);
@@ -79,10 +70,16 @@ mod tests {
     use super::*;
 
     fn proxies() -> TrustedProxies {
-        TrustedProxies::new(
-            "X-Forwarded-User",
-            vec!["10.0.0.1".parse().unwrap()],
-            vec!["eve".into()],
+        TrustedProxies::new("X-Forwarded-User", vec!["eve".into()])
+    }
+
+    /// A request over TCP from `peer`, where 10.0.0.1 is the trusted proxy.
+    fn from(peer: &str) -> Client {
+        Client::new(
+            Some(peer.parse().unwrap()),
+            &HeaderMap::new(),
+            &["10.0.0.1".parse().unwrap()],
+            false,
         )
     }
 
@@ -100,46 +97,54 @@ mod tests {
     #[test]
     fn the_header_is_believed_only_from_a_trusted_proxy() {
         let proxies = proxies();
-        let trusted = Some("10.0.0.1".parse().unwrap());
-        let other = Some("10.0.0.2".parse().unwrap());
+        let trusted = from("10.0.0.1");
+        let other = from("10.0.0.2");
         let ann = Identity {
             user: "ann".into(),
             role: Role::Write,
         };
         assert_eq!(
-            proxies.user(trusted, &headers(&["ann"])),
+            proxies.user(&trusted, &headers(&["ann"])),
             ProxyUser::User(ann)
         );
         assert_eq!(
-            proxies.user(other, &headers(&["ann"])),
+            proxies.user(&other, &headers(&["ann"])),
             ProxyUser::Untrusted
         );
-        assert_eq!(proxies.user(None, &headers(&["ann"])), ProxyUser::Untrusted);
         // An IPv4 proxy connecting over an IPv4-mapped IPv6 socket is the same proxy.
-        assert!(proxies.trusts("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(matches!(
+            proxies.user(&from("::ffff:10.0.0.1"), &headers(&["ann"])),
+            ProxyUser::User(_)
+        ));
+        // A connection on the Unix socket comes from the proxy.
+        let unix = Client::new(None, &HeaderMap::new(), &[], false);
+        assert!(matches!(
+            proxies.user(&unix, &headers(&["ann"])),
+            ProxyUser::User(_)
+        ));
     }
 
     #[test]
     fn a_missing_empty_or_doubled_header_names_nobody() {
         let proxies = proxies();
-        let trusted = Some("10.0.0.1".parse().unwrap());
-        assert_eq!(proxies.user(trusted, &headers(&[])), ProxyUser::Missing);
-        assert_eq!(proxies.user(trusted, &headers(&[" "])), ProxyUser::Missing);
+        let trusted = from("10.0.0.1");
+        assert_eq!(proxies.user(&trusted, &headers(&[])), ProxyUser::Missing);
+        assert_eq!(proxies.user(&trusted, &headers(&[" "])), ProxyUser::Missing);
         assert_eq!(
-            proxies.user(trusted, &headers(&["ann", "root"])),
+            proxies.user(&trusted, &headers(&["ann", "root"])),
             ProxyUser::Missing
         );
     }
 
     #[test]
     fn read_only_users_get_the_read_role() {
-        let trusted = Some("10.0.0.1".parse().unwrap());
+        let trusted = from("10.0.0.1");
         let eve = Identity {
             user: "eve".into(),
             role: Role::Read,
         };
         assert_eq!(
-            proxies().user(trusted, &headers(&["eve"])),
+            proxies().user(&trusted, &headers(&["eve"])),
             ProxyUser::User(eve)
         );
     }

@@ -36,7 +36,9 @@ pub struct AuthConfig {
     pub users: Vec<UserConfig>,
     /// `proxy` mode: the header that carries the user name.
     pub user_header: String,
-    /// `proxy` mode: the addresses whose user header is believed.
+    /// The reverse proxies in front of webterm: on their connections, `X-Forwarded-For` names the client (whose
+    /// address failed logins count against and logs show), and in `proxy` mode the user header names the user.
+    /// Connections on a Unix socket always count as the proxy's.
     pub trusted_proxies: Vec<IpAddr>,
     /// `proxy` mode: users who may only watch.
     pub read_only_users: Vec<String>,
@@ -105,8 +107,9 @@ impl AuthConfig {
             }
     }
 
-    /// Checks what the field types cannot: the keys each mode needs, and that they fit together.
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks what the field types cannot: the keys each mode needs, and that they fit together. `unix_socket`:
+    /// whether webterm listens on a Unix socket, whose connections come from the reverse proxy.
+    pub(super) fn validate(&self, unix_socket: bool) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
         if self.max_failures == 0 {
             return invalid("auth.max_failures must be at least 1".into());
@@ -172,10 +175,11 @@ impl AuthConfig {
                 }
             }
             AuthMode::Proxy => {
-                if self.trusted_proxies.is_empty() {
+                if self.trusted_proxies.is_empty() && !unix_socket {
                     return invalid(
                         "auth.mode = \"proxy\" needs auth.trusted_proxies: the addresses of the reverse proxies \
-                         whose user header is believed"
+                         whose user header is believed (or listen on a Unix socket, \"unix:PATH\", that only the \
+                         proxy may open)"
                             .into(),
                     );
                 }

@@ -254,7 +254,7 @@ impl Config {
                  (scheme, host and optional port; no path)"
             )));
         }
-        self.auth.validate()?;
+        self.auth.validate(matches!(self.listen, Listen::Unix(_)))?;
         self.http.validate()?;
         self.tls.validate()?;
         self.client.validate()?;

@@ -1,8 +1,8 @@
 //! `GET /api/sessions` and `DELETE /api/sessions/{id}`: list the live sessions and end one. Admins only.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
-use crate::auth::Identity;
+use crate::auth::{Client, Identity};
 use crate::config::Config;
 use crate::live::Live;
 use crate::origin;
@@ -12,7 +12,9 @@ use crate::sessions::Sessions;
 fn refuse(req: &HttpRequest, config: &Config, identity: &Identity) -> Option<HttpResponse> {
     // SECURITY: a page on another site must not drive the API with the user's cookie; the cookie is
     // SameSite=Strict already, and a foreign Origin is refused as on WebSocket upgrades.
-    let reason = if let Err(refusal) = origin::check_upgrade(req, &config.websocket.allowed_origins)
+    let https = req.extensions().get::<Client>().and_then(|c| c.https);
+    let reason = if let Err(refusal) =
+        origin::check_upgrade(req, &config.websocket.allowed_origins, https)
     {
         refusal.to_string()
     } else if !config.auth.is_admin(identity) {

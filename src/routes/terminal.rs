@@ -223,7 +223,7 @@ pub async fn connect(
     // Every refusal of a bad request (4xx) comes before the places are taken: a request that is no WebSocket
     // handshake gets its 400 on a full server too, not a 503, and takes no place.
     let handshake = ws::handshake(&req)?;
-    let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let peer = crate::auth::client_label(&req);
     // SECURITY: the server decides who types; a read-only client's input never reaches the program,
     // whatever its page does.
     let role = if identity.role == Role::Write

@@ -164,7 +164,10 @@ async fn get(nginx: &Nginx, trust: &CertificateDer<'static>, path: &str) -> (Str
 
 #[tokio::test]
 async fn the_shipped_nginx_config_serves_the_page_and_the_terminal_under_a_sub_path_over_tls() {
-    let server = TestServer::with_command(&["sh"]);
+    // As contrib/nginx/webterm.conf says to configure webterm: nginx is a trusted proxy.
+    let mut config = crate::support::config(&["sh"]);
+    config.auth.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    let server = TestServer::start(config);
     let (nginx, trust) = start_nginx(server.addr).await;
 
     let (status, body) = get(&nginx, &trust, "/terminal/").await;
@@ -176,18 +179,29 @@ async fn the_shipped_nginx_config_serves_the_page_and_the_terminal_under_a_sub_p
     assert!(status.contains(" 301 "), "{status}");
 
     // The page's WebSocket, as a browser at https://localhost:PORT/terminal/ opens it.
-    let origin = format!("https://localhost:{}", nginx.addr.port());
-    let mut request = format!(
-        "wss://localhost:{}/terminal/ws?cols=100&rows=30",
-        nginx.addr.port()
-    )
-    .into_client_request()
-    .unwrap();
-    request
-        .headers_mut()
-        .insert("Origin", origin.parse().unwrap());
+    let socket = |scheme: &str| {
+        let mut request = format!(
+            "wss://localhost:{}/terminal/ws?cols=100&rows=30",
+            nginx.addr.port()
+        )
+        .into_client_request()
+        .unwrap();
+        let origin = format!("{scheme}://localhost:{}", nginx.addr.port());
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+        request
+    };
+    // nginx says the page is https (X-Forwarded-Proto): a plain-HTTP page on the same host and port is refused.
     let stream = tls(nginx.addr, &trust).await;
-    let (mut ws, _) = tokio_tungstenite::client_async(request, stream)
+    match tokio_tungstenite::client_async(socket("http"), stream).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("an http origin got {other:?}"),
+    }
+    let stream = tls(nginx.addr, &trust).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(socket("https"), stream)
         .await
         .expect("the upgrade passes nginx");
     let hello = match tokio::time::timeout(PATIENCE, ws.next()).await.unwrap() {

@@ -423,7 +423,25 @@ pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<u8>
     send_and_read(TcpStream::connect(addr).await.expect("connect"), request).await
 }
 
-async fn send_and_read(mut stream: TcpStream, request: &[u8]) -> (u16, String, Vec<u8>) {
+/// A GET of `path` on the Unix socket at `socket`, with `extra_headers` (each line ending in CRLF).
+pub async fn http_get_unix(
+    socket: &std::path::Path,
+    path: &str,
+    extra_headers: &str,
+) -> (u16, String, Vec<u8>) {
+    let stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra_headers}\r\n"
+    );
+    send_and_read(stream, request.as_bytes()).await
+}
+
+async fn send_and_read(
+    mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    request: &[u8],
+) -> (u16, String, Vec<u8>) {
     stream.write_all(request).await.unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))

@@ -25,6 +25,12 @@ fn good_auth_tables_of_every_mode_are_accepted() {
     let proxy =
         "[auth]\nmode = \"proxy\"\ntrusted_proxies = [\"127.0.0.1\"]\nuser_header = \"X-User\"\n";
     assert_eq!(parse(proxy).unwrap().auth.user_header, "X-User");
+    // On a Unix socket the proxy is whoever may open it: no addresses needed.
+    let unix = "listen = \"unix:/run/webterm.sock\"\n[auth]\nmode = \"proxy\"\n";
+    assert_eq!(
+        parse(unix).unwrap().auth.mode,
+        crate::config::AuthMode::Proxy
+    );
 }
 
 #[test]

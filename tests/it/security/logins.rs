@@ -4,37 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use webterm::auth::Role;
 use webterm::auth::basic::hash_password;
-use webterm::config::{AuthMode, Config, UserConfig};
 
 use super::{
-    READ_TOKEN, TOKEN, basic, get, get_from, header, session_cookie, still_serves, token_config,
+    READ_TOKEN, TOKEN, basic, basic_config, cheap_hash, get, get_from, header, session_cookie,
+    still_serves, token_config,
 };
-use crate::support::{TestServer, config};
-
-/// A shell behind `basic` mode with the one user `ann`, whose password hashes to `hash`.
-fn basic_config(hash: String) -> Config {
-    let mut config = config(&["sh"]);
-    config.auth.mode = AuthMode::Basic;
-    config.auth.users = vec![UserConfig {
-        name: "ann".into(),
-        hash,
-        role: Role::Write,
-    }];
-    config
-}
-
-/// An argon2id hash of `password` at the lowest cost argon2 allows. The server takes the cost from the hash, so a
-/// test can have a password checked a thousand times in a second or two.
-fn cheap_hash(password: &str) -> String {
-    use argon2::password_hash::PasswordHasher;
-    let params = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).unwrap();
-    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-        .hash_password(password.as_bytes())
-        .unwrap()
-        .to_string()
-}
+use crate::support::TestServer;
 
 #[tokio::test]
 async fn parallel_wrong_passwords_from_one_address_are_checked_only_max_failures_times() {

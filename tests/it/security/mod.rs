@@ -9,12 +9,15 @@
 //! - `roles`: read-only clients, `max_clients` (terminals and `/echo` sockets), and which sessions linger.
 //! - `hostile_input`: path traversal, slowloris, floods of tiny frames and of resizes.
 //! - `tls`: https, HSTS, Secure cookies, mutual TLS.
+//! - `forwarded`: behind a reverse proxy (TCP or the Unix socket): failed logins count per client, as the proxy
+//!   names it, and only a trusted proxy is believed.
 //!
 //! The property tests of the config parser and the control messages are in `fuzz`.
 
 mod auth;
 mod binary;
 mod browser_defences;
+mod forwarded;
 mod hostile_input;
 mod logins;
 mod roles;
@@ -27,7 +30,8 @@ use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use webterm::config::{AuthMode, Config};
+use webterm::auth::Role;
+use webterm::config::{AuthMode, Config, UserConfig};
 
 use crate::support::{Client, Event, PATIENCE, TestServer, config};
 
@@ -43,6 +47,29 @@ pub fn token_config() -> Config {
     config.auth.token = Some(TOKEN.into());
     config.auth.read_token = Some(READ_TOKEN.into());
     config
+}
+
+/// A shell behind `basic` mode with the one user `ann`, whose password hashes to `hash`.
+pub fn basic_config(hash: String) -> Config {
+    let mut config = config(&["sh"]);
+    config.auth.mode = AuthMode::Basic;
+    config.auth.users = vec![UserConfig {
+        name: "ann".into(),
+        hash,
+        role: Role::Write,
+    }];
+    config
+}
+
+/// An argon2id hash of `password` at the lowest cost argon2 allows. The server takes the cost from the hash, so a
+/// test can have a password checked a thousand times in a second or two.
+pub fn cheap_hash(password: &str) -> String {
+    use argon2::password_hash::PasswordHasher;
+    let params = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).unwrap();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .unwrap()
+        .to_string()
 }
 
 /// `Authorization: Bearer TOKEN`.
