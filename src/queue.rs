@@ -47,9 +47,17 @@ impl<T> Shared<T> {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds `item`, whose slot the caller took from `room`.
+    /// Adds `item`, whose slot the caller took from `room`; drops it if the receiver is gone (a slot taken just
+    /// before that), as the receiver's drop drops what was queued.
     fn push(&self, item: T) {
-        self.items().push_back(item);
+        let mut items = self.items();
+        if self.room.is_closed() {
+            drop(items);
+            drop(item);
+            return;
+        }
+        items.push_back(item);
+        drop(items);
         self.ready.wake();
     }
 }
@@ -201,6 +209,10 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.shared.room.close();
+        // What was queued is dropped now, as tokio's channels do, not when the last sender goes: an item may be
+        // what someone waits on (an attach's reply), and senders may outlive the receiver for long.
+        let queued = std::mem::take(&mut *self.shared.items());
+        drop(queued);
     }
 }
 
@@ -234,6 +246,22 @@ mod tests {
         assert_eq!(rx.recv().await, Some(2));
         assert_eq!(rx.recv().await, Some(3));
         assert_eq!(tx.capacity(), 2);
+    }
+
+    #[tokio::test]
+    async fn items_left_in_the_queue_are_dropped_with_the_receiver_while_senders_live() {
+        let (tx, rx) = channel(2);
+        let (reply, answer) = tokio::sync::oneshot::channel::<()>();
+        tx.try_send(reply).unwrap();
+        // A slot held when the receiver goes: its item is dropped too.
+        let (late, late_answer) = tokio::sync::oneshot::channel::<()>();
+        let permit = tx.reserve().await.unwrap();
+        drop(rx);
+        permit.send(late);
+        // Whoever waits for a reply learns at once that none will come, though `tx` lives on.
+        assert!(answer.now_or_never().expect("dropped").is_err());
+        assert!(late_answer.now_or_never().expect("dropped").is_err());
+        assert!(tx.is_closed());
     }
 
     #[tokio::test]
