@@ -11,7 +11,7 @@ use super::credentials::{bearer, query_token};
 use super::method::Method;
 use super::password_checks::PasswordChecks;
 use super::proxy::ProxyUser;
-use super::verdict::{Denial, Via};
+use super::verdict::{Accepted, Denial, Via};
 use super::{Client, Identity, RateLimiter, Role, Secret, Sessions};
 use crate::config::{AuthConfig, Config};
 use crate::live::Live;
@@ -133,9 +133,10 @@ impl Authenticator {
         }
     }
 
-    /// Starts a session for `identity`, who connected as `client`; returns the `Set-Cookie` value.
-    pub fn start_session(&self, identity: Identity, client: &Client) -> String {
-        let id = self.sessions.start(identity);
+    /// Starts a session for the `accepted` login of `client`; returns the `Set-Cookie` value, or None when the
+    /// credentials it was checked against were replaced meanwhile (a reload).
+    pub fn start_session(&self, accepted: Accepted, client: &Client) -> Option<String> {
+        let id = self.sessions.start(accepted.identity, accepted.checked)?;
         // SECURITY: HttpOnly keeps the id from scripts (an XSS cannot steal it); SameSite=Strict keeps other sites
         // from making the browser send it (CSRF, cross-site WebSocket hijacking); Secure keeps it off plain HTTP
         // when the page is https (webterm's own TLS, or a trusted proxy's `X-Forwarded-Proto: https`).
@@ -144,11 +145,11 @@ impl Authenticator {
         } else {
             ""
         };
-        format!(
+        Some(format!(
             "{}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
             self.cookie_name(client),
             id.expose()
-        )
+        ))
     }
 
     /// The session cookie's name for `client`. SECURITY: on https, with the `__Host-` prefix, which browsers accept
@@ -176,6 +177,24 @@ impl Authenticator {
     /// Who sent `req`, or why it is refused. `page` is true for a page load, the only place where `?token=` is
     /// read. Failures are counted against `client`'s address.
     pub async fn authenticate(
+        &self,
+        req: &HttpRequest,
+        client: Client,
+        page: bool,
+    ) -> Result<Accepted, Denial> {
+        // SECURITY: read before the credentials are: a reload that replaces them afterwards clears the session
+        // table, and then this login starts no session (see `start_session`).
+        let checked = self.sessions.generation();
+        let (identity, via) = self.identify(req, client, page).await?;
+        Ok(Accepted {
+            identity,
+            via,
+            checked,
+        })
+    }
+
+    /// [`Authenticator::authenticate`], without the generation.
+    async fn identify(
         &self,
         req: &HttpRequest,
         client: Client,
@@ -330,3 +349,6 @@ impl Authenticator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

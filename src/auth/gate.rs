@@ -74,8 +74,8 @@ async fn check(
         }
     }
 
-    let (identity, via) = match auth.authenticate(req.request(), from, page).await {
-        Ok(found) => found,
+    let accepted = match auth.authenticate(req.request(), from, page).await {
+        Ok(accepted) => accepted,
         Err(denial) => {
             let response = refuse(&auth, denial);
             if denial == Denial::Wrong {
@@ -104,12 +104,28 @@ async fn check(
         }
     };
 
-    match via {
-        Via::QueryToken => {
+    let identity = accepted.identity.clone();
+    let via = accepted.via;
+    let starts_session = via == Via::QueryToken || (via == Via::Basic && page);
+    let cookie = match starts_session.then(|| auth.start_session(accepted, &from)) {
+        Some(Some(cookie)) => Some(cookie),
+        Some(None) => {
+            // The credentials changed (a reload) while these were checked: they may be gone now.
+            tracing::info!(
+                ?client,
+                user = identity.user,
+                "login checked against replaced credentials; asked again"
+            );
+            return Ok(req.into_response(refuse(&auth, Denial::Missing)));
+        }
+        None => None,
+    };
+
+    match (via, cookie) {
+        (Via::QueryToken, Some(cookie)) => {
             // The token leaves the address bar (and the history, and any Referer) at once: the browser keeps the
             // session cookie instead and loads the same page without `?token=`.
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from the URL token");
-            let cookie = auth.start_session(identity, &from);
             let page = req.match_pattern().unwrap_or_default();
             // Relative, so that it stays under the prefix a reverse proxy may serve webterm at.
             let mut location = match page.rsplit('/').next() {
@@ -127,9 +143,8 @@ async fn check(
                 .finish();
             return Ok(req.into_response(response));
         }
-        Via::Basic if page => {
+        (Via::Basic, Some(cookie)) => {
             tracing::info!(target: "webterm::audit", event = "login", ?client, user = identity.user, role = ?identity.role, "session started from a password");
-            let cookie = auth.start_session(identity.clone(), &from);
             req.extensions_mut().insert(identity);
             let mut response = next.call(req).await?.map_into_boxed_body();
             let headers = response.headers_mut();

@@ -21,8 +21,14 @@ pub struct Sessions {
     inner: Mutex<Inner>,
 }
 
+/// How many times the table was cleared (the credentials changed): a login checked against older credentials
+/// must not start a session in the new table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(u64);
+
 #[derive(Debug, Default)]
 struct Inner {
+    generation: u64,
     by_id: HashMap<String, Identity>,
     /// Every session's id, oldest first.
     oldest_first: VecDeque<String>,
@@ -47,15 +53,23 @@ impl Inner {
 }
 
 impl Sessions {
-    /// Starts a session for `identity`; returns the id to put in the cookie.
-    pub fn start(&self, identity: Identity) -> Secret {
+    /// The table's generation now. Read it before the credentials a login is checked against.
+    pub fn generation(&self) -> Generation {
+        Generation(self.lock().generation)
+    }
+
+    /// Starts a session for `identity`, whose credentials were checked in generation `checked`; returns the id to
+    /// put in the cookie, or None if the table was cleared since (the check used credentials that are gone).
+    pub fn start(&self, identity: Identity, checked: Generation) -> Option<Secret> {
         // SECURITY: the id is 128 fresh random bits and is not derived from the credentials, so a stolen cookie
         // is worth one browser session on one server run, never the token or the password.
         let id = Secret::random();
-        let mut inner = self
-            .inner
-            .lock()
-            .expect("the session table's lock is never poisoned");
+        let mut inner = self.lock();
+        // SECURITY: a password check takes a while; a reload that removed the user or changed the token during
+        // it must not be outlived by the session it would start.
+        if checked.0 != inner.generation {
+            return None;
+        }
         // SECURITY: a user who logs in again and again (or anyone holding a shared credential, even the read-only
         // token) pushes out only that user's own oldest sessions, never other users' browsers.
         let oldest_own = inner
@@ -81,15 +95,13 @@ impl Sessions {
             .push_back(id.expose().to_owned());
         inner.by_id.insert(id.expose().to_owned(), identity);
         inner.oldest_first.push_back(id.expose().to_owned());
-        id
+        Some(id)
     }
 
-    /// Ends every session (the credentials changed).
+    /// Ends every session (the credentials changed), and those of logins still being checked.
     pub fn clear(&self) {
-        let mut inner = self
-            .inner
-            .lock()
-            .expect("the session table's lock is never poisoned");
+        let mut inner = self.lock();
+        inner.generation += 1;
         inner.by_id.clear();
         inner.oldest_first.clear();
         inner.by_user.clear();
@@ -99,11 +111,13 @@ impl Sessions {
     pub fn get(&self, id: &str) -> Option<Identity> {
         // SECURITY: a hash lookup with std's randomly keyed SipHash: how long it takes says nothing about how
         // close a guessed id is to a real one.
-        let inner = self
-            .inner
+        self.lock().by_id.get(id).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
             .lock()
-            .expect("the session table's lock is never poisoned");
-        inner.by_id.get(id).cloned()
+            .expect("the session table's lock is never poisoned")
     }
 }
 
@@ -120,13 +134,22 @@ mod tests {
     }
 
     #[test]
+    fn a_login_checked_before_the_table_was_cleared_starts_no_session() {
+        let sessions = Sessions::default();
+        let checked = sessions.generation();
+        sessions.clear();
+        assert_eq!(sessions.start(user("ann"), checked), None);
+        assert!(sessions.start(user("ann"), sessions.generation()).is_some());
+    }
+
+    #[test]
     fn a_started_session_is_found_and_an_unknown_id_is_not() {
         let sessions = Sessions::default();
         let ann = Identity {
             user: "ann".into(),
             role: Role::Read,
         };
-        let id = sessions.start(ann.clone());
+        let id = sessions.start(ann.clone(), sessions.generation()).unwrap();
         assert_eq!(sessions.get(id.expose()), Some(ann));
         assert_eq!(sessions.get(Secret::random().expose()), None);
         assert_eq!(sessions.get(""), None);
@@ -135,10 +158,16 @@ mod tests {
     #[test]
     fn a_user_who_logs_in_again_and_again_ends_only_their_own_oldest_sessions() {
         let sessions = Sessions::default();
-        let ann = sessions.start(user("ann"));
-        let first = sessions.start(user("mallory"));
+        let ann = sessions.start(user("ann"), sessions.generation()).unwrap();
+        let first = sessions
+            .start(user("mallory"), sessions.generation())
+            .unwrap();
         let ids: Vec<_> = (0..MAX_SESSIONS + 100)
-            .map(|_| sessions.start(user("mallory")))
+            .map(|_| {
+                sessions
+                    .start(user("mallory"), sessions.generation())
+                    .unwrap()
+            })
             .collect();
         assert_eq!(sessions.get(ann.expose()), Some(user("ann")));
         assert_eq!(sessions.get(first.expose()), None);
@@ -154,9 +183,15 @@ mod tests {
     #[test]
     fn beyond_the_overall_cap_the_oldest_of_anyones_sessions_make_room() {
         let sessions = Sessions::default();
-        let first = sessions.start(user("user-first"));
+        let first = sessions
+            .start(user("user-first"), sessions.generation())
+            .unwrap();
         let ids: Vec<_> = (0..MAX_SESSIONS)
-            .map(|n| sessions.start(user(&format!("user-{n}"))))
+            .map(|n| {
+                sessions
+                    .start(user(&format!("user-{n}")), sessions.generation())
+                    .unwrap()
+            })
             .collect();
         assert_eq!(sessions.get(first.expose()), None);
         assert!(ids.iter().all(|id| sessions.get(id.expose()).is_some()));

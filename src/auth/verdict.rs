@@ -1,7 +1,21 @@
-//! What authentication decides about a request: where its identity came from ([`Via`]), or why it is refused
-//! ([`Denial`]).
+//! What authentication decides about a request: who sent it and how they proved it ([`Accepted`], [`Via`]), or
+//! why it is refused ([`Denial`]).
 
 use std::time::Duration;
+
+use super::Identity;
+use super::sessions::Generation;
+
+/// An accepted request.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// Who sent it.
+    pub identity: Identity,
+    /// Where the identity came from.
+    pub via: Via,
+    /// The credentials it was checked against (see [`Generation`]), for the session a login starts.
+    pub checked: Generation,
+}
 
 /// Where an accepted identity came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
