@@ -146,7 +146,7 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: error::parse_message(&e, text),
         })?;
         config.validate().map_err(|error| error.in_file(path))?;
         Ok(config)
