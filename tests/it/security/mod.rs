@@ -8,7 +8,7 @@
 //! - `browser_defences`: the `Origin` check and the security headers.
 //! - `roles`: read-only clients, and `max_clients` (terminals and `/echo` sockets).
 //! - `hostile_input`: path traversal, slowloris, floods of tiny frames.
-//! - `tls`: https, HSTS, Secure cookies, mutual TLS.
+//! - `tls`: https, HSTS, Secure cookies, mutual TLS; `tls_support`: the certificates and the client they share.
 //!
 //! The property tests of the config parser and the control messages are in `fuzz`.
 
@@ -19,6 +19,7 @@ mod hostile_input;
 mod logins;
 mod roles;
 mod tls;
+pub mod tls_support;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -1,122 +1,17 @@
 //! TLS: https with a certificate made here, HSTS, Secure cookies, and mutual TLS.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
 use futures_util::StreamExt;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use webterm::config::AuthMode;
 
-use super::{TOKEN, header, parse_response, token_config};
+use super::tls_support::{
+    ClientCa, Pems, client_config, server_cert, tls_connect, tls_get, tls_get_over,
+};
+use super::{TOKEN, header, token_config};
 use crate::support::{PATIENCE, TestServer, config};
-
-/// A directory of its own for one test's PEM files; removed when dropped.
-struct Pems(PathBuf);
-
-impl Pems {
-    fn new(name: &str) -> Pems {
-        let dir = std::env::temp_dir().join(format!("webterm-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Pems(dir)
-    }
-
-    fn write(&self, file: &str, pem: &str) -> PathBuf {
-        let path = self.0.join(file);
-        std::fs::write(&path, pem).unwrap();
-        path
-    }
-}
-
-impl Drop for Pems {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A self-signed server certificate for localhost; returns (cert path, key path, the cert to trust).
-fn server_cert(pems: &Pems) -> (PathBuf, PathBuf, CertificateDer<'static>) {
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let cert = pems.write("cert.pem", &certified.cert.pem());
-    let key = pems.write("key.pem", &certified.signing_key.serialize_pem());
-    (cert, key, certified.cert.der().clone())
-}
-
-fn client_config(
-    trust: CertificateDer<'static>,
-    identity: Option<(&Path, &Path)>,
-) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(trust).unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    match identity {
-        Some((cert, key)) => {
-            let chain = CertificateDer::pem_file_iter(cert)
-                .unwrap()
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap();
-            builder
-                .with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
-                .unwrap()
-        }
-        None => builder.with_no_client_auth(),
-    }
-}
-
-async fn tls_connect(
-    server: &TestServer,
-    config: rustls::ClientConfig,
-) -> std::io::Result<TlsStream<TcpStream>> {
-    let tcp = TcpStream::connect(server.addr).await?;
-    let name = ServerName::try_from("localhost").unwrap();
-    TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-}
-
-/// A GET over TLS: the parsed response, or the error that ended the connection.
-async fn tls_get(
-    server: &TestServer,
-    config: rustls::ClientConfig,
-    path: &str,
-) -> std::io::Result<(u16, String, String)> {
-    let stream = tls_connect(server, config).await?;
-    tls_get_over(stream, server, path).await
-}
-
-/// A GET over a TLS connection the caller opened.
-async fn tls_get_over(
-    mut stream: TlsStream<TcpStream>,
-    server: &TestServer,
-    path: &str,
-) -> std::io::Result<(u16, String, String)> {
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-        server.addr.port()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
-        .await
-        .expect("an answer in time")?;
-    if response.is_empty() {
-        return Err(std::io::Error::other("closed without an answer"));
-    }
-    Ok(parse_response(&response))
-}
 
 #[tokio::test]
 async fn with_tls_the_url_is_https_and_the_cookie_secure_and_hsts_is_sent() {
@@ -182,17 +77,9 @@ async fn with_tls_the_url_is_https_and_the_cookie_secure_and_hsts_is_sent() {
 async fn with_a_client_ca_only_clients_with_a_certificate_from_it_get_an_answer() {
     let pems = Pems::new("mtls");
     let (cert, key, trust) = server_cert(&pems);
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let client_key = KeyPair::generate().unwrap();
-    let client_cert = CertificateParams::new(vec!["client".to_owned()])
-        .unwrap()
-        .signed_by(&client_key, &ca)
-        .unwrap();
+    let ca = ClientCa::new();
     let ca_path = pems.write("ca.pem", &ca.pem());
-    let client_cert_path = pems.write("client.pem", &client_cert.pem());
-    let client_key_path = pems.write("client-key.pem", &client_key.serialize_pem());
+    let (client_cert_path, client_key_path) = ca.issue(&pems, "client");
     // A certificate the server's CA did not sign.
     let stranger = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).unwrap();
     let stranger_cert = pems.write("stranger.pem", &stranger.cert.pem());
@@ -295,3 +182,4 @@ async fn plain_http_and_a_stalled_handshake_on_the_tls_port_are_dropped_and_the_
         .unwrap();
     assert_eq!(status, 200);
 }
+
