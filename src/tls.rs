@@ -107,7 +107,10 @@ pub fn server_config(
         }
         None => builder.with_no_client_auth(),
     };
-    let config = builder.with_cert_resolver(certs.clone());
+    let mut config = builder.with_cert_resolver(certs.clone());
+    // SECURITY: HTTP/1.1 only (see `handshake`). A client that offers only `h2` is refused with a
+    // `no_application_protocol` alert; browsers and curl offer `http/1.1` too, and get it.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Some((config, certs)))
 }
 

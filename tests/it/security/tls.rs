@@ -1,5 +1,7 @@
 //! TLS: https with a certificate made here, HSTS, Secure cookies, and mutual TLS.
 
+use std::time::{Duration, Instant};
+
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -183,3 +185,71 @@ async fn plain_http_and_a_stalled_handshake_on_the_tls_port_are_dropped_and_the_
     assert_eq!(status, 200);
 }
 
+/// Reads `stream` until the server closes it; returns what came and how long it took.
+async fn until_closed<S: AsyncReadExt + Unpin>(stream: &mut S) -> (Vec<u8>, Duration) {
+    let start = Instant::now();
+    let mut received = Vec::new();
+    // The server may close without a TLS close_notify: that is a close too.
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received))
+        .await
+        .expect("the server closes the connection in time");
+    (received, start.elapsed())
+}
+
+#[tokio::test]
+async fn over_tls_http2_is_never_chosen_and_idle_connections_are_closed() {
+    let pems = Pems::new("http1");
+    let (cert, key, trust) = server_cert(&pems);
+    let mut config = config(&["sh"]);
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    config.http.keep_alive_secs = 1;
+    config.http.request_timeout_ms = 1000;
+    let server = TestServer::start(config);
+    // actix-http's timers start from a clock it updates every 500 ms, so they may end that much early.
+    let at_least = Duration::from_millis(500);
+
+    // What browsers and curl offer: the server picks HTTP/1.1, whose idle connections it closes.
+    let mut browser = client_config(trust.clone(), None);
+    browser.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut stream = tls_connect(&server, browser.clone()).await.unwrap();
+    assert_eq!(
+        stream.get_ref().1.alpn_protocol(),
+        Some(&b"http/1.1"[..]),
+        "HTTP/2 connections that only answer pings would never be closed"
+    );
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+        server.addr.port()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let (received, open) = until_closed(&mut stream).await;
+    assert!(received.starts_with(b"HTTP/1.1 200 OK\r\n"), "{received:?}");
+    assert!(
+        open >= at_least,
+        "kept alive for http.keep_alive_secs, then closed: {open:?}"
+    );
+
+    // A connection that sends no request at all is closed after http.request_timeout_ms.
+    let mut silent = tls_connect(&server, browser).await.unwrap();
+    let (received, open) = until_closed(&mut silent).await;
+    assert!(
+        !received.starts_with(b"HTTP/1.1 2"),
+        "no answer without a request: {received:?}"
+    );
+    assert!(open >= at_least, "{open:?}");
+
+    // A client that speaks HTTP/2 only is refused during the handshake.
+    let mut h2_only = client_config(trust.clone(), None);
+    h2_only.alpn_protocols = vec![b"h2".to_vec()];
+    let refused = tls_connect(&server, h2_only).await.map(|_| ()).unwrap_err();
+    assert!(
+        refused.to_string().contains("NoApplicationProtocol"),
+        "{refused}"
+    );
+
+    let (status, _, _) = tls_get(&server, client_config(trust, None), "/healthz")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
