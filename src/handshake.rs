@@ -18,10 +18,11 @@ use actix_http::error::DispatchError;
 use actix_service::{Service, ServiceFactory};
 use actix_utils::counter::Counter;
 use futures_util::future::LocalBoxFuture;
-use rustls::ServerConfig;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+
+use crate::tls::Tls;
 
 /// The most handshakes one worker runs at once (actix-tls's default); further connections wait to be accepted.
 pub const MAX_HANDSHAKES: usize = 256;
@@ -32,14 +33,15 @@ type Handshaken = (TlsStream<TcpStream>, Protocol, Option<SocketAddr>);
 /// Makes the handshake service of each worker.
 #[derive(Clone)]
 pub struct Handshakes {
-    config: Arc<ServerConfig>,
+    tls: Arc<Tls>,
     timeout: Duration,
 }
 
 impl Handshakes {
-    /// Handshakes with `config` (its ALPN offers `http/1.1` only), each given at most `timeout`.
-    pub fn new(config: Arc<ServerConfig>, timeout: Duration) -> Handshakes {
-        Handshakes { config, timeout }
+    /// Handshakes with `tls`'s configuration as it is at each one (its ALPN offers `http/1.1` only), each given
+    /// at most `timeout`.
+    pub fn new(tls: Arc<Tls>, timeout: Duration) -> Handshakes {
+        Handshakes { tls, timeout }
     }
 }
 
@@ -53,7 +55,7 @@ impl ServiceFactory<TcpStream> for Handshakes {
 
     fn new_service(&self, (): ()) -> Self::Future {
         ready(Ok(Handshake {
-            config: self.config.clone(),
+            tls: self.tls.clone(),
             timeout: self.timeout,
             running: Counter::new(MAX_HANDSHAKES),
         }))
@@ -62,7 +64,7 @@ impl ServiceFactory<TcpStream> for Handshakes {
 
 /// One worker's handshake service.
 pub struct Handshake {
-    config: Arc<ServerConfig>,
+    tls: Arc<Tls>,
     timeout: Duration,
     running: Counter,
 }
@@ -82,7 +84,8 @@ impl Service<TcpStream> for Handshake {
 
     fn call(&self, tcp: TcpStream) -> Self::Future {
         let running = self.running.get();
-        let acceptor = TlsAcceptor::from(self.config.clone());
+        // A reload replaces the configuration: each handshake takes the one in use when it starts.
+        let acceptor = TlsAcceptor::from(self.tls.current());
         let timeout = self.timeout;
         Box::pin(async move {
             let _running = running;

@@ -31,7 +31,7 @@ use crate::reload::{Loader, Reloader};
 use crate::security_headers::{self, SecurityHeaders};
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
-use crate::tls::{self, Certificates, TlsError};
+use crate::tls::{Tls, TlsError};
 use crate::{pty, routes, tcp, unix_socket, ws};
 
 /// Why the server could not start.
@@ -71,8 +71,8 @@ pub struct Server {
     listener: Listener,
     /// The configuration as it is now: a reload replaces it.
     config: web::Data<Live<Config>>,
-    tls: Option<rustls::ServerConfig>,
-    certificates: Option<Arc<Certificates>>,
+    /// The TLS configuration, which a reload replaces; `None` without TLS.
+    tls: Option<Arc<Tls>>,
     auth: web::Data<Authenticator>,
     shutdown: Shutdown,
     /// Where SIGHUP reads the configuration again; without it SIGHUP is ignored.
@@ -318,7 +318,7 @@ impl Server {
     /// [`Server::local_addr`] tells which.
     pub fn bind(config: Config) -> Result<Server, ServerError> {
         config.validate()?;
-        let (tls, certificates) = tls::server_config(&config.tls)?.unzip();
+        let tls = Tls::load(&config.tls)?.map(Arc::new);
         let bind_error = |source| ServerError::Bind {
             addr: config.listen.clone(),
             source,
@@ -347,7 +347,6 @@ impl Server {
             listener,
             config: web::Data::new(Live::new(config)),
             tls,
-            certificates,
             auth,
             loader: None,
         })
@@ -364,7 +363,7 @@ impl Server {
         Reloader {
             config: self.config.clone(),
             auth: self.auth.clone(),
-            certificates: self.certificates.clone(),
+            tls: self.tls.clone(),
         }
     }
 
@@ -427,7 +426,7 @@ impl Server {
         }
         server = match (self.listener, self.tls) {
             (Listener::Tcp(tcp), Some(tls)) => {
-                let handshakes = Handshakes::new(Arc::new(tls), http.request_timeout());
+                let handshakes = Handshakes::new(tls, http.request_timeout());
                 server.listen("webterm-https", tcp, move || {
                     // SECURITY: HTTP/1.1 only, never HTTP/2, whose idle connections actix-http never closes
                     // (see `handshake`).
