@@ -3,8 +3,9 @@
 //! Where things live:
 //! - `cli`, `config`: what the user asked for (flags, env, file) and the effective settings; `live`: a value a
 //!   reload replaces; `reload`: SIGHUP reads the configuration again without dropping anything live.
-//! - `server`: the one route table; bind, then run. `tls`: its rustls configuration; `tcp`, `unix_socket`: the
-//!   listeners (`tcp` keeps each connection's unsent queue short, so that `pause` takes effect quickly).
+//! - `server`: the one route table; bind, then run. `tls`: its rustls configuration; `handshake`: the TLS
+//!   handshake of each connection, which then speaks HTTP/1.1 only; `tcp`, `unix_socket`: the listeners (`tcp`
+//!   keeps each connection's unsent queue short, so that `pause` takes effect quickly).
 //! - `auth`: who may connect and with which role; `origin`: the `Origin` check on WebSocket upgrades;
 //!   `security_headers`: the headers on every response; `client_limit`: `session.max_clients`.
 //! - `password_prompt`: reading a password for `webterm hash-password`.
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod cli;
 pub mod client_limit;
 pub mod config;
+pub mod handshake;
 pub mod live;
 pub mod memory;
 pub mod metrics;

@@ -3,9 +3,9 @@
 //! The new file is read and checked completely before anything changes; a bad file, a certificate that does not
 //! load, or a change to a setting that only takes effect at a start ([`Config::restart_only_changes`]) is refused
 //! with an error in the log, and the old configuration stays. An accepted one replaces the [`Live`] config that
-//! every request reads, the credentials (a change to `[auth]` ends browser logins) and the TLS certificate. New
-//! connections and new sessions see the new settings (routes, users, commands, limits on messages); running
-//! sessions and their connections go on as they are.
+//! every request reads, the credentials (a change to `[auth]` ends browser logins) and the TLS certificate, key
+//! and client CA. New connections and new sessions see the new settings (routes, users, commands, limits on
+//! messages, the client CA); running sessions and their connections go on as they are.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use actix_web::web;
 use crate::auth::Authenticator;
 use crate::config::{Config, ConfigError};
 use crate::live::Live;
-use crate::tls::{Certificates, TlsError};
+use crate::tls::{Tls, TlsError};
 
 /// Reads the configuration again from where it first came from (file, environment, flags).
 pub type Loader = Arc<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
@@ -28,7 +28,7 @@ pub enum ReloadError {
     /// It changes settings that only take effect at a start.
     #[error("these settings only change with a restart: {0}")]
     RestartOnly(String),
-    /// The certificate or key does not load.
+    /// The certificate, key or client CA does not load.
     #[error(transparent)]
     Tls(#[from] TlsError),
 }
@@ -38,7 +38,7 @@ pub enum ReloadError {
 pub struct Reloader {
     pub(crate) config: web::Data<Live<Config>>,
     pub(crate) auth: web::Data<Authenticator>,
-    pub(crate) certificates: Option<Arc<Certificates>>,
+    pub(crate) tls: Option<Arc<Tls>>,
 }
 
 impl Reloader {
@@ -51,8 +51,8 @@ impl Reloader {
             return Err(ReloadError::RestartOnly(restart_only.join(", ")));
         }
         // The last step that can fail; everything after it cannot.
-        if let Some(certificates) = &self.certificates {
-            certificates.reload(&new.tls)?;
+        if let Some(tls) = &self.tls {
+            tls.reload(&new.tls)?;
         }
         let auth_changed = self.auth.reload(&new.auth);
         let paths = |config: &Config| -> Vec<String> {

@@ -1,5 +1,6 @@
 //! The one route table, and the server's life: bind first (so the real address is known), then run actix-http's
-//! service on the listener, with the upgrades (WebSockets) handed to `ws::transport`.
+//! service on the listener (HTTP/1.1, over TLS after `handshake`), with the upgrades (WebSockets) handed to
+//! `ws::transport`.
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use actix_codec::{AsyncRead, AsyncWrite, Framed};
 use actix_http::body::{BoxBody, MessageBody};
-use actix_http::{HttpService, Protocol, Request, Response, TlsAcceptorConfig, h1};
+use actix_http::{HttpService, Protocol, Request, Response, h1};
 use actix_service::{
     IntoServiceFactory, ServiceFactory, ServiceFactoryExt, fn_factory, fn_service, map_config,
 };
@@ -23,13 +24,14 @@ use tokio::net::UnixStream;
 use crate::auth::{self, Authenticator};
 use crate::client_limit::ClientLimit;
 use crate::config::{Config, ConfigError, HttpConfig, Listen};
+use crate::handshake::Handshakes;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::reload::{Loader, Reloader};
 use crate::security_headers::{self, SecurityHeaders};
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
-use crate::tls::{self, Certificates, TlsError};
+use crate::tls::{Tls, TlsError};
 use crate::{pty, routes, tcp, unix_socket, ws};
 
 /// Why the server could not start.
@@ -69,8 +71,8 @@ pub struct Server {
     listener: Listener,
     /// The configuration as it is now: a reload replaces it.
     config: web::Data<Live<Config>>,
-    tls: Option<rustls::ServerConfig>,
-    certificates: Option<Arc<Certificates>>,
+    /// The TLS configuration, which a reload replaces; `None` without TLS.
+    tls: Option<Arc<Tls>>,
     auth: web::Data<Authenticator>,
     shutdown: Shutdown,
     /// Where SIGHUP reads the configuration again; without it SIGHUP is ignored.
@@ -316,7 +318,7 @@ impl Server {
     /// [`Server::local_addr`] tells which.
     pub fn bind(config: Config) -> Result<Server, ServerError> {
         config.validate()?;
-        let (tls, certificates) = tls::server_config(&config.tls)?.unzip();
+        let tls = Tls::load(&config.tls)?.map(Arc::new);
         let bind_error = |source| ServerError::Bind {
             addr: config.listen.clone(),
             source,
@@ -345,7 +347,6 @@ impl Server {
             listener,
             config: web::Data::new(Live::new(config)),
             tls,
-            certificates,
             auth,
             loader: None,
         })
@@ -362,7 +363,7 @@ impl Server {
         Reloader {
             config: self.config.clone(),
             auth: self.auth.clone(),
-            certificates: self.certificates.clone(),
+            tls: self.tls.clone(),
         }
     }
 
@@ -424,12 +425,16 @@ impl Server {
             server = server.workers(first.workers);
         }
         server = match (self.listener, self.tls) {
-            (Listener::Tcp(tcp), Some(tls)) => server.listen("webterm-https", tcp, move || {
-                // SECURITY: a TLS handshake gets no longer than a request head (slowloris again).
-                let handshake =
-                    TlsAcceptorConfig::default().handshake_timeout(http.request_timeout());
-                http_service(&http, state.clone()).rustls_0_23_with_config(tls.clone(), handshake)
-            })?,
+            (Listener::Tcp(tcp), Some(tls)) => {
+                let handshakes = Handshakes::new(tls, http.request_timeout());
+                server.listen("webterm-https", tcp, move || {
+                    // SECURITY: HTTP/1.1 only, never HTTP/2, whose idle connections actix-http never closes
+                    // (see `handshake`).
+                    handshakes
+                        .clone()
+                        .and_then(http_service(&http, state.clone()))
+                })?
+            }
             (Listener::Tcp(tcp), None) => server.listen("webterm-http", tcp, move || {
                 http_service(&http, state.clone()).tcp()
             })?,

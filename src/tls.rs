@@ -1,6 +1,6 @@
 //! TLS with rustls: the server's certificate and key from PEM files, and, for mutual TLS, the CA that client
-//! certificates must chain to. A reload (SIGHUP) reads the certificate and key again: new handshakes get the new
-//! ones, open connections keep theirs.
+//! certificates must chain to. A reload (SIGHUP) reads all three again: new handshakes get the new ones, open
+//! connections keep theirs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
-use rustls::sign::CertifiedKey;
+use rustls::server::WebPkiClientVerifier;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::config::TlsConfig;
@@ -41,24 +41,35 @@ pub enum TlsError {
     Rustls(String),
 }
 
-/// The server's certificate and key, which a reload may replace.
+/// The rustls configuration that new handshakes use: certificate, key and client CA. A reload replaces it whole.
 #[derive(Debug)]
-pub struct Certificates {
-    current: Live<CertifiedKey>,
-    provider: Arc<CryptoProvider>,
+pub struct Tls {
+    current: Live<ServerConfig>,
 }
 
-impl Certificates {
-    /// Reads `tls.cert` and `tls.key` again; on any error the certificate in use stays.
-    pub fn reload(&self, tls: &TlsConfig) -> Result<(), TlsError> {
-        self.current.set(certified_key(tls, &self.provider)?);
-        Ok(())
+impl Tls {
+    /// Loads `tls`'s files, or `None` when TLS is off.
+    pub fn load(tls: &TlsConfig) -> Result<Option<Tls>, TlsError> {
+        if !tls.enabled() {
+            return Ok(None);
+        }
+        Ok(Some(Tls {
+            current: Live::new(server_config(tls)?),
+        }))
     }
-}
 
-impl ResolvesServerCert for Certificates {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.get())
+    /// The configuration for a new handshake.
+    pub fn current(&self) -> Arc<ServerConfig> {
+        self.current.get()
+    }
+
+    /// Reads `tls.cert`, `tls.key` and `tls.client_ca` again; on any error the configuration in use stays.
+    ///
+    /// SECURITY: the new configuration comes with a new, empty store of TLS sessions, so a client cannot resume a
+    /// session made under the old client CA and skip the check of its certificate against the new one.
+    pub fn reload(&self, tls: &TlsConfig) -> Result<(), TlsError> {
+        self.current.set(server_config(tls)?);
+        Ok(())
     }
 }
 
@@ -75,18 +86,10 @@ fn certified_key(tls: &TlsConfig, provider: &CryptoProvider) -> Result<Certified
     CertifiedKey::from_der(chain, key, provider).map_err(|e| TlsError::Rustls(e.to_string()))
 }
 
-/// The rustls configuration for `tls` and its reloadable certificate, or `None` when TLS is off.
-pub fn server_config(
-    tls: &TlsConfig,
-) -> Result<Option<(ServerConfig, Arc<Certificates>)>, TlsError> {
-    if !tls.enabled() {
-        return Ok(None);
-    }
+/// The rustls configuration for `tls`, which has TLS on.
+fn server_config(tls: &TlsConfig) -> Result<ServerConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs = Arc::new(Certificates {
-        current: Live::new(certified_key(tls, &provider)?),
-        provider: provider.clone(),
-    });
+    let key = certified_key(tls, &provider)?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
@@ -107,8 +110,11 @@ pub fn server_config(
         }
         None => builder.with_no_client_auth(),
     };
-    let config = builder.with_cert_resolver(certs.clone());
-    Ok(Some((config, certs)))
+    let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(key)));
+    // SECURITY: HTTP/1.1 only (see `handshake`). A client that offers only `h2` is refused with a
+    // `no_application_protocol` alert; browsers and curl offer `http/1.1` too, and get it.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {

@@ -179,7 +179,6 @@ impl Config {
             ),
             ("[http]", self.http != new.http),
             ("TLS on or off", self.tls.enabled() != new.tls.enabled()),
-            ("tls.client_ca", self.tls.client_ca != new.tls.client_ca),
             (
                 "session.max_clients",
                 session.0.max_clients != session.1.max_clients,

@@ -1,13 +1,17 @@
 //! Reloading the configuration (SIGHUP): routes and credentials change for new requests, live sessions go on, and
-//! a bad new configuration is refused with the old one kept. The TLS certificate's reload is in
-//! `security/tls.rs`.
+//! a bad new configuration is refused with the old one kept. The client CA's reload is here, the TLS
+//! certificate's in `security/tls.rs`.
 
 use std::io::{BufRead, BufReader};
 
+use rustls::HandshakeKind;
 use serde_json::Value;
 use webterm::config::{AuthMode, Config};
 use webterm::reload::ReloadError;
 
+use crate::security::tls_support::{
+    ClientCa, Pems, client_config, server_cert, tls_connect, tls_get, tls_get_over,
+};
 use crate::security::{TOKEN, bearer, get, session_cookie, token_config, upgrade};
 use crate::support::{Binary, Client, PATIENCE, TestServer, config, http_get};
 use crate::terminals::terminal;
@@ -245,4 +249,62 @@ async fn sighup_rereads_the_config_file_and_refuses_a_broken_one() {
         "the session went on through both"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_reload_reads_the_client_ca_file_again_and_a_removed_ca_admits_no_new_connection() {
+    let pems = Pems::new("client-ca-reload");
+    let (cert, key, trust) = server_cert(&pems);
+    let (old_ca, new_ca) = (ClientCa::new(), ClientCa::new());
+    let ca_file = pems.write("ca.pem", &old_ca.pem());
+    let (old_cert, old_key) = old_ca.issue(&pems, "old-client");
+    let (new_cert, new_key) = new_ca.issue(&pems, "new-client");
+    let mut config = token_config();
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    config.tls.client_ca = Some(ca_file);
+    let server = TestServer::start(config.clone());
+    // One client config throughout: it keeps the TLS sessions it was given, and offers them again.
+    let old_client = client_config(trust.clone(), Some((&old_cert, &old_key)));
+    let open = tls_connect(&server, old_client.clone()).await.unwrap();
+    let (status, _, _) = tls_get(&server, old_client.clone(), "/healthz")
+        .await
+        .expect("a certificate from the CA in the file");
+    assert_eq!(status, 200);
+
+    // A file that holds no CA is refused, and the one in use stays.
+    pems.write("ca.pem", "not a certificate\n");
+    let error = server.reloader.apply(config.clone()).unwrap_err();
+    assert!(matches!(error, ReloadError::Tls(_)), "{error}");
+    assert!(error.to_string().contains("ca.pem"), "{error}");
+    let resumed = tls_connect(&server, old_client.clone()).await.unwrap();
+    assert_eq!(
+        resumed.get_ref().1.handshake_kind(),
+        Some(HandshakeKind::Resumed),
+        "the client resumes its TLS session"
+    );
+    let (status, _, _) = tls_get_over(resumed, &server, "/healthz")
+        .await
+        .expect("the old CA still admits it");
+    assert_eq!(status, 200);
+
+    // The file edited in place, the old CA replaced by another, then the reload.
+    pems.write("ca.pem", &new_ca.pem());
+    server.reloader.apply(config).expect("reloaded");
+    let refused = tls_get(&server, old_client, "/healthz").await;
+    assert!(
+        refused.is_err(),
+        "a certificate from the removed CA, on a new connection that offers its old TLS session: {refused:?}"
+    );
+    let new_client = client_config(trust, Some((&new_cert, &new_key)));
+    let (status, _, _) = tls_get(&server, new_client, "/healthz")
+        .await
+        .expect("a certificate from the new CA");
+    assert_eq!(status, 200);
+
+    // The connection made before the reload goes on.
+    let (status, _, _) = tls_get_over(open, &server, "/healthz")
+        .await
+        .expect("the open connection answers");
+    assert_eq!(status, 200);
 }

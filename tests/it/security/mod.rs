@@ -8,7 +8,7 @@
 //! - `browser_defences`: the `Origin` check and the security headers.
 //! - `roles`: read-only clients, `max_clients` (terminals and `/echo` sockets), and which sessions linger.
 //! - `hostile_input`: path traversal, slowloris, floods of tiny frames and of resizes.
-//! - `tls`: https, HSTS, Secure cookies, mutual TLS.
+//! - `tls`: https, HSTS, Secure cookies, mutual TLS; `tls_support`: the certificates and the client they share.
 //! - `forwarded`: behind a reverse proxy (TCP or the Unix socket): failed logins count per client, as the proxy
 //!   names it, and only a trusted proxy is believed.
 //!
@@ -22,6 +22,7 @@ mod hostile_input;
 mod logins;
 mod roles;
 mod tls;
+pub mod tls_support;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -1,122 +1,19 @@
 //! TLS: https with a certificate made here, HSTS, Secure cookies, and mutual TLS.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use webterm::config::AuthMode;
 
-use super::{TOKEN, header, parse_response, token_config};
+use super::tls_support::{
+    ClientCa, Pems, client_config, server_cert, tls_connect, tls_get, tls_get_over,
+};
+use super::{TOKEN, header, token_config};
 use crate::support::{PATIENCE, TestServer, config};
-
-/// A directory of its own for one test's PEM files; removed when dropped.
-struct Pems(PathBuf);
-
-impl Pems {
-    fn new(name: &str) -> Pems {
-        let dir = std::env::temp_dir().join(format!("webterm-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Pems(dir)
-    }
-
-    fn write(&self, file: &str, pem: &str) -> PathBuf {
-        let path = self.0.join(file);
-        std::fs::write(&path, pem).unwrap();
-        path
-    }
-}
-
-impl Drop for Pems {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A self-signed server certificate for localhost; returns (cert path, key path, the cert to trust).
-fn server_cert(pems: &Pems) -> (PathBuf, PathBuf, CertificateDer<'static>) {
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let cert = pems.write("cert.pem", &certified.cert.pem());
-    let key = pems.write("key.pem", &certified.signing_key.serialize_pem());
-    (cert, key, certified.cert.der().clone())
-}
-
-fn client_config(
-    trust: CertificateDer<'static>,
-    identity: Option<(&Path, &Path)>,
-) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(trust).unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    match identity {
-        Some((cert, key)) => {
-            let chain = CertificateDer::pem_file_iter(cert)
-                .unwrap()
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap();
-            builder
-                .with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
-                .unwrap()
-        }
-        None => builder.with_no_client_auth(),
-    }
-}
-
-async fn tls_connect(
-    server: &TestServer,
-    config: rustls::ClientConfig,
-) -> std::io::Result<TlsStream<TcpStream>> {
-    let tcp = TcpStream::connect(server.addr).await?;
-    let name = ServerName::try_from("localhost").unwrap();
-    TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-}
-
-/// A GET over TLS: the parsed response, or the error that ended the connection.
-async fn tls_get(
-    server: &TestServer,
-    config: rustls::ClientConfig,
-    path: &str,
-) -> std::io::Result<(u16, String, String)> {
-    let stream = tls_connect(server, config).await?;
-    tls_get_over(stream, server, path).await
-}
-
-/// A GET over a TLS connection the caller opened.
-async fn tls_get_over(
-    mut stream: TlsStream<TcpStream>,
-    server: &TestServer,
-    path: &str,
-) -> std::io::Result<(u16, String, String)> {
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-        server.addr.port()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
-        .await
-        .expect("an answer in time")?;
-    if response.is_empty() {
-        return Err(std::io::Error::other("closed without an answer"));
-    }
-    Ok(parse_response(&response))
-}
 
 #[tokio::test]
 async fn with_tls_the_url_is_https_and_the_cookie_secure_and_hsts_is_sent() {
@@ -182,17 +79,9 @@ async fn with_tls_the_url_is_https_and_the_cookie_secure_and_hsts_is_sent() {
 async fn with_a_client_ca_only_clients_with_a_certificate_from_it_get_an_answer() {
     let pems = Pems::new("mtls");
     let (cert, key, trust) = server_cert(&pems);
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let client_key = KeyPair::generate().unwrap();
-    let client_cert = CertificateParams::new(vec!["client".to_owned()])
-        .unwrap()
-        .signed_by(&client_key, &ca)
-        .unwrap();
+    let ca = ClientCa::new();
     let ca_path = pems.write("ca.pem", &ca.pem());
-    let client_cert_path = pems.write("client.pem", &client_cert.pem());
-    let client_key_path = pems.write("client-key.pem", &client_key.serialize_pem());
+    let (client_cert_path, client_key_path) = ca.issue(&pems, "client");
     // A certificate the server's CA did not sign.
     let stranger = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).unwrap();
     let stranger_cert = pems.write("stranger.pem", &stranger.cert.pem());
@@ -288,6 +177,75 @@ async fn plain_http_and_a_stalled_handshake_on_the_tls_port_are_dropped_and_the_
     assert_eq!(
         raw_answer(&server, &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await,
         b""
+    );
+
+    let (status, _, _) = tls_get(&server, client_config(trust, None), "/healthz")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
+
+/// Reads `stream` until the server closes it; returns what came and how long it took.
+async fn until_closed<S: AsyncReadExt + Unpin>(stream: &mut S) -> (Vec<u8>, Duration) {
+    let start = Instant::now();
+    let mut received = Vec::new();
+    // The server may close without a TLS close_notify: that is a close too.
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received))
+        .await
+        .expect("the server closes the connection in time");
+    (received, start.elapsed())
+}
+
+#[tokio::test]
+async fn over_tls_http2_is_never_chosen_and_idle_connections_are_closed() {
+    let pems = Pems::new("http1");
+    let (cert, key, trust) = server_cert(&pems);
+    let mut config = config(&["sh"]);
+    config.tls.cert = Some(cert);
+    config.tls.key = Some(key);
+    config.http.keep_alive_secs = 1;
+    config.http.request_timeout_ms = 1000;
+    let server = TestServer::start(config);
+    // actix-http's timers start from a clock it updates every 500 ms, so they may end that much early.
+    let at_least = Duration::from_millis(500);
+
+    // What browsers and curl offer: the server picks HTTP/1.1, whose idle connections it closes.
+    let mut browser = client_config(trust.clone(), None);
+    browser.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut stream = tls_connect(&server, browser.clone()).await.unwrap();
+    assert_eq!(
+        stream.get_ref().1.alpn_protocol(),
+        Some(&b"http/1.1"[..]),
+        "HTTP/2 connections that only answer pings would never be closed"
+    );
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+        server.addr.port()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let (received, open) = until_closed(&mut stream).await;
+    assert!(received.starts_with(b"HTTP/1.1 200 OK\r\n"), "{received:?}");
+    assert!(
+        open >= at_least,
+        "kept alive for http.keep_alive_secs, then closed: {open:?}"
+    );
+
+    // A connection that sends no request at all is closed after http.request_timeout_ms.
+    let mut silent = tls_connect(&server, browser).await.unwrap();
+    let (received, open) = until_closed(&mut silent).await;
+    assert!(
+        !received.starts_with(b"HTTP/1.1 2"),
+        "no answer without a request: {received:?}"
+    );
+    assert!(open >= at_least, "{open:?}");
+
+    // A client that speaks HTTP/2 only is refused during the handshake.
+    let mut h2_only = client_config(trust.clone(), None);
+    h2_only.alpn_protocols = vec![b"h2".to_vec()];
+    let refused = tls_connect(&server, h2_only).await.map(|_| ()).unwrap_err();
+    assert!(
+        refused.to_string().contains("NoApplicationProtocol"),
+        "{refused}"
     );
 
     let (status, _, _) = tls_get(&server, client_config(trust, None), "/healthz")
