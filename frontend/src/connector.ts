@@ -8,6 +8,7 @@ import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { rememberSessionId } from './session_id';
+import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 
 /** The longest wait between two reconnect attempts. */
@@ -46,6 +47,7 @@ export class Connector {
   constructor(
     private readonly term: Terminal,
     private readonly status: StatusBar,
+    private readonly size: SessionSize,
     private readonly greeted: (hello: Hello) => void,
     sessionId?: string,
   ) {
@@ -83,7 +85,7 @@ export class Connector {
     else this.status.show('reconnecting', `reconnecting (attempt ${this.attempt})`);
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
-    const connection = new Connection(this.term, this.session, {
+    const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
       control: (writable) => this.showWritable(writable),
       exit: (status) => this.onExit(status),
@@ -99,6 +101,8 @@ export class Connector {
    * are input too, and would otherwise open a socket for every move of the mouse while the server is down.
    */
   keyPressed(): void {
+    // First, so that a reconnect it starts asks for this page's size.
+    this.size.keyPressed();
     if (this.phase === 'waiting') this.connect();
   }
 
@@ -113,11 +117,6 @@ export class Connector {
     if (this.phase === 'connected') this.connection?.sendBinaryString(data);
   }
 
-  /** Tells the connection that the terminal's size changed. */
-  sizeChanged(): void {
-    this.connection?.sizeChanged();
-  }
-
   /** Asks the server to make this page the one that types (the "Take control" button). */
   takeControl(): void {
     if (this.phase === 'connected') this.connection?.takeControl();
@@ -127,6 +126,7 @@ export class Connector {
   private startNewSession(note: string): void {
     this.setSession(undefined);
     this.attempt = 0;
+    this.size.restart();
     // Back to the main screen only from the alternate one: leaving it restores the cursor saved on entering it,
     // which on the main screen would jump the cursor to the top.
     const mainScreen = this.term.buffer.active.type === 'alternate' ? '\x1b[?1049l' : '';

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start } from './harness.mjs';
+import { termSize } from './tabs.mjs';
 
 /**
  * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
@@ -177,6 +178,7 @@ async function share(t, url) {
  */
 async function takeControl(t, url) {
   await start(t, url);
+  const firstSize = await termSize(t);
   const button = (p) => p.page.locator('#take-control-button');
   await t.step('the first tab types and has no "Take control" button', async () => {
     await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
@@ -211,12 +213,15 @@ async function takeControl(t, url) {
     await second.waitForLine('typed-after-taking');
     await t.waitForLine('typed-after-taking');
   });
-  await t.step("the program now sees the second tab's terminal size", async () => {
-    const size = await second.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
-    const first = await t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
-    if (size.cols === first.cols && size.rows === first.rows) throw new Error('both tabs have the same size');
+  await t.step("the program now sees the second tab's terminal size, and the first tab shows it at that size", async () => {
+    const size = await termSize(second);
+    if (size.cols === firstSize.cols && size.rows === firstSize.rows) throw new Error('both windows fit one size');
     await second.typeLine('echo size=$(stty size)');
     await second.waitForLine(`size=${size.rows} ${size.cols}`);
+    await t.page.waitForFunction(
+      (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
+      size,
+    );
   });
   await t.step('the first tab takes control back', async () => {
     await t.page.bringToFront();
@@ -225,6 +230,10 @@ async function takeControl(t, url) {
     await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
     await t.typeLine('echo typed""-after-taking-back');
     await second.waitForLine('typed-after-taking-back');
+    await second.page.waitForFunction(
+      (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
+      firstSize,
+    );
   });
 }
 
@@ -316,7 +325,7 @@ export const SESSION_SCENARIOS = {
 };
 
 /** Types `echo LABEL-pid=$$` into page `p` and returns the pid the shell printed. */
-async function shellPid(p, label) {
+export async function shellPid(p, label) {
   await p.typeLine(`echo ${label}""-pid=$$`);
   const pid = await p.page.waitForFunction(
     (prefix) => {
@@ -334,7 +343,7 @@ async function shellPid(p, label) {
 }
 
 /** Waits until the status bar of page `p` has `text` in it. */
-function waitForStatus(p, text) {
+export function waitForStatus(p, text) {
   return p.page.waitForFunction((want) => document.getElementById('status').textContent.includes(want), text);
 }
 
@@ -396,7 +405,7 @@ async function waitForScreen(p, want, timeout = 5_000) {
 }
 
 /** A TCP proxy in front of the server whose connections the test can cut or silence, as a network failure would. */
-async function startProxy(target) {
+export async function startProxy(target) {
   const sockets = new Set();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
