@@ -27,32 +27,29 @@ export function backoffSeconds(attempt: number): number {
 const FRESH_MODES =
   '\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1004l\x1b[?1l\x1b[?25h\x1b[0m\x1b]2;\x07';
 
-/** Where the connector stands between connections. */
-type Phase = 'connected' | 'waiting' | 'exited';
+/**
+ * Where the connector stands between connections; `starting` until the first `connect` (the page is still finding
+ * out which session is its own).
+ */
+type Phase = 'starting' | 'connected' | 'waiting' | 'exited';
 
 /** Owns the page's one connection at a time. */
 export class Connector {
   private session: string | undefined;
   private connection: Connection | undefined;
-  private phase: Phase = 'waiting';
+  private phase: Phase = 'starting';
   private attempt = 0;
   private countdown: ReturnType<typeof setInterval> | undefined;
   /** The current connection's `hello`, until it ends. */
   private hello: Hello | undefined;
 
-  /**
-   * `greeted` runs on every `hello` (to apply the server's options). `sessionId` is a session to attach to first
-   * (from the tab's storage or the page's address); without it the first connection starts a new session.
-   */
+  /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
     private readonly term: Terminal,
     private readonly status: StatusBar,
     private readonly size: SessionSize,
     private readonly greeted: (hello: Hello) => void,
-    sessionId?: string,
-  ) {
-    this.session = sessionId;
-  }
+  ) {}
 
   /** The id of this page's session: attached to again after a drop or a reload; undefined starts a new one. */
   get sessionId(): string | undefined {
@@ -75,8 +72,13 @@ export class Connector {
     rememberSessionId(id);
   }
 
-  /** Opens a connection now, to this page's session when it has one, cancelling any countdown. */
-  connect(): void {
+  /**
+   * Opens a connection now, to this page's session when it has one, cancelling any countdown. `sessionId` is a
+   * session to attach to (from the tab's storage or the page's address), for the first connection; without one the
+   * first connection starts a new session.
+   */
+  connect(sessionId?: string): void {
+    if (sessionId !== undefined) this.session = sessionId;
     clearInterval(this.countdown);
     this.connection?.close();
     this.hello = undefined;

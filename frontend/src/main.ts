@@ -62,8 +62,6 @@ const connector = new Connector(
     applyLook();
     if (hello.title !== undefined) setPageTitle(hello.title);
   },
-  // A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one.
-  initialSessionId(),
 );
 takeControl.addEventListener('click', () => {
   connector.takeControl();
@@ -97,4 +95,6 @@ Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connecto
 new ResizeObserver(() => sessionSize.windowChanged()).observe(frame);
 // Web fonts that finish loading late change the cell size; refit then (a size change is sent as a resize).
 void document.fonts.ready.then(() => page.fit());
-connector.connect();
+// A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one; a duplicated
+// tab starts its own.
+void initialSessionId().then((id) => connector.connect(id));

@@ -7,7 +7,6 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start } from './harness.mjs';
-import { termSize } from './tabs.mjs';
 
 /**
  * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
@@ -130,7 +129,7 @@ async function reload(t, url) {
 
 /**
  * Default server: a second tab opened as `?session=ID` attaches to the first tab's session; what either types
- * shows in both.
+ * shows in both, and a reload of the second tab stays on that session.
  */
 async function share(t, url) {
   await start(t, url);
@@ -170,6 +169,13 @@ async function share(t, url) {
   await t.step('screenshot second-tab.png', () =>
     second.page.screenshot({ path: path.join(t.artifacts, 'share-second-tab.png') }),
   );
+  await t.step('a reload of the second tab attaches to the shared session again (it is no duplicate)', async () => {
+    await second.page.reload();
+    await second.waitForState('connected');
+    await waitForStatus(second, 'connected (session resumed)');
+    const attached = await second.page.evaluate(() => window.webterm.connector.sessionId);
+    if (attached !== id) throw new Error(`the second tab is on session ${attached}, not ${id}`);
+  });
 }
 
 /**
@@ -178,7 +184,7 @@ async function share(t, url) {
  */
 async function takeControl(t, url) {
   await start(t, url);
-  const firstSize = await termSize(t);
+  const firstSize = await t.termSize();
   const button = (p) => p.page.locator('#take-control-button');
   await t.step('the first tab types and has no "Take control" button', async () => {
     await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
@@ -214,7 +220,7 @@ async function takeControl(t, url) {
     await t.waitForLine('typed-after-taking');
   });
   await t.step("the program now sees the second tab's terminal size, and the first tab shows it at that size", async () => {
-    const size = await termSize(second);
+    const size = await second.termSize();
     if (size.cols === firstSize.cols && size.rows === firstSize.rows) throw new Error('both windows fit one size');
     await second.typeLine('echo size=$(stty size)');
     await second.waitForLine(`size=${size.rows} ${size.cols}`);

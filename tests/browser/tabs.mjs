@@ -4,6 +4,7 @@
 
 import path from 'node:path';
 import { start } from './harness.mjs';
+import { shellPid, waitForStatus } from './sessions.mjs';
 
 /**
  * Default server (shared input). Two tabs of different window sizes on one session: the terminal has the size of the
@@ -12,7 +13,7 @@ import { start } from './harness.mjs';
  */
 async function sharedSize(t, url) {
   await start(t, url);
-  const big = await t.step('the first tab fits its terminal to its window', () => termSize(t));
+  const big = await t.step('the first tab fits its terminal to its window', () => t.termSize());
   const link = new URL(t.page.url());
   link.searchParams.set('session', await t.page.evaluate(() => window.webterm.connector.sessionId));
   const second = await t.openPage();
@@ -21,7 +22,7 @@ async function sharedSize(t, url) {
     await second.page.goto(link.href, { timeout: 10_000 });
     await second.waitForState('connected');
     await second.waitForLine('ready-now');
-    const size = await termSize(second);
+    const size = await second.termSize();
     if (size.cols >= big.cols || size.rows >= big.rows) {
       throw new Error(`the second tab is ${size.cols} x ${size.rows}, the first ${big.cols} x ${big.rows}`);
     }
@@ -48,14 +49,61 @@ async function sharedSize(t, url) {
   );
 }
 
+/**
+ * Default server. A duplicated tab, which the browser gives a copy of the tab's sessionStorage (and so the id of its
+ * session), starts a session of its own; a reload of either tab attaches to its own session again.
+ */
+async function duplicate(t, url) {
+  await start(t, url);
+  const first = await t.step('the first tab has a session and a shell', async () => ({
+    id: await sessionId(t),
+    pid: await shellPid(t, 'first'),
+  }));
+  const copy = await t.openPage();
+  await t.step("duplicate the tab: a new tab gets a copy of the first one's sessionStorage", async () => {
+    const storage = await t.page.evaluate(() => Object.fromEntries(Object.entries(sessionStorage)));
+    if (!Object.values(storage).includes(first.id)) throw new Error(`sessionStorage holds ${JSON.stringify(storage)}`);
+    // Any page of the same origin shares the tab's sessionStorage with the terminal page.
+    await copy.page.goto(new URL('healthz', url).href);
+    await copy.page.evaluate((entries) => {
+      for (const [key, value] of Object.entries(entries)) sessionStorage.setItem(key, value);
+    }, storage);
+  });
+  await start(t, url, copy);
+  const second = await t.step('the duplicate has a session and a shell of its own', async () => {
+    const id = await sessionId(copy);
+    if (id === first.id) throw new Error(`the duplicate attached to the first tab's session ${id}`);
+    const pid = await shellPid(copy, 'second');
+    if (pid === first.pid) throw new Error(`the duplicate types into the first tab's shell ${pid}`);
+    return { id, pid };
+  });
+  for (const [p, own] of [
+    [copy, second],
+    [t, first],
+  ]) {
+    await t.step(`a reload of ${p.label} attaches to its own session and shell again`, async () => {
+      await p.page.bringToFront();
+      await p.page.reload();
+      await p.waitForState('connected');
+      await waitForStatus(p, 'connected (session resumed)');
+      const id = await sessionId(p);
+      if (id !== own.id) throw new Error(`it is on session ${id}, not ${own.id}`);
+      await p.page.locator('#terminal').click();
+      const pid = await shellPid(p, 'again');
+      if (pid !== own.pid) throw new Error(`the shell was ${own.pid} before the reload and is ${pid} after it`);
+    });
+  }
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const TAB_SCENARIOS = {
   'shared-size': sharedSize,
+  duplicate,
 };
 
-/** The terminal size of page `p`. */
-export function termSize(p) {
-  return p.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
+/** The id of the session page `p` is attached to. */
+function sessionId(p) {
+  return p.page.evaluate(() => window.webterm.connector.sessionId);
 }
 
 /** Waits until the terminal of page `p` is `size`. */

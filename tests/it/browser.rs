@@ -147,6 +147,11 @@ async fn a_reload_resumes_the_session_while_a_new_tab_starts_its_own() {
 }
 
 #[tokio::test]
+async fn a_duplicated_tab_starts_its_own_session_while_a_reload_of_either_keeps_its_own() {
+    run_browser("tests/browser/scenarios.mjs", &["duplicate"]).await;
+}
+
+#[tokio::test]
 async fn a_second_tab_opened_with_the_session_id_sees_and_types_into_the_same_shell() {
     run_browser("tests/browser/scenarios.mjs", &["share"]).await;
     assert_screenshots(&["share-second-tab.png"]);
