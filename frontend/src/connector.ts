@@ -2,7 +2,9 @@
 // that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
 // 4 ... 30 s, counted down in the status bar); the server then sends the session's whole screen. A session that
 // is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
-// Under the `single` input policy it offers "Take control".
+// Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
+// asks for it back once it is attached again: its old connection may keep control at the server until the ping
+// timeout (up to a minute), and the person at this page was the one typing.
 
 import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
@@ -42,6 +44,10 @@ export class Connector {
   private countdown: ReturnType<typeof setInterval> | undefined;
   /** The current connection's `hello`, until it ends. */
   private hello: Hello | undefined;
+  /** Whether this page's input reaches the program, on the current connection. */
+  private writable = false;
+  /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
+  private reclaim = false;
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -128,6 +134,7 @@ export class Connector {
   private startNewSession(note: string): void {
     this.setSession(undefined);
     this.attempt = 0;
+    this.reclaim = false;
     this.size.restart();
     // Back to the main screen only from the alternate one: leaving it restores the cursor saved on entering it,
     // which on the main screen would jump the cursor to the top.
@@ -142,10 +149,16 @@ export class Connector {
     this.setSession(hello.session);
     this.showWritable(hello.writable);
     this.greeted(hello);
+    // Read-only only because the old connection still has control, not because of this page's role.
+    if (this.reclaim && !hello.writable && hello.input === 'single' && hello.role === 'write') {
+      this.connection?.takeControl();
+    }
+    this.reclaim = false;
   }
 
   /** Shows whether this page types now, and offers "Take control" when another client has the keyboard. */
   private showWritable(writable: boolean): void {
+    this.writable = writable;
     const hello = this.hello;
     if (hello === undefined) return;
     // Whoever may not type now but could: only the `single` policy hands the keyboard from one client to another.
@@ -162,6 +175,7 @@ export class Connector {
 
   private onExit(status: ExitStatus): void {
     this.phase = 'exited';
+    this.reclaim = false;
     this.connection = undefined;
     this.hello = undefined;
     // The session is over: a reload, or Enter, starts a new one.
@@ -185,6 +199,8 @@ export class Connector {
   }
 
   private onDrop(): void {
+    // A connection that ended before its `hello` changes nothing: the one before it decides.
+    if (this.hello !== undefined) this.reclaim = this.writable && this.hello.input === 'single';
     this.phase = 'waiting';
     this.connection = undefined;
     this.hello = undefined;

@@ -1,10 +1,10 @@
 // Browser scenarios for several tabs on one session, or on sessions of their own: whose window sets the terminal's
-// size. scenarios.mjs runs them by name; tests/it/browser.rs starts each against a server with the options it
-// needs (named in each scenario's comment).
+// size, which tab is a duplicate, and who types after a reconnect. scenarios.mjs runs them by name;
+// tests/it/browser.rs starts each against a server with the options it needs (named in each scenario's comment).
 
 import path from 'node:path';
 import { start } from './harness.mjs';
-import { shellPid, waitForStatus } from './sessions.mjs';
+import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
 
 /**
  * Default server (shared input). Two tabs of different window sizes on one session: the terminal has the size of the
@@ -95,10 +95,40 @@ async function duplicate(t, url) {
   }
 }
 
+/**
+ * Server with the `single` input policy, `websocket.ping_interval_secs = 2` and `ping_timeout_secs = 60`, behind a
+ * TCP proxy. The tab that types loses its network without a close: the server keeps the old connection, and its
+ * control, until the ping timeout. Once the page has noticed (its heartbeat) and reattached, it can type at once.
+ */
+async function reclaim(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    const pid = await t.step('the tab types and tells the shell pid', async () => {
+      await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
+      return shellPid(t, 'first');
+    });
+    await t.step('the network goes silent; the page notices and reattaches', async () => {
+      proxy.freezeAll();
+      await t.waitForState('reconnecting', 10_000);
+      await t.waitForState('connected', 5_000);
+      await waitForStatus(t, 'session resumed');
+    });
+    await t.step('it has control again, well before the old connection times out, and types into the same shell', async () => {
+      await t.page.waitForFunction(() => document.body.dataset.writable === 'true', undefined, { timeout: 5_000 });
+      const again = await shellPid(t, 'again');
+      if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
+    });
+  } finally {
+    proxy.close();
+  }
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const TAB_SCENARIOS = {
   'shared-size': sharedSize,
   duplicate,
+  reclaim,
 };
 
 /** The id of the session page `p` is attached to. */

@@ -172,6 +172,17 @@ async fn with_the_single_input_policy_take_control_moves_the_keyboard_between_ta
 }
 
 #[tokio::test]
+async fn with_the_single_input_policy_a_tab_that_had_control_has_it_again_at_once_after_a_dead_network()
+ {
+    let mut config = config(&["sh"]);
+    config.session.input = webterm::protocol::InputPolicy::Single;
+    config.websocket.ping_interval_secs = 2;
+    // The old connection keeps control at the server this long; the page must not wait for it.
+    config.websocket.ping_timeout_secs = 60;
+    run_scenario_with(config, "reclaim").await;
+}
+
+#[tokio::test]
 async fn ctrl_shift_c_copies_ctrl_shift_v_pastes_and_programs_cannot_write_the_clipboard_by_default()
  {
     run_browser("tests/browser/scenarios.mjs", &["copy"]).await;
