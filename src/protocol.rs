@@ -296,6 +296,15 @@ pub enum ServerMessage {
         /// Whether this client's input reaches the program from now on.
         writable: bool,
     },
+    /// The session's terminal size, after a client that may type resized it (or asked for the size it has).
+    /// Every client gets it, the one that asked included, in the order the resizes took effect: the last one a
+    /// client got is the size the program draws for.
+    Size {
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+    },
     /// The program ended; all its output was sent before this.
     Exit(ExitStatus),
     /// The server is shutting down; the program is being hung up. A close frame 1001 follows.
@@ -358,6 +367,11 @@ mod tests {
         );
         let control = ServerMessage::Control { writable: false };
         assert_eq!(control.to_json(), r#"{"type":"control","writable":false}"#);
+        let size = ServerMessage::Size {
+            cols: 132,
+            rows: 43,
+        };
+        assert_eq!(size.to_json(), r#"{"type":"size","cols":132,"rows":43}"#);
         let code = ServerMessage::Exit(ExitStatus::Code { code: 3 });
         assert_eq!(code.to_json(), r#"{"type":"exit","code":3}"#);
         let signal = ServerMessage::Exit(ExitStatus::Signal {
@@ -373,6 +387,7 @@ mod tests {
         let all = [
             hello,
             control,
+            size,
             code,
             signal,
             error,

@@ -178,6 +178,10 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                         writable = now;
                         outbox.push_back(text(ServerMessage::Control { writable }));
                     }
+                    Some(ToClient::Size(size)) => {
+                        attachment.took.notify_one();
+                        outbox.push_back(text(ServerMessage::Size { cols: size.cols, rows: size.rows }));
+                    }
                     None => {
                         // The session ended; all its output has been taken.
                         closing = Some(ended(attachment.ending.get(), &mut outbox));

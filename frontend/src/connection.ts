@@ -15,6 +15,7 @@ import {
   parseServerMessage,
 } from './protocol';
 import { SESSION_PARAM } from './session_id';
+import type { SessionSize } from './session_size';
 
 /** The largest input frame the page sends (the server's smallest `websocket.max_message_size`). */
 const MAX_INPUT_FRAME = 64 * 1024;
@@ -22,15 +23,12 @@ const MAX_INPUT_FRAME = 64 * 1024;
 /** Input kept while the socket is still opening; typing beyond it before the socket opens is dropped. */
 const MAX_EARLY_INPUT = 64 * 1024;
 
-/** Wait this long after the last size change before telling the server, so a window drag sends one resize. */
-const RESIZE_DEBOUNCE_MS = 50;
-
 /**
  * The terminal socket's URL: `ws` resolved against the page's own URL, so it works under a sub-path, with the
- * scheme switched to `wss:` under TLS and the terminal's size in the query when it is one the server accepts.
+ * scheme switched to `wss:` under TLS and the terminal's size in the query when there is one the server accepts.
  * With a `session` id it attaches to that running session (`?session=ID`) instead of starting a new one.
  */
-export function terminalSocketUrl(size: Size, session?: string, page: string = location.href): string {
+export function terminalSocketUrl(size: Size | undefined, session?: string, page: string = location.href): string {
   const url = new URL('ws', page);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.search = '';
@@ -42,7 +40,7 @@ export function terminalSocketUrl(size: Size, session?: string, page: string = l
     // They only matter when a program starts, so an attach leaves them out.
     for (const arg of new URL(page).searchParams.getAll('arg')) url.searchParams.append('arg', arg);
   }
-  if (isValidSize(size.cols, size.rows)) {
+  if (size !== undefined && isValidSize(size.cols, size.rows)) {
     url.searchParams.set('cols', String(size.cols));
     url.searchParams.set('rows', String(size.rows));
   }
@@ -65,15 +63,12 @@ export interface ConnectionEvents {
 
 /**
  * One WebSocket attached to `term`, to a new session or (with `session`) to a running one. Output goes straight
- * into the terminal; input is handed in by the page.
+ * into the terminal; input is handed in by the page; `size` decides the terminal's size.
  */
 export class Connection {
   private readonly socket: WebSocket;
   private readonly encoder = new TextEncoder();
   private readonly flow: WriteFlow;
-  /** The size the server last heard of; the terminal is spawned at the size in the URL. */
-  private serverSize: Size;
-  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Watches for a dead connection, from `hello` on (when the server says how often to ping). */
   private heartbeat: Heartbeat | undefined;
   private ended = false;
@@ -84,10 +79,10 @@ export class Connection {
   constructor(
     private readonly term: Terminal,
     session: string | undefined,
+    private readonly size: SessionSize,
     private readonly events: ConnectionEvents,
   ) {
-    this.serverSize = { cols: term.cols, rows: term.rows };
-    this.socket = new WebSocket(terminalSocketUrl(this.serverSize, session));
+    this.socket = new WebSocket(terminalSocketUrl(size.requested(session !== undefined), session));
     this.socket.binaryType = 'arraybuffer';
     this.flow = new WriteFlow(
       () => this.sendControl({ type: 'pause' }),
@@ -127,17 +122,6 @@ export class Connection {
     this.sendControl({ type: 'take_control' });
   }
 
-  /** Tells the server the terminal's new size, once the size has stopped changing for a moment. */
-  sizeChanged(): void {
-    clearTimeout(this.resizeTimer);
-    this.resizeTimer = setTimeout(() => {
-      const size = { cols: this.term.cols, rows: this.term.rows };
-      if (size.cols === this.serverSize.cols && size.rows === this.serverSize.rows) return;
-      if (!isValidSize(size.cols, size.rows)) return;
-      if (this.sendControl({ type: 'resize', ...size })) this.serverSize = size;
-    }, RESIZE_DEBOUNCE_MS);
-  }
-
   /** Closes the socket without reporting anything more. */
   close(): void {
     this.end();
@@ -147,7 +131,7 @@ export class Connection {
   /** Nothing more is reported or sent on this connection. */
   private end(): void {
     this.ended = true;
-    clearTimeout(this.resizeTimer);
+    this.size.disconnected();
     this.heartbeat?.stop();
   }
 
@@ -202,7 +186,7 @@ export class Connection {
     }
     switch (message.type) {
       case 'hello':
-        this.serverSize = { cols: message.cols, rows: message.rows };
+        this.size.hello(message, (size) => this.sendControl({ type: 'resize', ...size }));
         // Turns the server's ack window on from the start; later acks come from the write callbacks.
         this.sendControl({ type: 'ack', bytes: 0 });
         if (message.heartbeat !== undefined && this.heartbeat === undefined) {
@@ -213,19 +197,17 @@ export class Connection {
           );
         }
         this.events.hello(message);
-        this.sizeChanged();
         break;
       case 'error':
         // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed.
         console.warn('webterm: the server says:', message.message);
         break;
       case 'control':
+        this.size.control(message.writable);
         this.events.control(message.writable);
-        if (message.writable) {
-          // The server ignored this page's resizes while it could not type: now its size is the program's.
-          this.serverSize = { cols: 0, rows: 0 };
-          this.sizeChanged();
-        }
+        break;
+      case 'size':
+        this.size.size(message);
         break;
       case 'shutdown':
         // The close frame follows; the page then reconnects once the server is back.

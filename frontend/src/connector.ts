@@ -2,12 +2,15 @@
 // that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
 // 4 ... 30 s, counted down in the status bar); the server then sends the session's whole screen. A session that
 // is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
-// Under the `single` input policy it offers "Take control".
+// Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
+// asks for it back once it is attached again: its old connection may keep control at the server until the ping
+// timeout (up to a minute), and the person at this page was the one typing.
 
 import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { rememberSessionId } from './session_id';
+import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 
 /** The longest wait between two reconnect attempts. */
@@ -26,31 +29,33 @@ export function backoffSeconds(attempt: number): number {
 const FRESH_MODES =
   '\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1004l\x1b[?1l\x1b[?25h\x1b[0m\x1b]2;\x07';
 
-/** Where the connector stands between connections. */
-type Phase = 'connected' | 'waiting' | 'exited';
+/**
+ * Where the connector stands between connections; `starting` until the first `connect` (the page is still finding
+ * out which session is its own).
+ */
+type Phase = 'starting' | 'connected' | 'waiting' | 'exited';
 
 /** Owns the page's one connection at a time. */
 export class Connector {
   private session: string | undefined;
   private connection: Connection | undefined;
-  private phase: Phase = 'waiting';
+  private phase: Phase = 'starting';
   private attempt = 0;
   private countdown: ReturnType<typeof setInterval> | undefined;
   /** The current connection's `hello`, until it ends. */
   private hello: Hello | undefined;
+  /** Whether this page's input reaches the program, on the current connection. */
+  private writable = false;
+  /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
+  private reclaim = false;
 
-  /**
-   * `greeted` runs on every `hello` (to apply the server's options). `sessionId` is a session to attach to first
-   * (from the tab's storage or the page's address); without it the first connection starts a new session.
-   */
+  /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
     private readonly term: Terminal,
     private readonly status: StatusBar,
+    private readonly size: SessionSize,
     private readonly greeted: (hello: Hello) => void,
-    sessionId?: string,
-  ) {
-    this.session = sessionId;
-  }
+  ) {}
 
   /** The id of this page's session: attached to again after a drop or a reload; undefined starts a new one. */
   get sessionId(): string | undefined {
@@ -73,8 +78,13 @@ export class Connector {
     rememberSessionId(id);
   }
 
-  /** Opens a connection now, to this page's session when it has one, cancelling any countdown. */
-  connect(): void {
+  /**
+   * Opens a connection now, to this page's session when it has one, cancelling any countdown. `sessionId` is a
+   * session to attach to (from the tab's storage or the page's address), for the first connection; without one the
+   * first connection starts a new session.
+   */
+  connect(sessionId?: string): void {
+    if (sessionId !== undefined) this.session = sessionId;
     clearInterval(this.countdown);
     this.connection?.close();
     this.hello = undefined;
@@ -83,7 +93,7 @@ export class Connector {
     else this.status.show('reconnecting', `reconnecting (attempt ${this.attempt})`);
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
-    const connection = new Connection(this.term, this.session, {
+    const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
       control: (writable) => this.showWritable(writable),
       exit: (status) => this.onExit(status),
@@ -99,6 +109,8 @@ export class Connector {
    * are input too, and would otherwise open a socket for every move of the mouse while the server is down.
    */
   keyPressed(): void {
+    // First, so that a reconnect it starts asks for this page's size.
+    this.size.keyPressed();
     if (this.phase === 'waiting') this.connect();
   }
 
@@ -113,11 +125,6 @@ export class Connector {
     if (this.phase === 'connected') this.connection?.sendBinaryString(data);
   }
 
-  /** Tells the connection that the terminal's size changed. */
-  sizeChanged(): void {
-    this.connection?.sizeChanged();
-  }
-
   /** Asks the server to make this page the one that types (the "Take control" button). */
   takeControl(): void {
     if (this.phase === 'connected') this.connection?.takeControl();
@@ -127,6 +134,8 @@ export class Connector {
   private startNewSession(note: string): void {
     this.setSession(undefined);
     this.attempt = 0;
+    this.reclaim = false;
+    this.size.restart();
     // Back to the main screen only from the alternate one: leaving it restores the cursor saved on entering it,
     // which on the main screen would jump the cursor to the top.
     const mainScreen = this.term.buffer.active.type === 'alternate' ? '\x1b[?1049l' : '';
@@ -140,10 +149,16 @@ export class Connector {
     this.setSession(hello.session);
     this.showWritable(hello.writable);
     this.greeted(hello);
+    // Read-only only because the old connection still has control, not because of this page's role.
+    if (this.reclaim && !hello.writable && hello.input === 'single' && hello.role === 'write') {
+      this.connection?.takeControl();
+    }
+    this.reclaim = false;
   }
 
   /** Shows whether this page types now, and offers "Take control" when another client has the keyboard. */
   private showWritable(writable: boolean): void {
+    this.writable = writable;
     const hello = this.hello;
     if (hello === undefined) return;
     // Whoever may not type now but could: only the `single` policy hands the keyboard from one client to another.
@@ -160,6 +175,7 @@ export class Connector {
 
   private onExit(status: ExitStatus): void {
     this.phase = 'exited';
+    this.reclaim = false;
     this.connection = undefined;
     this.hello = undefined;
     // The session is over: a reload, or Enter, starts a new one.
@@ -183,6 +199,8 @@ export class Connector {
   }
 
   private onDrop(): void {
+    // A connection that ended before its `hello` changes nothing: the one before it decides.
+    if (this.hello !== undefined) this.reclaim = this.writable && this.hello.input === 'single';
     this.phase = 'waiting';
     this.connection = undefined;
     this.hello = undefined;

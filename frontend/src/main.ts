@@ -13,6 +13,7 @@ import type { ClientOptions } from './protocol';
 import { SearchBar } from './search';
 import { effectiveLook, loadSettings } from './settings';
 import { initialSessionId } from './session_id';
+import { SessionSize } from './session_size';
 import { SettingsPanel } from './settings_panel';
 import { installShortcuts } from './shortcuts';
 import { StatusBar } from './status';
@@ -47,9 +48,11 @@ new SettingsPanel(
   },
   focusTerminal,
 );
+const sessionSize = new SessionSize(term, page);
 const connector = new Connector(
   term,
   status,
+  sessionSize,
   (hello) => {
     serverOptions = hello.options ?? {};
     clipboard.options = {
@@ -59,8 +62,6 @@ const connector = new Connector(
     applyLook();
     if (hello.title !== undefined) setPageTitle(hello.title);
   },
-  // A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one.
-  initialSessionId(),
 );
 takeControl.addEventListener('click', () => {
   connector.takeControl();
@@ -73,9 +74,13 @@ const keybar = new KeyBar(
     connector.keyPressed();
     connector.input(data);
   },
-  () => page.fit(),
+  () => sessionSize.windowChanged(),
 );
 
+// A terminal at another client's size may leave space around it: a click there gives the terminal the keyboard.
+frame.addEventListener('click', (event) => {
+  if (!(event.target instanceof Element && event.target.closest('.xterm'))) focusTerminal();
+});
 installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
 const setPageTitle = followTitle(term);
@@ -83,11 +88,13 @@ flashOnBell(term, frame);
 term.onKey(() => connector.keyPressed());
 term.onData((data) => connector.input(keybar.transform(data)));
 term.onBinary((data) => connector.binaryInput(data));
-term.onResize(() => connector.sizeChanged());
+term.onResize(() => sessionSize.resized());
 
 Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connector }) });
 
-new ResizeObserver(() => page.fit()).observe(frame);
+new ResizeObserver(() => sessionSize.windowChanged()).observe(frame);
 // Web fonts that finish loading late change the cell size; refit then (a size change is sent as a resize).
 void document.fonts.ready.then(() => page.fit());
-connector.connect();
+// A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one; a duplicated
+// tab starts its own.
+void initialSessionId().then((id) => connector.connect(id));

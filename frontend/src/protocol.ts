@@ -177,6 +177,17 @@ export interface Control {
   writable: boolean;
 }
 
+/**
+ * The session's terminal size, after a resize the server accepted (from any client, this one included). It comes in
+ * order with the output: the last one a client got is the size the program draws for. Named like `ErrorMessage`:
+ * `Size` is the size itself.
+ */
+export interface SizeMessage {
+  type: 'size';
+  cols: number;
+  rows: number;
+}
+
 /** How the program ended: an exit code or the name of the signal that killed it. */
 export type ExitStatus = { code: number } | { signal: string };
 
@@ -194,7 +205,7 @@ export interface Pong {
 }
 
 /** A control message from the server (a text frame). */
-export type ServerMessage = Hello | ErrorMessage | Control | Exit | Shutdown | Pong;
+export type ServerMessage = Hello | ErrorMessage | Control | SizeMessage | Exit | Shutdown | Pong;
 
 /** The JSON text of a client message, ready to send as a text frame. */
 export function encodeClientMessage(message: ClientMessage): string {
@@ -266,6 +277,10 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return typeof v.message === 'string' ? { type: 'error', message: v.message } : null;
     case 'control':
       return typeof v.writable === 'boolean' ? { type: 'control', writable: v.writable } : null;
+    case 'size':
+      return typeof v.cols === 'number' && typeof v.rows === 'number' && isValidSize(v.cols, v.rows)
+        ? { type: 'size', cols: v.cols, rows: v.rows }
+        : null;
     case 'exit':
       if (typeof v.code === 'number' && Number.isInteger(v.code)) {
         return { type: 'exit', code: v.code };

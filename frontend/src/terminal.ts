@@ -7,7 +7,7 @@ import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
-import { type CursorStyle, type Renderer, clampSize, isValidSize } from './protocol';
+import { type CursorStyle, type Renderer, type Size, clampSize, isValidSize } from './protocol';
 
 /**
  * The page's own look, used until the server's `hello` says otherwise. Mirrors the defaults of the `[client]`
@@ -40,8 +40,16 @@ export interface Look {
 /** A terminal opened in the page, with the addons the rest of the page drives. */
 export interface PageTerminal {
   term: Terminal;
-  /** Fits the terminal to its container, within the sizes the server accepts (`clampSize`). */
+  /**
+   * Fits the terminal to its container, within the sizes the server accepts (`clampSize`); does nothing while it
+   * follows another client's size.
+   */
   fit(): void;
+  /**
+   * Gives the terminal the session's `size`, whatever its container's (which scrolls when it is too small), until
+   * `follow(undefined)` fits it to the container again.
+   */
+  follow(size: Size | undefined): void;
   search: SearchAddon;
   /** Changes the look; refits when the cell size may have changed. */
   setLook(look: Look): void;
@@ -95,10 +103,23 @@ export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK):
   };
   fitWithinLimits();
   term.focus();
+  let following = false;
 
   return {
     term,
-    fit: fitWithinLimits,
+    fit: () => {
+      if (!following) fitWithinLimits();
+    },
+    follow(size: Size | undefined): void {
+      following = size !== undefined;
+      container.classList.toggle('following', following);
+      if (size === undefined) fitWithinLimits();
+      else if (size.cols !== term.cols || size.rows !== term.rows) {
+        term.resize(size.cols, size.rows);
+        // The bottom rows (where a shell's prompt is) in sight when the window is too short for them all.
+        container.scrollTop = container.scrollHeight;
+      }
+    },
     search,
     setLook(next: Look): void {
       const o = term.options;
@@ -108,7 +129,7 @@ export function openTerminal(container: HTMLElement, look: Look = DEFAULT_LOOK):
       if (o.scrollback !== next.scrollback) o.scrollback = next.scrollback;
       o.theme = next.theme;
       useRenderer(next.renderer);
-      fitWithinLimits();
+      if (!following) fitWithinLimits();
     },
     renderer: () => (webgl === undefined ? 'dom' : 'webgl'),
   };

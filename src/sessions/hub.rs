@@ -75,6 +75,9 @@ struct Client {
     lagged: bool,
     /// A change of whether it may type, not yet delivered (its queue was full).
     control: Option<bool>,
+    /// The session's size, not yet delivered (its queue was full). Output waits behind it: output drawn for a
+    /// size must not reach a client before that size does.
+    size: Option<Size>,
 }
 
 /// Why the hub stopped.
@@ -230,7 +233,10 @@ impl Hub {
             }
             let room = self.screen.has_room()
                 && (self.clients.is_empty() || self.clients.iter().any(|c| c.queue.capacity() > 0));
-            let waiting = self.clients.iter().any(|c| c.lagged || c.control.is_some());
+            let waiting = self
+                .clients
+                .iter()
+                .any(|c| c.lagged || c.control.is_some() || c.size.is_some());
             // SECURITY: a session only read-only clients ever saw ends with its last one (see `Rights::keeps`).
             let linger = if self.kept {
                 self.settings.linger
@@ -382,6 +388,9 @@ impl Hub {
             Command::Resize(client, size) => {
                 if self.may_type(client) {
                     self.resize(size);
+                    // Every accepted resize is answered, even one to the size the session has: a page tells the
+                    // answer to its own resize from another client's by it (`frontend/src/session_size.ts`).
+                    self.announce_size(None);
                 }
             }
             Command::TakeControl(client) => {
@@ -418,10 +427,15 @@ impl Hub {
             role,
             lagged: false,
             control: None,
+            size: None,
         });
         let writable = self.may_type(id);
         if let (Some(size), true) = (size, writable) {
-            self.resize(size);
+            if size != self.session.size() {
+                self.resize(size);
+                // The new client learns the size from its `hello`; the others from this.
+                self.announce_size(Some(id));
+            }
         }
         if resumed {
             // It starts behind: it gets the screen first (`catch_up`, next), then live output.
@@ -506,7 +520,12 @@ impl Hub {
                     client.control = None;
                 }
             }
-            if client.lagged && client.queue.capacity() > 0 {
+            if let Some(size) = client.size {
+                if client.queue.try_send(ToClient::Size(size)).is_ok() {
+                    client.size = None;
+                }
+            }
+            if client.lagged && client.size.is_none() && client.queue.capacity() > 0 {
                 if snapshot.is_none() {
                     snapshot = self.screen.snapshot().map(Bytes::from);
                 }
@@ -529,6 +548,11 @@ impl Hub {
         record(&mut self.recorder, |r| r.output(&frame));
         self.info.live().last_activity = std::time::Instant::now();
         for client in self.clients.iter_mut().filter(|c| !c.lagged) {
+            if client.size.is_some() {
+                // Its new size could not be sent yet: this output goes after it, as a snapshot.
+                client.lagged = true;
+                continue;
+            }
             if let Err(TrySendError::Full(_)) =
                 client.queue.try_send(ToClient::Output(frame.clone()))
             {
@@ -547,6 +571,15 @@ impl Hub {
         self.bytes_in += bytes.len();
         record(&mut self.recorder, |r| r.input(bytes));
         self.info.live().last_activity = std::time::Instant::now();
+    }
+
+    /// Tells every client but `except` the session's size, in order with its output (`catch_up` sends it).
+    fn announce_size(&mut self, except: Option<ClientId>) {
+        let size = self.session.size();
+        for client in self.clients.iter_mut().filter(|c| Some(c.id) != except) {
+            client.size = Some(size);
+        }
+        self.catch_up();
     }
 
     fn resize(&mut self, size: Size) {

@@ -50,6 +50,8 @@ pub enum ToClient {
         /// From now on.
         writable: bool,
     },
+    /// The session's size, after a resize by a client that may type.
+    Size(Size),
 }
 
 /// How a session ended, for the clients still attached; set once, before their queues close.

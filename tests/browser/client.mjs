@@ -128,8 +128,13 @@ async function keybar(t, url) {
   });
 }
 
-/** Server with `session.writable = false`, running a program that reports any input line it gets. */
+/**
+ * Server with `session.writable = false`, running a program that reports any input line it gets. A smaller window
+ * keeps the session's size (scrolling) and sends no resize.
+ */
 async function readOnly(t, url) {
+  const sent = [];
+  t.page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => sent.push(payload)));
   await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
   await t.step('the page is connected and says read-only', async () => {
     await t.waitForState('connected');
@@ -150,6 +155,21 @@ async function readOnly(t, url) {
     if (screen.includes('typed-line') || screen.includes('got:')) throw new Error('the input reached the program');
   });
   await t.step('screenshot shown.png', () => t.screenshot('shown.png'));
+  await t.step('a smaller window keeps the terminal at the size of the session and sends no resize', async () => {
+    const hello = await t.page.evaluate(() => window.webterm.connector.currentHello);
+    await t.page.setViewportSize({ width: 500, height: 300 });
+    // The window's new size has reached the page (its resize observers run before the next frame is drawn)...
+    await t.page.waitForFunction(() => window.innerWidth === 500);
+    await t.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const size = await t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
+    if (size.cols !== hello.cols || size.rows !== hello.rows) {
+      throw new Error(`the terminal is ${size.cols} x ${size.rows}, the session ${hello.cols} x ${hello.rows}`);
+    }
+    // ... and well past the wait before a resize is sent (50 ms).
+    await t.page.waitForTimeout(500);
+    const resizes = sent.filter((payload) => typeof payload === 'string' && payload.includes('"resize"'));
+    if (resizes.length > 0) throw new Error(`the page sent ${resizes.join(', ')}`);
+  });
 }
 
 /** Default server: after the program exits only Enter starts a new session, with fresh terminal modes. */

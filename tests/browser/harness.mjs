@@ -162,6 +162,9 @@ function pageHelpers(page, label) {
         return lines.join('\n').replace(/\n+$/, '');
       }),
 
+    /** The terminal's size: `{ cols, rows }`. */
+    termSize: () => page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows })),
+
     /** Waits until `<body data-state>` is `state`. */
     waitForState: (state, timeout = STEP_MS) =>
       page.waitForFunction((want) => document.body.dataset.state === want, state, { timeout }),

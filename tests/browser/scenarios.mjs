@@ -4,7 +4,7 @@
 //
 // URL is the terminal page of a running webterm whose program is `sh` (tests/it/browser.rs sets the server options
 // some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs and
-// sessions.mjs.
+// sessions.mjs and tabs.mjs.
 // Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success, 1 on any failure.
 // Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
 
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { CLIENT_SCENARIOS, DEVICES } from './client.mjs';
 import { openBrowser, start } from './harness.mjs';
 import { SESSION_SCENARIOS } from './sessions.mjs';
+import { TAB_SCENARIOS } from './tabs.mjs';
 
 /** The window size changes `stty size`. */
 async function resize(t, url) {
@@ -355,6 +356,7 @@ const SCENARIOS = {
   'echo-page': echoPage,
   ...CLIENT_SCENARIOS,
   ...SESSION_SCENARIOS,
+  ...TAB_SCENARIOS,
 };
 
 function termSize(t) {

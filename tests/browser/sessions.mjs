@@ -129,7 +129,7 @@ async function reload(t, url) {
 
 /**
  * Default server: a second tab opened as `?session=ID` attaches to the first tab's session; what either types
- * shows in both.
+ * shows in both, and a reload of the second tab stays on that session.
  */
 async function share(t, url) {
   await start(t, url);
@@ -169,6 +169,13 @@ async function share(t, url) {
   await t.step('screenshot second-tab.png', () =>
     second.page.screenshot({ path: path.join(t.artifacts, 'share-second-tab.png') }),
   );
+  await t.step('a reload of the second tab attaches to the shared session again (it is no duplicate)', async () => {
+    await second.page.reload();
+    await second.waitForState('connected');
+    await waitForStatus(second, 'connected (session resumed)');
+    const attached = await second.page.evaluate(() => window.webterm.connector.sessionId);
+    if (attached !== id) throw new Error(`the second tab is on session ${attached}, not ${id}`);
+  });
 }
 
 /**
@@ -177,6 +184,7 @@ async function share(t, url) {
  */
 async function takeControl(t, url) {
   await start(t, url);
+  const firstSize = await t.termSize();
   const button = (p) => p.page.locator('#take-control-button');
   await t.step('the first tab types and has no "Take control" button', async () => {
     await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
@@ -211,12 +219,15 @@ async function takeControl(t, url) {
     await second.waitForLine('typed-after-taking');
     await t.waitForLine('typed-after-taking');
   });
-  await t.step("the program now sees the second tab's terminal size", async () => {
-    const size = await second.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
-    const first = await t.page.evaluate(() => ({ cols: window.webterm.term.cols, rows: window.webterm.term.rows }));
-    if (size.cols === first.cols && size.rows === first.rows) throw new Error('both tabs have the same size');
+  await t.step("the program now sees the second tab's terminal size, and the first tab shows it at that size", async () => {
+    const size = await second.termSize();
+    if (size.cols === firstSize.cols && size.rows === firstSize.rows) throw new Error('both windows fit one size');
     await second.typeLine('echo size=$(stty size)');
     await second.waitForLine(`size=${size.rows} ${size.cols}`);
+    await t.page.waitForFunction(
+      (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
+      size,
+    );
   });
   await t.step('the first tab takes control back', async () => {
     await t.page.bringToFront();
@@ -225,6 +236,10 @@ async function takeControl(t, url) {
     await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
     await t.typeLine('echo typed""-after-taking-back');
     await second.waitForLine('typed-after-taking-back');
+    await second.page.waitForFunction(
+      (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
+      firstSize,
+    );
   });
 }
 
@@ -316,7 +331,7 @@ export const SESSION_SCENARIOS = {
 };
 
 /** Types `echo LABEL-pid=$$` into page `p` and returns the pid the shell printed. */
-async function shellPid(p, label) {
+export async function shellPid(p, label) {
   await p.typeLine(`echo ${label}""-pid=$$`);
   const pid = await p.page.waitForFunction(
     (prefix) => {
@@ -334,7 +349,7 @@ async function shellPid(p, label) {
 }
 
 /** Waits until the status bar of page `p` has `text` in it. */
-function waitForStatus(p, text) {
+export function waitForStatus(p, text) {
   return p.page.waitForFunction((want) => document.getElementById('status').textContent.includes(want), text);
 }
 
@@ -396,7 +411,7 @@ async function waitForScreen(p, want, timeout = 5_000) {
 }
 
 /** A TCP proxy in front of the server whose connections the test can cut or silence, as a network failure would. */
-async function startProxy(target) {
+export async function startProxy(target) {
   const sockets = new Set();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);

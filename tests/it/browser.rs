@@ -1,7 +1,8 @@
 //! A real headless Chromium (Debian's `chromium`) drives the page as a person would. `tests/browser/terminal.mjs`
 //! types `echo hello` and reads what xterm.js rendered, then `exit 3` shows the exit banner;
 //! `tests/browser/scenarios.mjs` runs one named scenario per test below (the client features' scenarios live in
-//! `tests/browser/client.mjs`, durable sessions' in `tests/browser/sessions.mjs`). Screenshots go to
+//! `tests/browser/client.mjs`, durable sessions' in `tests/browser/sessions.mjs`, several tabs' in
+//! `tests/browser/tabs.mjs`). Screenshots go to
 //! `tests/artifacts/`. Full screen with the Keyboard Lock API is the one client feature left out: headless Chromium
 //! has no full screen for it to lock.
 
@@ -146,9 +147,20 @@ async fn a_reload_resumes_the_session_while_a_new_tab_starts_its_own() {
 }
 
 #[tokio::test]
+async fn a_duplicated_tab_starts_its_own_session_while_a_reload_of_either_keeps_its_own() {
+    run_browser("tests/browser/scenarios.mjs", &["duplicate"]).await;
+}
+
+#[tokio::test]
 async fn a_second_tab_opened_with_the_session_id_sees_and_types_into_the_same_shell() {
     run_browser("tests/browser/scenarios.mjs", &["share"]).await;
     assert_screenshots(&["share-second-tab.png"]);
+}
+
+#[tokio::test]
+async fn two_tabs_of_other_window_sizes_show_the_session_at_one_size_without_wrapping_its_lines() {
+    run_browser("tests/browser/scenarios.mjs", &["shared-size"]).await;
+    assert_screenshots(&["shared-size-second-tab.png"]);
 }
 
 #[tokio::test]
@@ -157,6 +169,17 @@ async fn with_the_single_input_policy_take_control_moves_the_keyboard_between_ta
     config.session.input = webterm::protocol::InputPolicy::Single;
     run_scenario_with(config, "take-control").await;
     assert_screenshots(&["take-control-offered.png"]);
+}
+
+#[tokio::test]
+async fn with_the_single_input_policy_a_tab_that_had_control_has_it_again_at_once_after_a_dead_network()
+ {
+    let mut config = config(&["sh"]);
+    config.session.input = webterm::protocol::InputPolicy::Single;
+    config.websocket.ping_interval_secs = 2;
+    // The old connection keeps control at the server this long; the page must not wait for it.
+    config.websocket.ping_timeout_secs = 60;
+    run_scenario_with(config, "reclaim").await;
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! - `terminal`: the terminal over `/ws`: input, output, sizes, exit, the whole of the program's output.
 //! - `teardown`: disconnects of every kind leave no process behind.
 //! - `durable`: sessions outlive connections: reattach with the screen, sharing, viewers, linger, the API.
+//! - `session_size`: one size per session, told to every client (`size`) when a client that may type changes it.
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
 //! - `session_options`: URL arguments, cwd, environment allow-list, user, per-user limit.
@@ -41,6 +42,7 @@ mod proxy;
 mod reload;
 mod security;
 mod session_options; // authentication, Origin, headers, roles, hostile input, TLS
+mod session_size;
 mod soak;
 mod teardown;
 mod terminal;

@@ -68,10 +68,10 @@ async fn a_resize_changes_stty_size_and_sends_sigwinch() {
         .await;
     client.expect_output("got-winch").await;
     assert_eq!(client.ask("\"$(stty size)\"").await, "40 120");
-    assert!(
-        client.controls.is_empty(),
-        "no error expected: {:?}",
-        client.controls
+    assert_eq!(
+        client.controls,
+        [json!({"type": "size", "cols": 120, "rows": 40})],
+        "the resize is answered with the new size, and no error"
     );
 }
 

@@ -1,0 +1,145 @@
+// Browser scenarios for several tabs on one session, or on sessions of their own: whose window sets the terminal's
+// size, which tab is a duplicate, and who types after a reconnect. scenarios.mjs runs them by name;
+// tests/it/browser.rs starts each against a server with the options it needs (named in each scenario's comment).
+
+import path from 'node:path';
+import { start } from './harness.mjs';
+import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
+
+/**
+ * Default server (shared input). Two tabs of different window sizes on one session: the terminal has the size of the
+ * tab that set it last in both, so a line the program draws at its full width is one line in each. A tab that
+ * attaches sets it; typing in the other takes it back.
+ */
+async function sharedSize(t, url) {
+  await start(t, url);
+  const big = await t.step('the first tab fits its terminal to its window', () => t.termSize());
+  const link = new URL(t.page.url());
+  link.searchParams.set('session', await t.page.evaluate(() => window.webterm.connector.sessionId));
+  const second = await t.openPage();
+  const small = await t.step('a second tab with a smaller window attaches with its own size', async () => {
+    await second.page.setViewportSize({ width: 700, height: 400 });
+    await second.page.goto(link.href, { timeout: 10_000 });
+    await second.waitForState('connected');
+    await second.waitForLine('ready-now');
+    const size = await second.termSize();
+    if (size.cols >= big.cols || size.rows >= big.rows) {
+      throw new Error(`the second tab is ${size.cols} x ${size.rows}, the first ${big.cols} x ${big.rows}`);
+    }
+    return size;
+  });
+  await t.step("the first tab's terminal takes the second tab's size", () => waitForSize(t, small));
+  await t.step('typing in the first tab takes the size back: both tabs have its size, and so has the program', async () => {
+    await t.page.bringToFront();
+    await t.page.locator('#terminal').click();
+    await t.typeLine('echo size=$(stty size)');
+    await t.waitForLine(`size=${big.rows} ${big.cols}`);
+    await waitForSize(t, big);
+    await waitForSize(second, big);
+  });
+  await t.step('a line the program draws at its full width is one line in both tabs', async () => {
+    // `cols` columns: "=" up to the last three, then END.
+    await t.typeLine(`cols=$(stty size | cut -d' ' -f2); head -c $((cols - 3)) /dev/zero | tr '\\0' =; echo END`);
+    const line = `${'='.repeat(big.cols - 3)}END`;
+    await t.waitForLine(line);
+    await second.waitForLine(line);
+  });
+  await t.step('screenshot second-tab.png', () =>
+    second.page.screenshot({ path: path.join(t.artifacts, 'shared-size-second-tab.png') }),
+  );
+}
+
+/**
+ * Default server. A duplicated tab, which the browser gives a copy of the tab's sessionStorage (and so the id of its
+ * session), starts a session of its own; a reload of either tab attaches to its own session again.
+ */
+async function duplicate(t, url) {
+  await start(t, url);
+  const first = await t.step('the first tab has a session and a shell', async () => ({
+    id: await sessionId(t),
+    pid: await shellPid(t, 'first'),
+  }));
+  const copy = await t.openPage();
+  await t.step("duplicate the tab: a new tab gets a copy of the first one's sessionStorage", async () => {
+    const storage = await t.page.evaluate(() => Object.fromEntries(Object.entries(sessionStorage)));
+    if (!Object.values(storage).includes(first.id)) throw new Error(`sessionStorage holds ${JSON.stringify(storage)}`);
+    // Any page of the same origin shares the tab's sessionStorage with the terminal page.
+    await copy.page.goto(new URL('healthz', url).href);
+    await copy.page.evaluate((entries) => {
+      for (const [key, value] of Object.entries(entries)) sessionStorage.setItem(key, value);
+    }, storage);
+  });
+  await start(t, url, copy);
+  const second = await t.step('the duplicate has a session and a shell of its own', async () => {
+    const id = await sessionId(copy);
+    if (id === first.id) throw new Error(`the duplicate attached to the first tab's session ${id}`);
+    const pid = await shellPid(copy, 'second');
+    if (pid === first.pid) throw new Error(`the duplicate types into the first tab's shell ${pid}`);
+    return { id, pid };
+  });
+  for (const [p, own] of [
+    [copy, second],
+    [t, first],
+  ]) {
+    await t.step(`a reload of ${p.label} attaches to its own session and shell again`, async () => {
+      await p.page.bringToFront();
+      await p.page.reload();
+      await p.waitForState('connected');
+      await waitForStatus(p, 'connected (session resumed)');
+      const id = await sessionId(p);
+      if (id !== own.id) throw new Error(`it is on session ${id}, not ${own.id}`);
+      await p.page.locator('#terminal').click();
+      const pid = await shellPid(p, 'again');
+      if (pid !== own.pid) throw new Error(`the shell was ${own.pid} before the reload and is ${pid} after it`);
+    });
+  }
+}
+
+/**
+ * Server with the `single` input policy, `websocket.ping_interval_secs = 2` and `ping_timeout_secs = 60`, behind a
+ * TCP proxy. The tab that types loses its network without a close: the server keeps the old connection, and its
+ * control, until the ping timeout. Once the page has noticed (its heartbeat) and reattached, it can type at once.
+ */
+async function reclaim(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    const pid = await t.step('the tab types and tells the shell pid', async () => {
+      await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
+      return shellPid(t, 'first');
+    });
+    await t.step('the network goes silent; the page notices and reattaches', async () => {
+      proxy.freezeAll();
+      await t.waitForState('reconnecting', 10_000);
+      await t.waitForState('connected', 5_000);
+      await waitForStatus(t, 'session resumed');
+    });
+    await t.step('it has control again, well before the old connection times out, and types into the same shell', async () => {
+      await t.page.waitForFunction(() => document.body.dataset.writable === 'true', undefined, { timeout: 5_000 });
+      const again = await shellPid(t, 'again');
+      if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
+    });
+  } finally {
+    proxy.close();
+  }
+}
+
+/** The scenarios of this file, by the names scenarios.mjs runs them under. */
+export const TAB_SCENARIOS = {
+  'shared-size': sharedSize,
+  duplicate,
+  reclaim,
+};
+
+/** The id of the session page `p` is attached to. */
+function sessionId(p) {
+  return p.page.evaluate(() => window.webterm.connector.sessionId);
+}
+
+/** Waits until the terminal of page `p` is `size`. */
+function waitForSize(p, size) {
+  return p.page.waitForFunction(
+    (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
+    size,
+  );
+}
