@@ -13,6 +13,9 @@ import { rememberSessionId } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 
+/** Text typed before the first connection opens that is kept for it; beyond this, typing is dropped. */
+const MAX_STARTING_INPUT = 64 * 1024;
+
 /** The longest wait between two reconnect attempts. */
 export const MAX_BACKOFF_SECONDS = 30;
 
@@ -48,6 +51,9 @@ export class Connector {
   private writable = false;
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
+  /** Text typed while `starting`, for the first connection. */
+  private startingInput: string[] = [];
+  private startingLength = 0;
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -101,6 +107,10 @@ export class Connector {
       dropped: () => this.onDrop(),
     });
     this.connection = connection;
+    // The connection keeps what it is given while its socket opens.
+    for (const data of this.startingInput) connection.sendText(data);
+    this.startingInput = [];
+    this.startingLength = 0;
   }
 
   /**
@@ -114,10 +124,20 @@ export class Connector {
     if (this.phase === 'waiting') this.connect();
   }
 
-  /** Hands typed text to the connection (dropped while waiting to reconnect; Enter after an exit starts anew). */
+  /**
+   * Hands typed text to the connection (kept for it while the page finds out which session is its own; dropped
+   * while waiting to reconnect; Enter after an exit starts anew).
+   */
   input(data: string): void {
     if (this.phase === 'connected') this.connection?.sendText(data);
+    else if (this.phase === 'starting') this.keepForStart(data);
     else if (this.phase === 'exited' && data === '\r') this.startNewSession('\r\n');
+  }
+
+  private keepForStart(data: string): void {
+    if (this.startingLength + data.length > MAX_STARTING_INPUT) return;
+    this.startingInput.push(data);
+    this.startingLength += data.length;
   }
 
   /** Hands binary input (xterm's `onBinary`) to the connection. */
