@@ -15,6 +15,7 @@ import {
   parseServerMessage,
 } from './protocol';
 import { SESSION_PARAM } from './session_id';
+import { ARG_PARAM, urlArgs } from './url_args';
 import type { SessionSize } from './session_size';
 
 /** The largest input frame the page sends (the server's smallest `websocket.max_message_size`). */
@@ -38,7 +39,7 @@ export function terminalSocketUrl(size: Size | undefined, session?: string, page
   } else {
     // Program arguments from the page's URL (`?arg=…`); the server refuses them unless session.allow_url_args.
     // They only matter when a program starts, so an attach leaves them out.
-    for (const arg of new URL(page).searchParams.getAll('arg')) url.searchParams.append('arg', arg);
+    for (const arg of urlArgs(page)) url.searchParams.append(ARG_PARAM, arg);
   }
   if (size !== undefined && isValidSize(size.cols, size.rows)) {
     url.searchParams.set('cols', String(size.cols));

@@ -229,6 +229,44 @@ async function images(t, url) {
   await t.step('screenshot shown.png', () => t.screenshot('shown.png'));
 }
 
+/**
+ * Server with `session.allow_url_args`, running `sh`: a link with `?arg=` asks before it runs anything; refused, the
+ * program starts without the arguments; accepted, with them.
+ */
+async function urlArgs(t, url) {
+  const link = new URL(url);
+  link.searchParams.append('arg', '-c');
+  link.searchParams.append('arg', 'echo from""-the-link; exec sh');
+  // The question the page asks, answered with `answer`; fails if none comes within the page's default timeout.
+  const asked = (p, answer) =>
+    p.page.waitForEvent('dialog').then(async (dialog) => {
+      const message = dialog.message();
+      await (answer ? dialog.accept() : dialog.dismiss());
+      return message;
+    });
+  await t.step('opening the link asks first, showing the arguments', async () => {
+    const question = asked(t, false);
+    await t.page.goto(link.href, { timeout: 10_000 });
+    const message = await question;
+    if (!message.includes('"-c" "echo from\\"\\"-the-link; exec sh"')) throw new Error(`it asked ${JSON.stringify(message)}`);
+  });
+  await t.step('refused, the program starts without them, and the address no longer has them', async () => {
+    await t.waitForState('connected');
+    await t.page.locator('#terminal').click();
+    await t.typeLine('echo plain""-shell');
+    await t.waitForLine('plain-shell');
+    if ((await t.screenText()).includes('from-the-link')) throw new Error('the arguments were used');
+    if (new URL(t.page.url()).searchParams.has('arg')) throw new Error(`the address is ${t.page.url()}`);
+  });
+  const second = await t.openPage();
+  await t.step('accepted, the program runs with them', async () => {
+    const question = asked(second, true);
+    await second.page.goto(link.href, { timeout: 10_000 });
+    await question;
+    await second.waitForLine('from-the-link');
+  });
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const CLIENT_SCENARIOS = {
   copy,
@@ -237,6 +275,7 @@ export const CLIENT_SCENARIOS = {
   'read-only': readOnly,
   'new-session': newSession,
   images,
+  'url-args': urlArgs,
 };
 
 /** Context options per scenario: the key bar needs a phone (touch, coarse pointer). */

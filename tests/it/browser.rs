@@ -217,6 +217,13 @@ async fn a_read_only_session_says_so_and_typed_keys_never_reach_the_program() {
 }
 
 #[tokio::test]
+async fn a_link_with_program_arguments_asks_before_running_them() {
+    let mut config = config(&["sh"]);
+    config.session.allow_url_args = true;
+    run_scenario_with(config, "url-args").await;
+}
+
+#[tokio::test]
 async fn a_sixel_image_a_program_prints_is_drawn_in_the_page() {
     run_browser("tests/browser/scenarios.mjs", &["images"]).await;
     assert_screenshots(&["images-shown.png"]);
