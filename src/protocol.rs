@@ -285,6 +285,10 @@ pub enum ServerMessage {
         title: Option<String>,
         /// Seconds between the client's `ping`s (the server's `websocket.ping_interval_secs`).
         heartbeat: u64,
+        /// The user who started the session, when that is not this client's user (an admin, a viewer, a shared
+        /// link): the page says whose terminal it shows before anyone types into it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
     },
     /// A control message was rejected; the session goes on.
     Error {
@@ -360,6 +364,7 @@ mod tests {
             options: None,
             title: None,
             heartbeat: 20,
+            owner: None,
         };
         assert_eq!(
             hello.to_json(),
@@ -428,11 +433,12 @@ mod tests {
             options: Some(Box::new(options)),
             title: Some("Logs".into()),
             heartbeat: 20,
+            owner: Some("ann".into()),
         };
         let json = hello.to_json();
         assert!(
             json.ends_with(
-                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs","heartbeat":20}"##
+                r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs","heartbeat":20,"owner":"ann"}"##
             ),
             "{json}"
         );

@@ -51,6 +51,12 @@ export class Connector {
   private writable = false;
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
+  /**
+   * The session of another user (`hello.owner`) that the person at this page said to type into ("Type here"). Until
+   * then such a session is shown but nothing typed is sent: a link to someone else's session must not collect what
+   * an admin types (a fake password prompt).
+   */
+  private approved: string | undefined;
   /** Text typed while `starting`, for the first connection. */
   private startingInput: string[] = [];
   private startingLength = 0;
@@ -129,7 +135,9 @@ export class Connector {
    * while waiting to reconnect; Enter after an exit starts anew).
    */
   input(data: string): void {
-    if (this.phase === 'connected') this.connection?.sendText(data);
+    if (this.phase === 'connected') {
+      if (!this.holdingInput()) this.connection?.sendText(data);
+    }
     else if (this.phase === 'starting') this.keepForStart(data);
     else if (this.phase === 'exited' && data === '\r') this.startNewSession('\r\n');
   }
@@ -142,12 +150,27 @@ export class Connector {
 
   /** Hands binary input (xterm's `onBinary`) to the connection. */
   binaryInput(data: string): void {
-    if (this.phase === 'connected') this.connection?.sendBinaryString(data);
+    if (this.phase === 'connected' && !this.holdingInput()) this.connection?.sendBinaryString(data);
   }
 
   /** Asks the server to make this page the one that types (the "Take control" button). */
   takeControl(): void {
-    if (this.phase === 'connected') this.connection?.takeControl();
+    if (this.phase !== 'connected') return;
+    this.approved = this.hello?.session;
+    this.connection?.takeControl();
+  }
+
+  /** Starts sending what is typed to another user's session (the "Type here" button). */
+  typeHere(): void {
+    if (this.hello === undefined) return;
+    this.approved = this.hello.session;
+    this.showWritable(this.writable);
+  }
+
+  /** Whether this page shows another user's session it was not told to type into. */
+  private holdingInput(): boolean {
+    const hello = this.hello;
+    return hello?.owner !== undefined && hello.session !== this.approved;
   }
 
   /** Forgets the old session and starts a new one, after fresh modes and `note` (local text, not the program's). */
@@ -176,19 +199,27 @@ export class Connector {
     this.reclaim = false;
   }
 
-  /** Shows whether this page types now, and offers "Take control" when another client has the keyboard. */
+  /**
+   * Shows whether this page types now, offers "Take control" when another client has the keyboard, and "Type here"
+   * on another user's session until told to type into it.
+   */
   private showWritable(writable: boolean): void {
     this.writable = writable;
     const hello = this.hello;
     if (hello === undefined) return;
     // Whoever may not type now but could: only the `single` policy hands the keyboard from one client to another.
     const canTake = !writable && hello.input === 'single' && hello.role === 'write';
-    this.term.options.disableStdin = !writable;
-    this.term.options.cursorBlink = writable;
-    this.status.showWritable(writable);
+    const holding = writable && this.holdingInput();
+    const typing = writable && !holding;
+    this.term.options.disableStdin = !typing;
+    this.term.options.cursorBlink = typing;
+    this.status.showWritable(typing);
     this.status.showTakeControl(canTake);
+    this.status.showTypeHere(holding);
     let text = hello.resumed ? 'connected (session resumed)' : 'connected';
+    if (hello.owner !== undefined) text += ` to ${hello.owner}'s session`;
     if (canTake) text += ', another client is typing: take control to type here';
+    else if (holding) text += ': nothing you type is sent until you click "Type here"';
     else if (!writable) text += ', read-only: your input is not sent';
     this.status.show('connected', text);
   }

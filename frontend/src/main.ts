@@ -37,7 +37,8 @@ const focusTerminal = () => term.focus();
 const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
 
 const takeControl = element('take-control-button', HTMLButtonElement);
-const status = new StatusBar(document.getElementById('status'), takeControl);
+const typeHere = element('type-here-button', HTMLButtonElement);
+const status = new StatusBar(document.getElementById('status'), takeControl, typeHere);
 const clipboard = new Clipboard(term);
 const search = new SearchBar(page.search, focusTerminal);
 new SettingsPanel(
@@ -64,6 +65,10 @@ const connector = new Connector(
     if (hello.title !== undefined) setPageTitle(hello.title);
   },
 );
+typeHere.addEventListener('click', () => {
+  connector.typeHere();
+  focusTerminal();
+});
 takeControl.addEventListener('click', () => {
   connector.takeControl();
   focusTerminal();

@@ -162,6 +162,8 @@ export interface Hello {
   title?: string;
   /** Seconds between the client's `ping`s; absent from older servers (then the page does not ping). */
   heartbeat?: number;
+  /** The user who started the session, when that is not this client's user (an admin, a viewer, a shared link). */
+  owner?: string;
 }
 
 /** A control message was rejected; the session goes on. */
@@ -270,6 +272,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
         if (typeof v.heartbeat === 'number' && Number.isInteger(v.heartbeat) && v.heartbeat > 0) {
           hello.heartbeat = v.heartbeat;
         }
+        if (typeof v.owner === 'string') hello.owner = v.owner;
         return hello;
       }
       return null;

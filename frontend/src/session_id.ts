@@ -4,6 +4,7 @@
 // a running session with another tab or window of the same user.
 
 import { claimTab } from './tab';
+import { replaceAddress } from './dom';
 
 /** The page query parameter (and WebSocket query parameter) that names a session to attach to. */
 export const SESSION_PARAM = 'session';
@@ -24,7 +25,7 @@ export async function initialSessionId(): Promise<string | undefined> {
   const fromUrl = url.searchParams.get(SESSION_PARAM);
   if (fromUrl !== null) {
     url.searchParams.delete(SESSION_PARAM);
-    history.replaceState(history.state, '', url.href);
+    replaceAddress(url.href);
   }
   if (fromUrl !== null && fromUrl !== '') {
     await claimTab(false);

@@ -2,7 +2,8 @@
 //
 // Tests wait on `body[data-state]`, so its values are part of the page's contract: connecting, connected,
 // reconnecting, exited, disconnected. `body[data-writable]` is "false" while the connection is read-only. The
-// optional "Take control" button shows while another client has the keyboard and this one may take it.
+// optional "Take control" button shows while another client has the keyboard and this one may take it; "Type here"
+// while this page shows another user's session and has not yet been told to type into it.
 
 /** Where a page's WebSocket connection stands. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exited' | 'disconnected';
@@ -11,11 +12,20 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'exi
 export class StatusBar {
   private readonly element: HTMLElement | null;
   private readonly takeControl: HTMLElement | null;
+  private readonly typeHere: HTMLElement | null;
 
-  /** `takeControl` is the page's "Take control" button, when it has one; the page wires its click. */
-  constructor(element: HTMLElement | null, takeControl: HTMLElement | null = null) {
+  /**
+   * `takeControl` is the page's "Take control" button and `typeHere` its "Type here" button, when it has them; the
+   * page wires their clicks.
+   */
+  constructor(
+    element: HTMLElement | null,
+    takeControl: HTMLElement | null = null,
+    typeHere: HTMLElement | null = null,
+  ) {
     this.element = element;
     this.takeControl = takeControl;
+    this.typeHere = typeHere;
   }
 
   /** The state last shown. */
@@ -41,5 +51,10 @@ export class StatusBar {
   /** Shows or hides the "Take control" button. */
   showTakeControl(visible: boolean): void {
     if (this.takeControl) this.takeControl.hidden = !visible;
+  }
+
+  /** Shows or hides the "Type here" button. */
+  showTypeHere(visible: boolean): void {
+    if (this.typeHere) this.typeHere.hidden = !visible;
   }
 }

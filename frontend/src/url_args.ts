@@ -2,12 +2,17 @@
 // with them runs a command as whoever opens it, so the page asks before it starts a session with them: otherwise a
 // link in a chat or on another site would be a way to make a signed-in user run anything.
 
+import { replaceAddress } from './dom';
+
 /** The page query parameter that carries one program argument. */
 export const ARG_PARAM = 'arg';
 
-/** The program arguments in `page`'s address, in order. */
+/** Whether the person refused the arguments in the address (then none are sent, whatever the address says). */
+let refused = false;
+
+/** The program arguments in `page`'s address, in order; none once the person refused them. */
 export function urlArgs(page: string = location.href): string[] {
-  return new URL(page).searchParams.getAll(ARG_PARAM);
+  return refused ? [] : new URL(page).searchParams.getAll(ARG_PARAM);
 }
 
 /**
@@ -22,7 +27,8 @@ export function confirmUrlArgs(): void {
     `This link starts the terminal's program with these arguments:\n\n${shown}\n\n` +
     'Run it? Only if you trust whoever gave you the link. (Cancel starts the program without them.)';
   if (window.confirm(question)) return;
+  refused = true;
   const url = new URL(location.href);
   url.searchParams.delete(ARG_PARAM);
-  history.replaceState(history.state, '', url.href);
+  replaceAddress(url.href);
 }

@@ -125,10 +125,50 @@ async function reclaim(t, url) {
 }
 
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
+/**
+ * Server in `basic` mode with users ann and root (an admin), both with the password "pw". root opens a link to
+ * ann's session: the tab says whose session it is, and nothing root types reaches it until root clicks "Type here"
+ * (a link to someone else's session must not collect what an admin types into a fake prompt).
+ */
+async function othersSession(t, url) {
+  const as = (user) => {
+    const address = new URL(url);
+    address.username = user;
+    address.password = 'pw';
+    return address;
+  };
+  await start(t, as('ann').href);
+  const link = as('root');
+  link.searchParams.set('session', await sessionId(t));
+  // Another person's browser: ann's login cookie goes (her open connection stays), root signs in with the link.
+  await t.context.clearCookies();
+  const root = await t.openPage();
+  await t.step("root's tab says it shows ann's session and offers \"Type here\"", async () => {
+    await root.page.goto(link.href, { timeout: 10_000 });
+    await root.waitForState('connected');
+    await root.waitForLine('ready-now');
+    await waitForStatus(root, `connected (session resumed) to ann's session: nothing you type is sent until you click "Type here"`);
+    if (!(await root.page.locator('#type-here-button').isVisible())) throw new Error('no "Type here" button');
+  });
+  await t.step('what root types before that is not sent', async () => {
+    await root.page.locator('#terminal').click();
+    await root.typeLine('echo typed""-too-soon');
+    await root.page.waitForTimeout(500);
+    if ((await t.screenText()).includes('typed-too-soon')) throw new Error("root's keys reached ann's shell");
+  });
+  await t.step('after "Type here", what root types reaches the shell', async () => {
+    await root.page.locator('#type-here-button').click();
+    if (await root.page.locator('#type-here-button').isVisible()) throw new Error('the button is still there');
+    await root.typeLine('echo root""-typed');
+    await t.waitForLine('root-typed');
+  });
+}
+
 export const TAB_SCENARIOS = {
   'shared-size': sharedSize,
   duplicate,
   reclaim,
+  'others-session': othersSession,
 };
 
 /** The id of the session page `p` is attached to. */

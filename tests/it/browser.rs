@@ -217,6 +217,23 @@ async fn a_read_only_session_says_so_and_typed_keys_never_reach_the_program() {
 }
 
 #[tokio::test]
+async fn an_admin_opening_a_link_to_another_users_session_is_told_whose_it_is_before_typing_into_it()
+ {
+    let mut config = config(&["sh"]);
+    config.auth.mode = webterm::config::AuthMode::Basic;
+    let hash = webterm::auth::basic::hash_password("pw").unwrap();
+    config.auth.users = ["ann", "root"]
+        .map(|name| webterm::config::UserConfig {
+            name: name.into(),
+            hash: hash.clone(),
+            role: webterm::auth::Role::Write,
+        })
+        .into();
+    config.auth.admins = vec!["root".into()];
+    run_scenario_with(config, "others-session").await;
+}
+
+#[tokio::test]
 async fn a_link_with_program_arguments_asks_before_running_them() {
     let mut config = config(&["sh"]);
     config.session.allow_url_args = true;

@@ -234,6 +234,12 @@ async fn who_may_attach_the_owner_an_admin_and_read_only_viewers_and_nobody_else
     assert_eq!(eve.hello["writable"], false);
     assert_eq!(eve.hello["role"], "read");
     assert_eq!(eve.hello["resumed"], true);
+    assert_eq!(eve.hello["owner"], "ann", "she is told whose session it is");
+    assert_eq!(
+        ann.hello.get("owner"),
+        None,
+        "ann's own session names nobody"
+    );
     let planted = dir.join("planted");
     eve.type_text(&format!("touch {}\r", planted.display()))
         .await;
@@ -264,6 +270,10 @@ async fn who_may_attach_the_owner_an_admin_and_read_only_viewers_and_nobody_else
         .await
         .unwrap();
     assert_eq!(root.hello["writable"], true);
+    assert_eq!(
+        root.hello["owner"], "ann",
+        "the page asks before typing into it"
+    );
     root.type_text("echo root\"\"-typed\r").await;
     ann.expect_output("root-typed").await;
     let _ = std::fs::remove_dir_all(&dir);
