@@ -290,7 +290,8 @@ async function wake(t, url) {
     await t.step('a silent network alone goes unnoticed for a while', async () => {
       proxy.freezeAll();
       await t.page.waitForTimeout(2_000);
-        if (state !== 'connected') throw new Error(`the page is ${state} already`);
+      const state = await t.page.evaluate(() => document.body.dataset.state);
+      if (state !== 'connected') throw new Error(`the page is ${state} already`);
     });
     await t.step('"online" makes the page ask; no answer in 5 s means reconnecting, then connected', async () => {
       await t.page.evaluate(() => window.dispatchEvent(new Event('online')));
