@@ -63,11 +63,9 @@ pub fn check_upgrade(
     // page is known to be https, an http page on the same host is another origin: one a network attacker can
     // inject a script into, which some browsers send the `SameSite=Strict` cookie from.
     let same = origin.split_once("://").is_some_and(|(scheme, authority)| {
-        let scheme_matches = match https {
-            Some(true) => scheme == "https",
-            Some(false) => scheme == "http",
-            None => true,
-        };
+        // An https page on a host that a proxy says it reached over http (a TLS load balancer in front of it) is
+        // the same page: only an https page's origin is narrowed.
+        let scheme_matches = https != Some(true) || scheme == "https";
         is_origin(&origin)
             && scheme_matches
             && without_default_port(scheme, authority)
@@ -198,7 +196,7 @@ mod tests {
         assert!(!tls("http://term.example.com", Some(true)));
         assert!(!tls("http://term.example.com:443", Some(true)));
         assert!(tls("http://term.example.com", Some(false)));
-        assert!(!tls("https://term.example.com", Some(false)));
+        assert!(tls("https://term.example.com", Some(false)));
         // Unknown (plain HTTP from a proxy webterm was not told about): either scheme, as before.
         assert!(tls("http://term.example.com", None));
         assert!(tls("https://term.example.com", None));

@@ -10,11 +10,12 @@ import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { rememberSessionId } from './session_id';
+import { confirmUrlArgs } from './url_args';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 
-/** Text typed before the first connection opens that is kept for it; beyond this, typing is dropped. */
-const MAX_STARTING_INPUT = 64 * 1024;
+/** Text typed before it is known whether it may be sent that is kept; beyond this, typing is dropped. */
+const MAX_KEPT_INPUT = 64 * 1024;
 
 /** The longest wait between two reconnect attempts. */
 export const MAX_BACKOFF_SECONDS = 30;
@@ -57,9 +58,14 @@ export class Connector {
    * an admin types (a fake password prompt).
    */
   private approved: string | undefined;
-  /** Text typed while `starting`, for the first connection. */
-  private startingInput: string[] = [];
-  private startingLength = 0;
+  /** Whose `session` is, as its last `hello` said: `name` is the owner when that is not this page's user. */
+  private owner: { session: string; name: string | undefined } | undefined;
+  /**
+   * Text typed before it is known whether it may be sent: while the page finds out which session is its own, and
+   * while it attaches to a session until `hello` says whose it is.
+   */
+  private kept: string[] = [];
+  private keptLength = 0;
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -105,6 +111,8 @@ export class Connector {
     else this.status.show('reconnecting', `reconnecting (attempt ${this.attempt})`);
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
+    // A new session from a link with program arguments asks first.
+    if (this.session === undefined) confirmUrlArgs();
     const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
       control: (writable) => this.showWritable(writable),
@@ -113,10 +121,8 @@ export class Connector {
       dropped: () => this.onDrop(),
     });
     this.connection = connection;
-    // The connection keeps what it is given while its socket opens.
-    for (const data of this.startingInput) connection.sendText(data);
-    this.startingInput = [];
-    this.startingLength = 0;
+    // A new session is this page's own: what was typed goes now (the connection keeps it while its socket opens).
+    this.releaseKept();
   }
 
   /**
@@ -125,32 +131,45 @@ export class Connector {
    * are input too, and would otherwise open a socket for every move of the mouse while the server is down.
    */
   keyPressed(): void {
-    // First, so that a reconnect it starts asks for this page's size.
-    this.size.keyPressed();
+    // First, so that a reconnect it starts asks for this page's size; not on a session this page may not type into.
+    if (this.mayType() === true) this.size.keyPressed();
     if (this.phase === 'waiting') this.connect();
   }
 
   /**
-   * Hands typed text to the connection (kept for it while the page finds out which session is its own; dropped
-   * while waiting to reconnect; Enter after an exit starts anew).
+   * Hands typed text to the connection: kept until it is known that it may be sent (`mayType`), dropped
+   * on another user's session until "Type here" and while waiting to reconnect; Enter after an exit starts anew.
    */
   input(data: string): void {
-    if (this.phase === 'connected') {
-      if (!this.holdingInput()) this.connection?.sendText(data);
+    if (this.phase === 'exited') {
+      if (data === '\r') this.startNewSession('\r\n');
+      return;
     }
-    else if (this.phase === 'starting') this.keepForStart(data);
-    else if (this.phase === 'exited' && data === '\r') this.startNewSession('\r\n');
+    if (this.phase === 'waiting') return;
+    const may = this.phase === 'starting' ? undefined : this.mayType();
+    if (may === undefined) this.keep(data);
+    else if (may) this.connection?.sendText(data);
   }
 
-  private keepForStart(data: string): void {
-    if (this.startingLength + data.length > MAX_STARTING_INPUT) return;
-    this.startingInput.push(data);
-    this.startingLength += data.length;
+  private keep(data: string): void {
+    if (this.keptLength + data.length > MAX_KEPT_INPUT) return;
+    this.kept.push(data);
+    this.keptLength += data.length;
+  }
+
+  /** Sends what was kept if it may be sent now, forgets it if it may not, and keeps it while that is unknown. */
+  private releaseKept(): void {
+    const may = this.mayType();
+    if (may === undefined) return;
+    const kept = this.kept;
+    this.kept = [];
+    this.keptLength = 0;
+    if (may) for (const data of kept) this.connection?.sendText(data);
   }
 
   /** Hands binary input (xterm's `onBinary`) to the connection. */
   binaryInput(data: string): void {
-    if (this.phase === 'connected' && !this.holdingInput()) this.connection?.sendBinaryString(data);
+    if (this.phase === 'connected' && this.mayType() === true) this.connection?.sendBinaryString(data);
   }
 
   /** Asks the server to make this page the one that types (the "Take control" button). */
@@ -167,10 +186,15 @@ export class Connector {
     this.showWritable(this.writable);
   }
 
-  /** Whether this page shows another user's session it was not told to type into. */
-  private holdingInput(): boolean {
-    const hello = this.hello;
-    return hello?.owner !== undefined && hello.session !== this.approved;
+  /**
+   * Whether what is typed may go to the program of this page's session: yes for a new session (this page's own) and
+   * for one whose `hello` named no other owner; no for another user's session until "Type here"; undefined while
+   * attaching until `hello` says whose it is.
+   */
+  private mayType(): boolean | undefined {
+    if (this.session === undefined) return true;
+    if (this.owner?.session !== this.session) return undefined;
+    return this.owner.name === undefined || this.approved === this.session;
   }
 
   /** Forgets the old session and starts a new one, after fresh modes and `note` (local text, not the program's). */
@@ -189,9 +213,11 @@ export class Connector {
   private onHello(hello: Hello): void {
     this.attempt = 0;
     this.hello = hello;
+    this.owner = { session: hello.session, name: hello.owner };
     this.setSession(hello.session);
     this.showWritable(hello.writable);
     this.greeted(hello);
+    this.releaseKept();
     // Read-only only because the old connection still has control, not because of this page's role.
     if (this.reclaim && !hello.writable && hello.input === 'single' && hello.role === 'write') {
       this.connection?.takeControl();
@@ -209,7 +235,7 @@ export class Connector {
     if (hello === undefined) return;
     // Whoever may not type now but could: only the `single` policy hands the keyboard from one client to another.
     const canTake = !writable && hello.input === 'single' && hello.role === 'write';
-    const holding = writable && this.holdingInput();
+    const holding = writable && this.mayType() === false;
     const typing = writable && !holding;
     this.term.options.disableStdin = !typing;
     this.term.options.cursorBlink = typing;

@@ -13,7 +13,6 @@ import type { ClientOptions } from './protocol';
 import { SearchBar } from './search';
 import { effectiveLook, loadSettings } from './settings';
 import { initialSessionId } from './session_id';
-import { confirmUrlArgs } from './url_args';
 import { SessionSize } from './session_size';
 import { SettingsPanel } from './settings_panel';
 import { installShortcuts } from './shortcuts';
@@ -103,8 +102,6 @@ new ResizeObserver(() => sessionSize.windowChanged()).observe(frame);
 void document.fonts.ready.then(() => page.fit());
 // A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one; a duplicated
 // tab starts its own.
-// A new session from a link with program arguments asks first (`url_args.ts`).
-void initialSessionId().then((id) => {
-  if (id === undefined) confirmUrlArgs();
-  connector.connect(id);
-});
+void initialSessionId()
+  .catch(() => undefined)
+  .then((id) => connector.connect(id));

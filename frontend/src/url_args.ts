@@ -7,27 +7,29 @@ import { replaceAddress } from './dom';
 /** The page query parameter that carries one program argument. */
 export const ARG_PARAM = 'arg';
 
-/** Whether the person refused the arguments in the address (then none are sent, whatever the address says). */
-let refused = false;
+/** The person's answer about the arguments in the address, asked when the first session would start with them. */
+let answer: boolean | undefined;
 
-/** The program arguments in `page`'s address, in order; none once the person refused them. */
+/** The program arguments in `page`'s address, in order, once the person agreed to them (`confirmUrlArgs`). */
 export function urlArgs(page: string = location.href): string[] {
-  return refused ? [] : new URL(page).searchParams.getAll(ARG_PARAM);
+  return answer === true ? new URL(page).searchParams.getAll(ARG_PARAM) : [];
 }
 
 /**
- * Asks the person whether to start a session with the arguments in the address; if not, or when the browser does
- * not ask (a blocked dialog), takes them out of the address, so that the session starts without them.
+ * Before a new session starts: asks the person, once, whether to start it with the arguments in the address; if
+ * not, or when the browser does not ask (a blocked dialog), takes them out of the address. A session attached to
+ * never gets them, so a link that also names a session (which may be gone) cannot get around the question.
  */
 export function confirmUrlArgs(): void {
-  const args = urlArgs();
+  if (answer !== undefined) return;
+  const args = new URL(location.href).searchParams.getAll(ARG_PARAM);
   if (args.length === 0) return;
   const shown = args.map((arg) => JSON.stringify(arg)).join(' ');
   const question =
     `This link starts the terminal's program with these arguments:\n\n${shown}\n\n` +
     'Run it? Only if you trust whoever gave you the link. (Cancel starts the program without them.)';
-  if (window.confirm(question)) return;
-  refused = true;
+  answer = window.confirm(question);
+  if (answer) return;
   const url = new URL(location.href);
   url.searchParams.delete(ARG_PARAM);
   replaceAddress(url.href);

@@ -12,8 +12,8 @@ use super::method::Method;
 use super::password_checks::PasswordChecks;
 use super::proxy::ProxyUser;
 use super::verdict::{Accepted, Denial, Via};
-use super::{Client, Identity, RateLimiter, Role, Secret, Sessions};
-use crate::config::{AuthConfig, Config};
+use super::{Client, Identity, Peer, RateLimiter, Role, Secret, Sessions};
+use crate::config::{AuthConfig, Config, Listen};
 use crate::live::Live;
 
 /// Checks credentials for one server: its mode, its secrets, its sessions and its failure counts. A reload
@@ -30,6 +30,8 @@ pub struct Authenticator {
     cookie_name: String,
     /// Whether webterm itself speaks TLS.
     tls: bool,
+    /// Whether it listens on a Unix socket (whose connections come from the reverse proxy).
+    unix_socket: bool,
 }
 
 /// What the credentials of a request turned out to be.
@@ -65,6 +67,7 @@ impl Authenticator {
             password_checks: PasswordChecks::new(),
             cookie_name: format!("webterm_session_{port}"),
             tls: config.tls.enabled(),
+            unix_socket: matches!(config.listen, Listen::Unix(_)),
         }
     }
 
@@ -165,7 +168,12 @@ impl Authenticator {
 
     /// Where `req` comes from: its peer, or the client a trusted proxy names (`auth.trusted_proxies`).
     pub fn client(&self, req: &HttpRequest) -> Client {
-        let peer = req.peer_addr().map(|addr| addr.ip());
+        let peer = if self.unix_socket {
+            Peer::UnixSocket
+        } else {
+            req.peer_addr()
+                .map_or(Peer::Unknown, |addr| Peer::Tcp(addr.ip()))
+        };
         Client::new(
             peer,
             req.headers(),
@@ -332,22 +340,33 @@ impl Authenticator {
     }
 
     fn cookie(&self, req: &HttpRequest, client: &Client) -> Option<String> {
-        let name = self.cookie_name(client);
-        let mut values = req
-            .headers()
+        // SECURITY: the `__Host-` cookie is read first and always, as only this host's https answers can set it: a
+        // request that reaches webterm without `X-Forwarded-Proto` (a proxy location that forgot it) still signs in.
+        // The plain one is read only where the page is not known to be https.
+        let secure = self.cookie_values(req, &format!("__Host-{}", self.cookie_name));
+        if !secure.is_empty() || client.https == Some(true) {
+            return only(secure);
+        }
+        only(self.cookie_values(req, &self.cookie_name))
+    }
+
+    /// The values of the cookies named `name` that `req` carries.
+    fn cookie_values(&self, req: &HttpRequest, name: &str) -> Vec<String> {
+        req.headers()
             .get_all(header::COOKIE)
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .filter(|(found, _)| *found == name)
-            .map(|(_, value)| value.trim().to_owned());
-        match (values.next(), values.next()) {
-            (Some(value), None) => Some(value),
-            // SECURITY: two cookies of one name mean someone else planted one (a sibling subdomain can, on plain
-            // HTTP); which one is the user's cannot be told, so neither is believed.
-            _ => None,
-        }
+            .map(|(_, value)| value.trim().to_owned())
+            .collect()
     }
+}
+
+/// The one value of `values`. SECURITY: two cookies of one name mean someone else planted one (a sibling subdomain
+/// can, on plain HTTP); which one is the user's cannot be told, so neither is believed.
+fn only(mut values: Vec<String>) -> Option<String> {
+    (values.len() == 1).then(|| values.remove(0))
 }
 
 #[cfg(test)]

@@ -10,6 +10,17 @@ use actix_web::{HttpMessage, HttpRequest};
 /// The address a connection on the Unix socket counts as when its proxy names no client: the machine itself.
 pub const LOCAL: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 
+/// The other end of a connection, as the listener knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// A TCP peer at this address.
+    Tcp(IpAddr),
+    /// A process that opened the Unix socket.
+    UnixSocket,
+    /// A TCP peer whose address could not be read (its socket already gone).
+    Unknown,
+}
+
 /// Where a request came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Client {
@@ -24,18 +35,22 @@ pub struct Client {
 }
 
 impl Client {
-    /// The client of a request from `peer` (`None` on the Unix socket) with `headers`, where `trusted` are the
-    /// addresses of the reverse proxies and `tls` says whether webterm itself speaks TLS.
-    pub fn new(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr], tls: bool) -> Client {
+    /// The client of a request from `peer` with `headers`, where `trusted` are the addresses of the reverse
+    /// proxies and `tls` says whether webterm itself speaks TLS.
+    pub fn new(peer: Peer, headers: &HeaderMap, trusted: &[IpAddr], tls: bool) -> Client {
         let is_trusted = |ip: IpAddr| {
             trusted
                 .iter()
                 .any(|t| t.to_canonical() == ip.to_canonical())
         };
         // SECURITY: only a process that may open the Unix socket (`unix_socket_mode`) connects there: the reverse
-        // proxy that listening on a socket is for. Anyone else's forwarding headers are not believed.
-        let via_proxy = peer.is_none_or(is_trusted);
-        let direct = peer.map_or(LOCAL, |ip| ip.to_canonical());
+        // proxy that listening on a socket is for. Anyone else's forwarding headers are not believed, nor those of
+        // a TCP peer whose address is unknown.
+        let (via_proxy, direct) = match peer {
+            Peer::Tcp(ip) => (is_trusted(ip), ip.to_canonical()),
+            Peer::UnixSocket => (true, LOCAL),
+            Peer::Unknown => (false, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        };
         if !via_proxy {
             return Client {
                 address: direct,
@@ -60,7 +75,10 @@ impl Client {
 pub fn label(req: &HttpRequest) -> String {
     match req.extensions().get::<Client>() {
         Some(client) if client.via_proxy => client.address.to_string(),
-        _ => req
+        Some(client) => req
+            .peer_addr()
+            .map_or_else(|| client.address.to_string(), |addr| addr.to_string()),
+        None => req
             .peer_addr()
             .map_or_else(|| LOCAL.to_string(), |addr| addr.to_string()),
     }
@@ -135,7 +153,7 @@ mod tests {
     fn client(peer: Option<&str>, values: &[&str]) -> Client {
         let trusted: Vec<IpAddr> = vec![PROXY.parse().unwrap(), "10.0.0.2".parse().unwrap()];
         Client::new(
-            peer.map(|p| p.parse().unwrap()),
+            peer.map_or(Peer::UnixSocket, |p| Peer::Tcp(p.parse().unwrap())),
             &forwarded(values),
             &trusted,
             false,
@@ -206,7 +224,13 @@ mod tests {
                 HeaderValue::from_str(value).unwrap(),
             );
             let trusted: Vec<IpAddr> = vec![PROXY.parse().unwrap()];
-            Client::new(peer.map(|p| p.parse().unwrap()), &headers, &trusted, tls).https
+            Client::new(
+                peer.map_or(Peer::UnixSocket, |p| Peer::Tcp(p.parse().unwrap())),
+                &headers,
+                &trusted,
+                tls,
+            )
+            .https
         };
         assert_eq!(proto(Some(PROXY), "https", false), Some(true));
         assert_eq!(proto(Some(PROXY), "HTTP", false), Some(false));
@@ -234,6 +258,13 @@ mod tests {
             .extensions_mut()
             .insert(client(Some(PROXY), &["192.0.2.7"]));
         assert_eq!(label(&proxied), "192.0.2.7");
+    }
+
+    #[test]
+    fn a_tcp_peer_of_unknown_address_is_not_a_proxy() {
+        let got = Client::new(Peer::Unknown, &forwarded(&["192.0.2.7"]), &[], false);
+        assert!(!got.via_proxy);
+        assert_ne!(got.address, ip("192.0.2.7"));
     }
 
     #[test]

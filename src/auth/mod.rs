@@ -27,7 +27,7 @@ mod sessions;
 mod verdict;
 
 pub use authenticator::Authenticator;
-pub use client::{Client, label as client_label};
+pub use client::{Client, Peer, label as client_label};
 pub use gate::{api_gate, gate};
 pub use identity::{Identity, Role};
 pub use proxy::{ProxyUser, TrustedProxies};

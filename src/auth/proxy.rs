@@ -68,6 +68,7 @@ mod tests {
     use actix_web::http::header::HeaderValue;
 
     use super::*;
+    use crate::auth::client::Peer;
 
     fn proxies() -> TrustedProxies {
         TrustedProxies::new("X-Forwarded-User", vec!["eve".into()])
@@ -76,7 +77,7 @@ mod tests {
     /// A request over TCP from `peer`, where 10.0.0.1 is the trusted proxy.
     fn from(peer: &str) -> Client {
         Client::new(
-            Some(peer.parse().unwrap()),
+            Peer::Tcp(peer.parse().unwrap()),
             &HeaderMap::new(),
             &["10.0.0.1".parse().unwrap()],
             false,
@@ -117,7 +118,7 @@ mod tests {
             ProxyUser::User(_)
         ));
         // A connection on the Unix socket comes from the proxy.
-        let unix = Client::new(None, &HeaderMap::new(), &[], false);
+        let unix = Client::new(Peer::UnixSocket, &HeaderMap::new(), &[], false);
         assert!(matches!(
             proxies.user(&unix, &headers(&["ann"])),
             ProxyUser::User(_)

@@ -258,6 +258,18 @@ async function urlArgs(t, url) {
     if ((await t.screenText()).includes('from-the-link')) throw new Error('the arguments were used');
     if (new URL(t.page.url()).searchParams.has('arg')) throw new Error(`the address is ${t.page.url()}`);
   });
+  await t.step('a link that also names a session (gone, or made up) still asks before a new one starts', async () => {
+    const withSession = new URL(link.href);
+    withSession.searchParams.set('session', '00000000000040008000000000000000');
+    const question = asked(t, false);
+    await t.page.goto(withSession.href, { timeout: 10_000 });
+    await question;
+    await t.waitForState('connected');
+    await t.page.locator('#terminal').click();
+    await t.typeLine('echo plain""-again');
+    await t.waitForLine('plain-again');
+    if ((await t.screenText()).includes('from-the-link')) throw new Error('the arguments were used');
+  });
   const second = await t.openPage();
   await t.step('accepted, the program runs with them', async () => {
     const question = asked(second, true);

@@ -156,6 +156,26 @@ async function othersSession(t, url) {
     await root.page.waitForTimeout(500);
     if ((await t.screenText()).includes('typed-too-soon')) throw new Error("root's keys reached ann's shell");
   });
+  await t.step('nor what root types at once after reloading the tab, before the page knows whose session it is', async () => {
+    await root.page.bringToFront();
+    // A slow network: whatever the server sends arrives a second late, so the keys go before its `hello`.
+    await root.page.addInitScript(() => {
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        addEventListener(type, listener, options) {
+          if (type !== 'message') return super.addEventListener(type, listener, options);
+          return super.addEventListener(type, (event) => setTimeout(() => listener(event), 1000), options);
+        }
+      };
+    });
+    await root.page.reload();
+    await root.page.locator('#terminal').click();
+    await root.typeLine('echo typed""-after-reload');
+    await root.waitForState('connected');
+    await waitForStatus(root, `to ann's session: nothing you type is sent`);
+    await root.page.waitForTimeout(500);
+    if ((await t.screenText()).includes('typed-after-reload')) throw new Error("root's keys reached ann's shell");
+  });
   await t.step('after "Type here", what root types reaches the shell', async () => {
     await root.page.locator('#type-here-button').click();
     if (await root.page.locator('#type-here-button').isVisible()) throw new Error('the button is still there');

@@ -201,6 +201,16 @@ async fn behind_a_trusted_https_proxy_an_http_origin_is_refused_and_the_cookie_i
         }
     };
     assert_eq!(page(vec![]).await, 200);
+    // A request that reaches webterm without X-Forwarded-Proto (a proxy location that forgot to set it) still
+    // signs in with that cookie.
+    let (status, _, _) = get_from(
+        [127, 0, 0, 1].into(),
+        server.addr,
+        "/",
+        std::slice::from_ref(&cookie),
+    )
+    .await;
+    assert_eq!(status, 200);
     // Two cookies of that name: one was planted, and which one is the user's cannot be told.
     let planted = format!("{}=planted", cookie.1.split('=').next().unwrap());
     assert_eq!(page(vec![("Cookie", planted)]).await, 401);
