@@ -1,5 +1,6 @@
 //! `session.max_clients` and `session.max_per_user`: how many WebSocket connections (terminals, and `/echo`) may be
-//! open at once, in all and per user.
+//! open at once, in all and per user. Clients whose credentials are read-only take at most half of the places, so
+//! that viewers (all holders of the read token are one user) cannot lock out everyone who may type.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,8 @@ pub struct ClientLimit {
 #[derive(Debug, Default)]
 struct Open {
     total: usize,
+    /// Of `total`, the places of read-only clients.
+    viewers: usize,
     by_user: HashMap<String, usize>,
 }
 
@@ -25,6 +28,8 @@ pub enum Full {
     Server,
     /// This user has `session.max_per_user` terminals open.
     User,
+    /// Read-only clients have half of `session.max_clients` open.
+    Viewers,
 }
 
 /// One open terminal's place; dropping it frees the place.
@@ -32,6 +37,7 @@ pub enum Full {
 pub struct ClientSlot {
     open: Arc<Mutex<Open>>,
     user: String,
+    viewer: bool,
 }
 
 impl ClientLimit {
@@ -46,20 +52,39 @@ impl ClientLimit {
 
     /// A place for one more terminal of `user`, or which limit is reached.
     pub fn acquire(&self, user: &str) -> Result<ClientSlot, Full> {
+        self.take(user, false)
+    }
+
+    /// A place for one more terminal of `user`, whose credentials are read-only, or which limit is reached.
+    pub fn acquire_viewer(&self, user: &str) -> Result<ClientSlot, Full> {
+        self.take(user, true)
+    }
+
+    fn take(&self, user: &str, viewer: bool) -> Result<ClientSlot, Full> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if open.total >= self.max {
             return Err(Full::Server);
+        }
+        if viewer && open.viewers >= self.max_viewers() {
+            return Err(Full::Viewers);
         }
         let mine = open.by_user.get(user).copied().unwrap_or(0);
         if self.max_per_user > 0 && mine >= self.max_per_user {
             return Err(Full::User);
         }
         open.total += 1;
+        open.viewers += usize::from(viewer);
         open.by_user.insert(user.to_string(), mine + 1);
         Ok(ClientSlot {
             open: self.open.clone(),
             user: user.to_string(),
+            viewer,
         })
+    }
+
+    /// The most terminals of read-only clients open at once: half of [`ClientLimit::max`], rounded up.
+    pub fn max_viewers(&self) -> usize {
+        self.max.div_ceil(2)
     }
 
     /// The most terminals open at once.
@@ -77,6 +102,7 @@ impl Drop for ClientSlot {
     fn drop(&mut self) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.total -= 1;
+        open.viewers -= usize::from(self.viewer);
         if let Some(mine) = open.by_user.get_mut(&self.user) {
             *mine -= 1;
             if *mine == 0 {
@@ -98,6 +124,19 @@ mod tests {
         assert_eq!(limit.acquire("v").unwrap_err(), Full::Server);
         drop(a);
         assert!(limit.acquire("v").is_ok());
+    }
+
+    #[test]
+    fn read_only_clients_take_at_most_half_of_the_places() {
+        let limit = ClientLimit::new(4, 0);
+        let viewers = [limit.acquire_viewer("read"), limit.acquire_viewer("read")];
+        assert!(viewers.iter().all(Result::is_ok));
+        assert_eq!(limit.acquire_viewer("eve").unwrap_err(), Full::Viewers);
+        let writers = [limit.acquire("ann"), limit.acquire("bob")];
+        assert!(writers.iter().all(Result::is_ok));
+        drop(viewers);
+        assert!(limit.acquire_viewer("read").is_ok());
+        assert_eq!(ClientLimit::new(1, 0).max_viewers(), 1);
     }
 
     #[test]

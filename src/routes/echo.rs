@@ -36,7 +36,7 @@ pub async fn echo(
     // A bad handshake gets its 400 before a place is taken (see `ws::Handshake`).
     let handshake = ws::handshake(&req)?;
     let peer = crate::auth::client_label(&req);
-    let slot = match take_place(&clients, &identity.user, &peer) {
+    let slot = match take_place(&clients, &identity, &peer) {
         Ok(slot) => slot,
         Err(refusal) => return Ok(refusal),
     };

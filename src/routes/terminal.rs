@@ -164,19 +164,37 @@ pub fn refuse_during_shutdown(shutdown: &Shutdown) -> Option<HttpResponse> {
     })
 }
 
-/// A place among `session.max_clients` for one more WebSocket of `user`'s (a terminal's, or `/echo`'s), or the
-/// 503 that refuses it.
+/// A place among `session.max_clients` for one more WebSocket of `identity`'s (a terminal's, or `/echo`'s), or
+/// the 503 that refuses it.
 pub fn take_place(
     clients: &ClientLimit,
-    user: &str,
+    identity: &Identity,
     peer: &str,
 ) -> Result<ClientSlot, HttpResponse> {
-    clients.acquire(user).map_err(|_| {
-        let reason = format!(
-            "webterm already has its maximum of {} WebSocket connections open (session.max_clients); \
-             try again later",
-            clients.max()
-        );
+    let user = identity.user.as_str();
+    // SECURITY: read-only credentials get at most half of the places (see `client_limit`).
+    let place = match identity.role {
+        Role::Write => clients.acquire(user),
+        Role::Read => clients.acquire_viewer(user),
+    };
+    place.map_err(|full| {
+        let reason = match full {
+            Full::Server => format!(
+                "webterm already has its maximum of {} WebSocket connections open (session.max_clients); \
+                 try again later",
+                clients.max()
+            ),
+            Full::User => format!(
+                "{user} already has the maximum of {} WebSocket connections open (session.max_per_user); \
+                 close one, or try again later",
+                clients.max_per_user()
+            ),
+            Full::Viewers => format!(
+                "read-only clients already have {} WebSocket connections open, half of session.max_clients \
+                 (the other half is kept for clients that may type); try again later",
+                clients.max_viewers()
+            ),
+        };
         tracing::warn!(%peer, user, "refused a WebSocket: {reason}");
         unavailable(reason)
     })
@@ -253,7 +271,7 @@ pub async fn connect(
             .content_type("text/plain; charset=utf-8")
             .body("arguments from the URL (?arg=) need a client that may type; this one is read-only\n"));
     }
-    let slot = match take_place(&clients, &identity.user, &peer) {
+    let slot = match take_place(&clients, &identity, &peer) {
         Ok(slot) => slot,
         Err(refusal) => return Ok(refusal),
     };
@@ -270,7 +288,8 @@ pub async fn connect(
                         "webterm already has its maximum of {max} sessions (session.max_sessions); \
                          end one or try again later"
                     ),
-                    Full::User => format!(
+                    // Sessions are reserved with `acquire`, never as a viewer's.
+                    Full::User | Full::Viewers => format!(
                         "you already have {per_user} sessions (session.max_per_user); end one and try again"
                     ),
                 };

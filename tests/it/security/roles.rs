@@ -84,6 +84,33 @@ async fn beyond_max_clients_an_upgrade_gets_503_until_a_terminal_closes() {
     assert_eq!(third.ask("$((6*7))").await, "42");
 }
 
+#[tokio::test]
+async fn read_only_clients_take_at_most_half_of_max_clients_and_writers_still_get_in() {
+    let mut config = token_config();
+    config.session.max_clients = 4;
+    let server = TestServer::start(config);
+    let _viewers = [
+        upgrade(&server, "/ws", &[bearer(READ_TOKEN)]).await.unwrap(),
+        upgrade(&server, "/echo", &[bearer(READ_TOKEN)]).await.unwrap(),
+    ];
+    let request = ws_request(&server, "/ws", &[bearer(READ_TOKEN)]);
+    let refusal = match tokio_tungstenite::connect_async(request).await {
+        Err(Error::Http(response)) => response,
+        Ok(_) => panic!("a third read-only socket was accepted"),
+        Err(other) => panic!("upgrade failed: {other}"),
+    };
+    let body = String::from_utf8_lossy(refusal.body().as_deref().unwrap_or_default()).into_owned();
+    assert_eq!(refusal.status(), 503, "{body}");
+    assert!(
+        body.contains("read-only clients already have 2 WebSocket connections open"),
+        "{body}"
+    );
+    // The other half is the writers'.
+    let mut writer = upgrade(&server, "/ws", &[bearer(TOKEN)]).await.unwrap();
+    let _another = upgrade(&server, "/ws", &[bearer(TOKEN)]).await.unwrap();
+    assert_eq!(writer.ask("$((6*7))").await, "42");
+}
+
 /// Sends `text` to an `/echo` client and reads it back.
 async fn echoes(client: &mut Client, text: &str) {
     client
