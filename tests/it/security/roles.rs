@@ -90,8 +90,12 @@ async fn read_only_clients_take_at_most_half_of_max_clients_and_writers_still_ge
     config.session.max_clients = 4;
     let server = TestServer::start(config);
     let _viewers = [
-        upgrade(&server, "/ws", &[bearer(READ_TOKEN)]).await.unwrap(),
-        upgrade(&server, "/echo", &[bearer(READ_TOKEN)]).await.unwrap(),
+        upgrade(&server, "/ws", &[bearer(READ_TOKEN)])
+            .await
+            .unwrap(),
+        upgrade(&server, "/echo", &[bearer(READ_TOKEN)])
+            .await
+            .unwrap(),
     ];
     let request = ws_request(&server, "/ws", &[bearer(READ_TOKEN)]);
     let refusal = match tokio_tungstenite::connect_async(request).await {
