@@ -10,7 +10,6 @@ import type { Terminal } from '@xterm/xterm';
 import { Connection } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { rememberSessionId } from './session_id';
-import { confirmUrlArgs } from './url_args';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 
@@ -111,8 +110,7 @@ export class Connector {
     else this.status.show('reconnecting', `reconnecting (attempt ${this.attempt})`);
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
-    // A new session from a link with program arguments asks first.
-    if (this.session === undefined) confirmUrlArgs();
+    this.status.showTypeHere(false);
     const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
       control: (writable) => this.showWritable(writable),
@@ -161,10 +159,16 @@ export class Connector {
   private releaseKept(): void {
     const may = this.mayType();
     if (may === undefined) return;
+    const kept = this.forgetKept();
+    if (may) for (const data of kept) this.connection?.sendText(data);
+  }
+
+  /** Empties what was kept; returns it. */
+  private forgetKept(): string[] {
     const kept = this.kept;
     this.kept = [];
     this.keptLength = 0;
-    if (may) for (const data of kept) this.connection?.sendText(data);
+    return kept;
   }
 
   /** Hands binary input (xterm's `onBinary`) to the connection. */
@@ -259,6 +263,7 @@ export class Connector {
     this.setSession(undefined);
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
+    this.status.showTypeHere(false);
     const how = describeExit(status);
     this.term.write(`\r\n[process exited with ${how}; press Enter for a new session]\r\n`);
     this.status.show('exited', `exited with ${how}. Press Enter for a new session`);
@@ -272,16 +277,22 @@ export class Connector {
     }
     this.connection = undefined;
     this.hello = undefined;
+    // What was typed for the session that is gone is not for a new shell (`rm -rf *` meant for another directory).
+    this.forgetKept();
     this.startNewSession('\r\n[the previous session has ended; starting a new one]\r\n');
   }
 
   private onDrop(): void {
     // A connection that ended before its `hello` changes nothing: the one before it decides.
-    if (this.hello !== undefined) this.reclaim = this.writable && this.hello.input === 'single';
+    // Only a page that typed: one holding input on another user's session never takes the keyboard by itself.
+    if (this.hello !== undefined) {
+      this.reclaim = this.writable && this.hello.input === 'single' && this.mayType() === true;
+    }
     this.phase = 'waiting';
     this.connection = undefined;
     this.hello = undefined;
     this.status.showTakeControl(false);
+    this.status.showTypeHere(false);
     let left = backoffSeconds(this.attempt);
     this.attempt += 1;
     // Local text only: a resumed session's screen begins with a full reset, which wipes it.

@@ -13,6 +13,7 @@ import type { ClientOptions } from './protocol';
 import { SearchBar } from './search';
 import { effectiveLook, loadSettings } from './settings';
 import { initialSessionId } from './session_id';
+import { confirmUrlArgs } from './url_args';
 import { SessionSize } from './session_size';
 import { SettingsPanel } from './settings_panel';
 import { installShortcuts } from './shortcuts';
@@ -102,6 +103,9 @@ new ResizeObserver(() => sessionSize.windowChanged()).observe(frame);
 void document.fonts.ready.then(() => page.fit());
 // A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one; a duplicated
 // tab starts its own.
+// A link with program arguments asks first, now, before anyone types: the question must not come up later, when a
+// session named in the link turns out to be gone and keys typed meanwhile could answer it (`url_args.ts`).
+confirmUrlArgs();
 void initialSessionId()
   .catch(() => undefined)
   .then((id) => connector.connect(id));

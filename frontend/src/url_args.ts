@@ -16,9 +16,10 @@ export function urlArgs(page: string = location.href): string[] {
 }
 
 /**
- * Before a new session starts: asks the person, once, whether to start it with the arguments in the address; if
- * not, or when the browser does not ask (a blocked dialog), takes them out of the address. A session attached to
- * never gets them, so a link that also names a session (which may be gone) cannot get around the question.
+ * When the page loads: asks the person, once, whether to start new sessions with the arguments in the address; if
+ * not, or when the browser does not ask (a blocked dialog), takes them out of the address. Until then, and without a
+ * yes, no session gets them: a link that also names a session (which may be gone, so that a new one starts) asks
+ * too.
  */
 export function confirmUrlArgs(): void {
   if (answer !== undefined) return;

@@ -210,10 +210,7 @@ impl Authenticator {
             None
         };
         if query_token.is_none() {
-            if let Some(identity) = self
-                .cookie(req, &client)
-                .and_then(|id| self.sessions.get(&id))
-            {
+            if let Some(identity) = self.cookie_identity(req, &client) {
                 return Ok((identity, Via::Cookie));
             }
         }

@@ -179,15 +179,11 @@ pub fn take_place(
     };
     place.map_err(|full| {
         let reason = match full {
-            Full::Server => format!(
+            // Connections have no limit per user of their own (`session.max_per_user` counts sessions).
+            Full::Server | Full::User => format!(
                 "webterm already has its maximum of {} WebSocket connections open (session.max_clients); \
                  try again later",
                 clients.max()
-            ),
-            Full::User => format!(
-                "{user} already has the maximum of {} WebSocket connections open (session.max_per_user); \
-                 close one, or try again later",
-                clients.max_per_user()
             ),
             Full::Viewers => format!(
                 "read-only clients already have {} WebSocket connections open, half of session.max_clients \

@@ -117,6 +117,31 @@ async function reload(t, url) {
     const again = await shellPid(t, 'again');
     if (again !== pid) throw new Error(`the shell was ${pid} before the reload and is ${again} after it`);
   });
+  await t.step('keys typed for a session that turns out to be gone do not run in the new one', async () => {
+    const page = await t.openPage();
+    // A slow network: the server's answers (the 4404 close included) arrive a second late.
+    await page.page.addInitScript(() => {
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        addEventListener(type, listener, options) {
+          if (type !== 'message' && type !== 'close') return super.addEventListener(type, listener, options);
+          return super.addEventListener(type, (event) => setTimeout(() => listener(event), 1000), options);
+        }
+      };
+    });
+    const gone = new URL(url);
+    gone.searchParams.set('session', '00000000000040008000000000000000');
+    await page.page.goto(gone.href, { timeout: 10_000 });
+    await page.page.locator('#terminal').click();
+    await page.typeLine('echo typed""-for-the-gone-session');
+    await page.waitForLine('[the previous session has ended; starting a new one]');
+    await page.waitForState('connected');
+    await page.typeLine('echo new""-shell-ready');
+    await page.waitForLine('new-shell-ready');
+    const lines = (await page.screenText()).split('\n');
+    if (lines.includes('typed-for-the-gone-session')) throw new Error('the keys ran in the new shell');
+    await page.page.close();
+  });
   await t.step('keys typed at once after a reload, while the page finds its session, reach the shell', async () => {
     await t.page.reload();
     await t.page.locator('#terminal').click();

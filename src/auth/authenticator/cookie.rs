@@ -4,8 +4,8 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use super::Authenticator;
-use crate::auth::Client;
 use crate::auth::verdict::Accepted;
+use crate::auth::{Client, Identity};
 
 impl Authenticator {
     /// Starts a session for the `accepted` login of `client`; returns the `Set-Cookie` value, or None when the
@@ -38,16 +38,18 @@ impl Authenticator {
         }
     }
 
-    /// The session id in `req`'s cookie, if it carries exactly one.
-    pub(super) fn cookie(&self, req: &HttpRequest, client: &Client) -> Option<String> {
+    /// Who `req`'s session cookie signs in, if anyone.
+    pub(super) fn cookie_identity(&self, req: &HttpRequest, client: &Client) -> Option<Identity> {
         // SECURITY: the `__Host-` cookie is read first and always, as only this host's https answers can set it: a
         // request that reaches webterm without `X-Forwarded-Proto` (a proxy location that forgot it) still signs in.
-        // The plain one is read only where the page is not known to be https.
-        let secure = self.cookie_values(req, &format!("__Host-{}", self.cookie_name));
-        if !secure.is_empty() || client.https == Some(true) {
-            return only(secure);
+        // The plain one is read only where the page is not known to be https, and there also when the `__Host-` one
+        // names no live session (left from when webterm or its proxy spoke TLS: it would lock the user out).
+        let secure = only(self.cookie_values(req, &format!("__Host-{}", self.cookie_name)))
+            .and_then(|id| self.sessions.get(&id));
+        if secure.is_some() || client.https == Some(true) {
+            return secure;
         }
-        only(self.cookie_values(req, &self.cookie_name))
+        only(self.cookie_values(req, &self.cookie_name)).and_then(|id| self.sessions.get(&id))
     }
 
     /// The values of the cookies named `name` that `req` carries.

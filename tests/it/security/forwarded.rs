@@ -215,3 +215,25 @@ async fn behind_a_trusted_https_proxy_an_http_origin_is_refused_and_the_cookie_i
     let planted = format!("{}=planted", cookie.1.split('=').next().unwrap());
     assert_eq!(page(vec![("Cookie", planted)]).await, 401);
 }
+
+#[tokio::test]
+async fn a_stale_host_cookie_from_a_tls_past_does_not_lock_out_a_plain_http_login() {
+    let server = TestServer::start(super::token_config());
+    let (status, headers, _) = get_from(
+        [127, 0, 0, 1].into(),
+        server.addr,
+        &format!("/?token={}", super::TOKEN),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, cookie) = super::session_cookie(&headers);
+    let name = cookie.split('=').next().unwrap();
+    // The browser still has the __Host- cookie of when webterm (or its proxy) spoke TLS on this port.
+    let both = (
+        "Cookie",
+        format!("__Host-{name}=left-from-before; {cookie}"),
+    );
+    let (status, _, _) = get_from([127, 0, 0, 1].into(), server.addr, "/", &[both]).await;
+    assert_eq!(status, 200);
+}
