@@ -111,6 +111,7 @@ export class Connector {
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
+    if (this.mayType() === undefined) this.size.awaitOwner();
     const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
       control: (writable) => this.showWritable(writable),
@@ -180,6 +181,7 @@ export class Connector {
   takeControl(): void {
     if (this.phase !== 'connected') return;
     this.approved = this.hello?.session;
+    this.size.hold(false);
     this.connection?.takeControl();
   }
 
@@ -187,6 +189,7 @@ export class Connector {
   typeHere(): void {
     if (this.hello === undefined) return;
     this.approved = this.hello.session;
+    this.size.hold(false);
     this.showWritable(this.writable);
   }
 
@@ -219,6 +222,7 @@ export class Connector {
     this.hello = hello;
     this.owner = { session: hello.session, name: hello.owner };
     this.setSession(hello.session);
+    this.size.hold(this.mayType() === false);
     this.showWritable(hello.writable);
     this.greeted(hello);
     this.releaseKept();

@@ -30,6 +30,10 @@ export class SessionSize {
   private leading = true;
   /** This page's input reaches the program, on its current connection. */
   private writable = false;
+  /** This page shows another user's session and was not told to type into it ("Type here"): it only follows. */
+  private holding = false;
+  /** This page attaches without knowing whose the session is: it leads again once `hello` says it is its own. */
+  private regain = false;
   /** Sends a resize on the current connection; undefined between connections. */
   private send: ((size: Size) => boolean) | undefined;
   /** The session's size as last heard from the server, or as this page last asked for it. */
@@ -59,6 +63,26 @@ export class SessionSize {
     return attaching && !this.leading ? undefined : this.own;
   }
 
+  /**
+   * The next connection attaches to a session that may be another user's: it asks for no size (an attach with a
+   * size resizes the session), and leads again only if `hello` says the session is this page's user's.
+   */
+  awaitOwner(): void {
+    this.leading = false;
+    this.regain = true;
+  }
+
+  /** Whether this page holds what is typed on another user's session; when it stops, it may lead. */
+  hold(holding: boolean): void {
+    this.holding = holding;
+    if (!holding && this.writable && !this.leading) this.lead();
+  }
+
+  /** Whether this page may set the session's size: it types, and not only in principle. */
+  private get types(): boolean {
+    return this.writable && !this.holding;
+  }
+
   /** A new session starts for this page: it leads, at the size of its window. */
   restart(): void {
     this.leading = true;
@@ -71,9 +95,12 @@ export class SessionSize {
     this.unanswered = [];
     this.writable = hello.writable;
     this.known = { cols: hello.cols, rows: hello.rows };
-    // A page that leads attached with its own size, which the server applied if the page may type.
-    if (this.writable && this.leading) this.lead();
+    // A page that leads attached with its own size, which the server applied if the page may type; one that did
+    // not know whose the session was leads now if it is its own. Another user's session keeps its size.
+    const mine = hello.owner === undefined;
+    if (this.types && mine && (this.leading || this.regain)) this.lead();
     else this.follow(this.known);
+    this.regain = false;
   }
 
   /** The connection ended: nothing more is sent until the next `hello`. */
@@ -88,7 +115,7 @@ export class SessionSize {
     this.writable = writable;
     // Its resizes from before were answered before this message; any since are ignored by the server.
     this.unanswered = [];
-    if (writable) {
+    if (this.types) {
       // The keyboard came to this page: so does the size.
       this.known = undefined;
       this.lead();
@@ -117,13 +144,13 @@ export class SessionSize {
 
   /** The room for the terminal changed (the window, the key bar): a page that may type takes the size back. */
   windowChanged(): void {
-    if (this.writable && !this.leading) this.lead();
+    if (this.types && !this.leading) this.lead();
     else this.sizing.fit();
   }
 
   /** A key was typed in this page: one that may type takes the size back, before the key is sent. */
   keyPressed(): void {
-    if (this.writable && !this.leading) this.lead();
+    if (this.types && !this.leading) this.lead();
   }
 
   /** The terminal's size changed (xterm's `onResize`): a leading page tells the server, once it settles. */

@@ -143,12 +143,24 @@ async function othersSession(t, url) {
   // Another person's browser: ann's login cookie goes (her open connection stays), root signs in with the link.
   await t.context.clearCookies();
   const root = await t.openPage();
+  const annSize = await t.termSize();
   await t.step("root's tab says it shows ann's session and offers \"Type here\"", async () => {
+    // A smaller window than ann's, which must not shrink her terminal.
+    await root.page.setViewportSize({ width: 700, height: 400 });
     await root.page.goto(link.href, { timeout: 10_000 });
     await root.waitForState('connected');
     await root.waitForLine('ready-now');
     await waitForStatus(root, `connected (session resumed) to ann's session: nothing you type is sent until you click "Type here"`);
     if (!(await root.page.locator('#type-here-button').isVisible())) throw new Error('no "Type here" button');
+  });
+  await t.step("ann's terminal keeps its size, and root's shows it at that size", async () => {
+    // (Nobody types here: typing in ann's tab would take the size back for her.)
+    await root.page.waitForTimeout(500);
+    const mine = await t.termSize();
+    const shown = await root.termSize();
+    if (mine.cols !== annSize.cols || mine.rows !== annSize.rows || shown.cols !== annSize.cols) {
+      throw new Error(`ann ${JSON.stringify(mine)}, root ${JSON.stringify(shown)}, before ${JSON.stringify(annSize)}`);
+    }
   });
   await t.step('what root types before that is not sent', async () => {
     await root.page.locator('#terminal').click();
