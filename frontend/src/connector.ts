@@ -52,6 +52,11 @@ export class Connector {
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
   /**
+   * This page reattaches to take control back: what is typed waits until the server gives it (the old connection
+   * may keep it until its ping timeout, and the server refuses input from a client that does not type).
+   */
+  private awaitingControl = false;
+  /**
    * The session of another user (`hello.owner`) that the person at this page said to type into ("Type here"). Until
    * then such a session is shown but nothing typed is sent: a link to someone else's session must not collect what
    * an admin types (a fake password prompt).
@@ -112,9 +117,10 @@ export class Connector {
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
     if (this.mayType() === undefined) this.size.awaitOwner();
+    this.awaitingControl = this.reclaim;
     const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
-      control: (writable) => this.showWritable(writable),
+      control: (writable) => this.onControl(writable),
       exit: (status) => this.onExit(status),
       gone: () => this.onGone(),
       dropped: () => this.onDrop(),
@@ -199,6 +205,7 @@ export class Connector {
    * attaching until `hello` says whose it is.
    */
   private mayType(): boolean | undefined {
+    if (this.awaitingControl) return undefined;
     if (this.session === undefined) return true;
     if (this.owner?.session !== this.session) return undefined;
     return this.owner.name === undefined || this.approved === this.session;
@@ -225,12 +232,24 @@ export class Connector {
     this.size.hold(this.mayType() === false);
     this.showWritable(hello.writable);
     this.greeted(hello);
-    this.releaseKept();
     // Read-only only because the old connection still has control, not because of this page's role.
     if (this.reclaim && !hello.writable && hello.input === 'single' && hello.role === 'write') {
       this.connection?.takeControl();
+    } else {
+      this.awaitingControl = false;
     }
     this.reclaim = false;
+    this.releaseKept();
+  }
+
+  /** Whether this page may type changed: what waited for control back goes now, or not at all. */
+  private onControl(writable: boolean): void {
+    if (this.awaitingControl) {
+      this.awaitingControl = false;
+      if (writable) this.releaseKept();
+      else this.forgetKept();
+    }
+    this.showWritable(writable);
   }
 
   /**
@@ -245,7 +264,8 @@ export class Connector {
     const canTake = !writable && hello.input === 'single' && hello.role === 'write';
     const holding = writable && this.mayType() === false;
     const typing = writable && !holding;
-    this.term.options.disableStdin = !typing;
+    // While control is on its way back, keys are kept for it rather than refused.
+    this.term.options.disableStdin = !typing && !this.awaitingControl;
     this.term.options.cursorBlink = typing;
     this.status.showWritable(typing);
     this.status.showTakeControl(canTake);

@@ -108,11 +108,14 @@ async function reclaim(t, url) {
       await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
       return shellPid(t, 'first');
     });
-    await t.step('the network goes silent; the page notices and reattaches', async () => {
+    await t.step('the network goes silent; the page notices, and a line typed then reattaches and runs', async () => {
       proxy.freezeAll();
       await t.waitForState('reconnecting', 10_000);
+      // The first key reconnects at once; all of them wait until the server gives this page control back.
+      await t.typeLine('echo typed""-at-reconnect');
       await t.waitForState('connected', 5_000);
       await waitForStatus(t, 'session resumed');
+      await t.waitForLine('typed-at-reconnect');
     });
     await t.step('it has control again, well before the old connection times out, and types into the same shell', async () => {
       await t.page.waitForFunction(() => document.body.dataset.writable === 'true', undefined, { timeout: 5_000 });
@@ -124,7 +127,6 @@ async function reclaim(t, url) {
   }
 }
 
-/** The scenarios of this file, by the names scenarios.mjs runs them under. */
 /**
  * Server in `basic` mode with users ann and root (an admin), both with the password "pw". root opens a link to
  * ann's session: the tab says whose session it is, and nothing root types reaches it until root clicks "Type here"
@@ -196,6 +198,7 @@ async function othersSession(t, url) {
   });
 }
 
+/** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const TAB_SCENARIOS = {
   'shared-size': sharedSize,
   duplicate,
