@@ -97,14 +97,14 @@ async fn read_only_clients_take_at_most_half_of_max_clients_and_writers_still_ge
             .await
             .unwrap(),
     ];
-    let request = ws_request(&server, "/ws", &[bearer(READ_TOKEN)]);
-    let refusal = match tokio_tungstenite::connect_async(request).await {
-        Err(Error::Http(response)) => response,
-        Ok(_) => panic!("a third read-only socket was accepted"),
-        Err(other) => panic!("upgrade failed: {other}"),
-    };
-    let body = String::from_utf8_lossy(refusal.body().as_deref().unwrap_or_default()).into_owned();
-    assert_eq!(refusal.status(), 503, "{body}");
+    let (status, _, body) = crate::support::refused_upgrade(
+        server.addr,
+        "/ws",
+        &format!("Authorization: Bearer {READ_TOKEN}\r\n"),
+    )
+    .await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 503, "{body}");
     assert!(
         body.contains("read-only clients already have 2 WebSocket connections open"),
         "{body}"
