@@ -116,7 +116,7 @@ export class Connector {
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
-    if (this.mayType() === undefined) this.size.awaitOwner();
+    if (this.mayTypeHere() === undefined) this.size.awaitOwner();
     this.awaitingControl = this.reclaim;
     const connection = new Connection(this.term, this.session, this.size, {
       hello: (hello) => this.onHello(hello),
@@ -199,13 +199,17 @@ export class Connector {
     this.showWritable(this.writable);
   }
 
+  /** Whether what is typed may go to the program now: `mayTypeHere`, and undefined while control comes back. */
+  private mayType(): boolean | undefined {
+    return this.awaitingControl ? undefined : this.mayTypeHere();
+  }
+
   /**
    * Whether what is typed may go to the program of this page's session: yes for a new session (this page's own) and
    * for one whose `hello` named no other owner; no for another user's session until "Type here"; undefined while
    * attaching until `hello` says whose it is.
    */
-  private mayType(): boolean | undefined {
-    if (this.awaitingControl) return undefined;
+  private mayTypeHere(): boolean | undefined {
     if (this.session === undefined) return true;
     if (this.owner?.session !== this.session) return undefined;
     return this.owner.name === undefined || this.approved === this.session;
@@ -310,7 +314,8 @@ export class Connector {
     // A connection that ended before its `hello` changes nothing: the one before it decides.
     // Only a page that typed: one holding input on another user's session never takes the keyboard by itself.
     if (this.hello !== undefined) {
-      this.reclaim = this.writable && this.hello.input === 'single' && this.mayType() === true;
+      const hadControl = this.writable || this.awaitingControl;
+      this.reclaim = hadControl && this.hello.input === 'single' && this.mayTypeHere() === true;
     }
     this.phase = 'waiting';
     this.connection = undefined;
