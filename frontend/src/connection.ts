@@ -103,6 +103,9 @@ export class Connection {
     });
   }
 
+  /** When the server was last heard from on this connection (`Date.now()`); when it opened, until then. */
+  lastHeard = Date.now();
+
   /** Output bytes handed to the terminal and not parsed yet. */
   get unparsedBytes(): number {
     return this.flow.pendingBytes;
@@ -174,6 +177,7 @@ export class Connection {
 
   private receive(data: ArrayBuffer | string): void {
     if (this.ended) return;
+    this.lastHeard = Date.now();
     this.heartbeat?.heard();
     if (data instanceof ArrayBuffer) {
       const bytes = new Uint8Array(data);

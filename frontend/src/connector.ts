@@ -16,6 +16,13 @@ import type { StatusBar } from './status';
 /** Text typed before it is known whether it may be sent that is kept; beyond this, typing is dropped. */
 const MAX_KEPT_INPUT = 64 * 1024;
 
+/**
+ * How long after it last heard from the server a page still takes control back by itself: the server's default
+ * ping timeout (`websocket.ping_timeout_secs`), until which its old connection may keep control. Later, whoever
+ * has control took it (or got it) while this page was away: a laptop that slept does not take the keyboard.
+ */
+const RECLAIM_WINDOW_MS = 60_000;
+
 /** The longest wait between two reconnect attempts. */
 export const MAX_BACKOFF_SECONDS = 30;
 
@@ -51,6 +58,11 @@ export class Connector {
   private writable = false;
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
+  /**
+   * When the connection that dropped last heard from the server (`Date.now()`, which jumps across a sleep, while
+   * the drop itself is noticed only after it).
+   */
+  private lastHeard = 0;
   /**
    * This page reattaches to take control back: what is typed waits until the server gives it (the old connection
    * may keep it until its ping timeout, and the server refuses input from a client that does not type).
@@ -217,6 +229,9 @@ export class Connector {
 
   /** Forgets the old session and starts a new one, after fresh modes and `note` (local text, not the program's). */
   private startNewSession(note: string): void {
+    // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
+    this.forgetKept();
+    this.awaitingControl = false;
     this.setSession(undefined);
     this.attempt = 0;
     this.reclaim = false;
@@ -233,16 +248,19 @@ export class Connector {
     this.hello = hello;
     this.owner = { session: hello.session, name: hello.owner };
     this.setSession(hello.session);
-    this.size.hold(this.mayType() === false);
+    this.size.hold(this.mayTypeHere() === false);
+    // Read-only only because the old connection still has control, not because of this page's role; and only
+    // soon after it was last heard from, in a tab the person is looking at (a tab in the background that
+    // reconnects by itself must not take the keyboard from the one in use).
+    const recent = Date.now() - this.lastHeard < RECLAIM_WINDOW_MS;
+    const seen = document.visibilityState === 'visible';
+    const reclaiming =
+      this.reclaim && recent && seen && !hello.writable && hello.input === 'single' && hello.role === 'write';
+    this.reclaim = false;
+    if (!reclaiming) this.awaitingControl = false;
     this.showWritable(hello.writable);
     this.greeted(hello);
-    // Read-only only because the old connection still has control, not because of this page's role.
-    if (this.reclaim && !hello.writable && hello.input === 'single' && hello.role === 'write') {
-      this.connection?.takeControl();
-    } else {
-      this.awaitingControl = false;
-    }
-    this.reclaim = false;
+    if (reclaiming) this.connection?.takeControl();
     this.releaseKept();
   }
 
@@ -305,8 +323,8 @@ export class Connector {
     }
     this.connection = undefined;
     this.hello = undefined;
-    // What was typed for the session that is gone is not for a new shell (`rm -rf *` meant for another directory).
-    this.forgetKept();
+    // What was typed for the session that is gone is not for a new shell (`rm -rf *` meant for another directory):
+    // `startNewSession` forgets it.
     this.startNewSession('\r\n[the previous session has ended; starting a new one]\r\n');
   }
 
@@ -316,6 +334,7 @@ export class Connector {
     if (this.hello !== undefined) {
       const hadControl = this.writable || this.awaitingControl;
       this.reclaim = hadControl && this.hello.input === 'single' && this.mayTypeHere() === true;
+      this.lastHeard = this.connection?.lastHeard ?? Date.now();
     }
     this.phase = 'waiting';
     this.connection = undefined;

@@ -74,8 +74,10 @@ export class SessionSize {
 
   /** Whether this page holds what is typed on another user's session; when it stops, it may lead. */
   hold(holding: boolean): void {
+    const was = this.holding;
     this.holding = holding;
-    if (!holding && this.writable && !this.leading) this.lead();
+    // Only when holding stops: a page that follows another of its user's pages keeps following.
+    if (was && !holding && this.writable && !this.leading) this.lead();
   }
 
   /** Whether this page may set the session's size: it types, and not only in principle. */

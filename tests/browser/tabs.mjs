@@ -128,6 +128,50 @@ async function reclaim(t, url) {
 }
 
 /**
+ * Server as for `reclaim`. The tab that types loses its network, and while it is away (a laptop asleep for minutes)
+ * a second tab takes control. When the first comes back, it does not take control back by itself: that is for a
+ * stale connection of its own, not for someone who took the keyboard on purpose.
+ */
+async function reclaimLate(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    const link = new URL(url);
+    link.searchParams.set('session', await sessionId(t));
+    const second = await t.openPage();
+    await t.step('a second tab attaches, read-only', async () => {
+      await second.page.goto(link.href, { timeout: 10_000 });
+      await second.waitForState('connected');
+      await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
+    });
+    await t.step('the first tab is away for minutes; meanwhile the second takes control', async () => {
+      proxy.freezeAll();
+      // The first tab's clock jumps as a laptop's does across a sleep.
+      await t.page.evaluate(() => {
+        const now = Date.now;
+        Date.now = () => now() + 10 * 60_000;
+      });
+      await second.page.locator('#take-control-button').click();
+      await second.page.waitForFunction(() => document.body.dataset.writable === 'true');
+    });
+    await t.step('the first tab comes back read-only, and the second keeps control', async () => {
+      await t.waitForState('reconnecting', 10_000);
+      await t.waitForState('connected', 5_000);
+      await waitForStatus(t, 'session resumed');
+      await t.page.waitForTimeout(1_000);
+      if ((await second.page.evaluate(() => document.body.dataset.writable)) !== 'true') {
+        throw new Error('the first tab took control back from the second');
+      }
+      if ((await t.page.evaluate(() => document.body.dataset.writable)) !== 'false') {
+        throw new Error('the first tab can type');
+      }
+    });
+  } finally {
+    proxy.close();
+  }
+}
+
+/**
  * Server in `basic` mode with users ann and root (an admin), both with the password "pw". root opens a link to
  * ann's session: the tab says whose session it is, and nothing root types reaches it until root clicks "Type here"
  * (a link to someone else's session must not collect what an admin types into a fake prompt).
@@ -203,6 +247,7 @@ export const TAB_SCENARIOS = {
   'shared-size': sharedSize,
   duplicate,
   reclaim,
+  'reclaim-late': reclaimLate,
   'others-session': othersSession,
 };
 

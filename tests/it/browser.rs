@@ -172,6 +172,15 @@ async fn with_the_single_input_policy_take_control_moves_the_keyboard_between_ta
 }
 
 #[tokio::test]
+async fn a_tab_back_after_a_long_absence_does_not_take_control_from_the_tab_that_took_it() {
+    let mut config = config(&["sh"]);
+    config.session.input = webterm::protocol::InputPolicy::Single;
+    config.websocket.ping_interval_secs = 2;
+    config.websocket.ping_timeout_secs = 60;
+    run_scenario_with(config, "reclaim-late").await;
+}
+
+#[tokio::test]
 async fn with_the_single_input_policy_a_tab_that_had_control_has_it_again_at_once_after_a_dead_network()
  {
     let mut config = config(&["sh"]);
