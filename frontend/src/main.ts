@@ -92,6 +92,12 @@ installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
 const setPageTitle = followTitle(term);
 flashOnBell(term, frame);
 term.onKey(() => connector.keyPressed());
+// Text that comes without a key press counts as one too: a phone's keyboard and an IME send `input` and
+// `compositionend`, not keys, and a paste is typing as well. Caught on the way down to xterm's textarea, so that
+// the connector hears of it before xterm hands over the text (mouse reports, also input, are not among these).
+for (const type of ['input', 'compositionend', 'paste']) {
+  term.element?.addEventListener(type, () => connector.keyPressed(), { capture: true });
+}
 term.onData((data) => connector.input(keybar.transform(data)));
 term.onBinary((data) => connector.binaryInput(data));
 term.onResize(() => sessionSize.resized());

@@ -44,6 +44,15 @@ async function reconnect(t, url) {
       await t.typeLine('echo typed""-while-waiting');
       await t.waitForLine('typed-while-waiting');
     });
+    await t.step('so does text from a phone keyboard or an IME, which comes without a key press', async () => {
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      const cdp = await t.context.newCDPSession(t.page);
+      await cdp.send('Input.insertText', { text: 'echo from""-a-phone' });
+      await t.waitForState('connected', 2_000);
+      await t.page.keyboard.press('Enter');
+      await t.waitForLine('from-a-phone');
+    });
   } finally {
     proxy.close();
   }
