@@ -12,9 +12,19 @@ import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
  * attaches sets it; typing in the other takes it back.
  */
 async function sharedSize(t, url) {
+  // The second tab goes through a proxy, to drop its connection at the end.
+  const proxy = await startProxy(new URL(url));
+  try {
+    await sharedSizeThrough(t, url, proxy);
+  } finally {
+    proxy.close();
+  }
+}
+
+async function sharedSizeThrough(t, url, proxy) {
   await start(t, url);
   const big = await t.step('the first tab fits its terminal to its window', () => t.termSize());
-  const link = new URL(t.page.url());
+  const link = new URL(proxy.url);
   link.searchParams.set('session', await t.page.evaluate(() => window.webterm.connector.sessionId));
   const second = await t.openPage();
   const small = await t.step('a second tab with a smaller window attaches with its own size', async () => {
@@ -47,6 +57,15 @@ async function sharedSize(t, url) {
   await t.step('screenshot second-tab.png', () =>
     second.page.screenshot({ path: path.join(t.artifacts, 'shared-size-second-tab.png') }),
   );
+  await t.step('the second tab, which follows, reconnects after a drop and still follows', async () => {
+    proxy.dropAll();
+    await second.waitForState('reconnecting');
+    await second.waitForState('connected');
+    await waitForStatus(second, 'session resumed');
+    await t.page.waitForTimeout(500);
+    await waitForSize(t, big);
+    await waitForSize(second, big);
+  });
 }
 
 /**
