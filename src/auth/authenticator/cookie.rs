@@ -15,23 +15,20 @@ impl Authenticator {
         // SECURITY: HttpOnly keeps the id from scripts (an XSS cannot steal it); SameSite=Strict keeps other sites
         // from making the browser send it (CSRF, cross-site WebSocket hijacking); Secure keeps it off plain HTTP
         // when the page is https (webterm's own TLS, or a trusted proxy's `X-Forwarded-Proto: https`).
-        let secure = if client.https == Some(true) {
-            "; Secure"
-        } else {
-            ""
-        };
+        let https = client.https == Some(true);
+        let secure = if https { "; Secure" } else { "" };
         Some(format!(
             "{}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
-            self.cookie_name(client),
+            self.cookie_name(https),
             id.expose()
         ))
     }
 
-    /// The session cookie's name for `client`. SECURITY: on https, with the `__Host-` prefix, which browsers accept
-    /// only from this very host, with `Secure` and `Path=/`: a sibling subdomain (or a page injected into plain
-    /// HTTP) cannot plant a cookie of that name to sign the user in as someone else.
-    fn cookie_name(&self, client: &Client) -> String {
-        if client.https == Some(true) {
+    /// The session cookie's name, on an https page or not. SECURITY: on https, with the `__Host-` prefix, which
+    /// browsers accept only from this very host, with `Secure` and `Path=/`: a sibling subdomain (or a page injected
+    /// into plain HTTP) cannot plant a cookie of that name to sign the user in as someone else.
+    fn cookie_name(&self, https: bool) -> String {
+        if https {
             format!("__Host-{}", self.cookie_name)
         } else {
             self.cookie_name.clone()
@@ -44,12 +41,16 @@ impl Authenticator {
         // request that reaches webterm without `X-Forwarded-Proto` (a proxy location that forgot it) still signs in.
         // The plain one is read only where the page is not known to be https, and there also when the `__Host-` one
         // names no live session (left from when webterm or its proxy spoke TLS: it would lock the user out).
-        let secure = only(self.cookie_values(req, &format!("__Host-{}", self.cookie_name)))
-            .and_then(|id| self.sessions.get(&id));
+        let secure = self.session_of(req, &self.cookie_name(true));
         if secure.is_some() || client.https == Some(true) {
             return secure;
         }
-        only(self.cookie_values(req, &self.cookie_name)).and_then(|id| self.sessions.get(&id))
+        self.session_of(req, &self.cookie_name(false))
+    }
+
+    /// Who the one cookie named `name` that `req` carries signs in, if anyone.
+    fn session_of(&self, req: &HttpRequest, name: &str) -> Option<Identity> {
+        only(self.cookie_values(req, name)).and_then(|id| self.sessions.get(&id))
     }
 
     /// The values of the cookies named `name` that `req` carries.
