@@ -205,3 +205,19 @@ export async function start(t, url, p = t) {
     await p.waitForLine('ready-now');
   });
 }
+
+/**
+ * A slow network for page `p` from its next load on: the WebSocket events named in `events` (`message`, `close`)
+ * reach the page a second late, in order, so that what a person types goes before the server's answer.
+ */
+export function slowNetwork(p, events) {
+  return p.page.addInitScript((delayed) => {
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      addEventListener(type, listener, options) {
+        if (!delayed.includes(type)) return super.addEventListener(type, listener, options);
+        return super.addEventListener(type, (event) => setTimeout(() => listener(event), 1000), options);
+      }
+    };
+  }, events);
+}

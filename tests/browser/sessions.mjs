@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start } from './harness.mjs';
+import { slowNetwork, start } from './harness.mjs';
 
 /**
  * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
@@ -128,16 +128,8 @@ async function reload(t, url) {
   });
   await t.step('keys typed for a session that turns out to be gone do not run in the new one', async () => {
     const page = await t.openPage();
-    // A slow network: the server's answers (the 4404 close included) arrive a second late.
-    await page.page.addInitScript(() => {
-      const Native = window.WebSocket;
-      window.WebSocket = class extends Native {
-        addEventListener(type, listener, options) {
-          if (type !== 'message' && type !== 'close') return super.addEventListener(type, listener, options);
-          return super.addEventListener(type, (event) => setTimeout(() => listener(event), 1000), options);
-        }
-      };
-    });
+    // The server's answers (the 4404 close included) arrive a second late.
+    await slowNetwork(page, ['message', 'close']);
     const gone = new URL(url);
     gone.searchParams.set('session', '00000000000040008000000000000000');
     await page.page.goto(gone.href, { timeout: 10_000 });

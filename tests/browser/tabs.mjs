@@ -3,7 +3,7 @@
 // tests/it/browser.rs starts each against a server with the options it needs (named in each scenario's comment).
 
 import path from 'node:path';
-import { start } from './harness.mjs';
+import { slowNetwork, start } from './harness.mjs';
 import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
 
 /**
@@ -235,16 +235,8 @@ async function othersSession(t, url) {
   });
   await t.step('nor what root types at once after reloading the tab, before the page knows whose session it is', async () => {
     await root.page.bringToFront();
-    // A slow network: whatever the server sends arrives a second late, so the keys go before its `hello`.
-    await root.page.addInitScript(() => {
-      const Native = window.WebSocket;
-      window.WebSocket = class extends Native {
-        addEventListener(type, listener, options) {
-          if (type !== 'message') return super.addEventListener(type, listener, options);
-          return super.addEventListener(type, (event) => setTimeout(() => listener(event), 1000), options);
-        }
-      };
-    });
+    // Whatever the server sends arrives a second late, so the keys go before its `hello`.
+    await slowNetwork(root, ['message']);
     await root.page.reload();
     await root.page.locator('#terminal').click();
     await root.typeLine('echo typed""-after-reload');

@@ -173,22 +173,23 @@ async fn with_the_single_input_policy_take_control_moves_the_keyboard_between_ta
 
 #[tokio::test]
 async fn a_tab_back_after_a_long_absence_does_not_take_control_from_the_tab_that_took_it() {
-    let mut config = config(&["sh"]);
-    config.session.input = webterm::protocol::InputPolicy::Single;
-    config.websocket.ping_interval_secs = 2;
-    config.websocket.ping_timeout_secs = 60;
-    run_scenario_with(config, "reclaim-late").await;
+    run_scenario_with(single_input_slow_to_drop(), "reclaim-late").await;
 }
 
 #[tokio::test]
 async fn with_the_single_input_policy_a_tab_that_had_control_has_it_again_at_once_after_a_dead_network()
  {
+    run_scenario_with(single_input_slow_to_drop(), "reclaim").await;
+}
+
+/// `sh` under the `single` input policy, with pings every 2 s (so the page soon notices a dead network) and a
+/// 60 s ping timeout: the server keeps a dead connection, and its control, that long.
+fn single_input_slow_to_drop() -> Config {
     let mut config = config(&["sh"]);
     config.session.input = webterm::protocol::InputPolicy::Single;
     config.websocket.ping_interval_secs = 2;
-    // The old connection keeps control at the server this long; the page must not wait for it.
     config.websocket.ping_timeout_secs = 60;
-    run_scenario_with(config, "reclaim").await;
+    config
 }
 
 #[tokio::test]
