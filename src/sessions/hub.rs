@@ -2,11 +2,10 @@
 //! fans the program's output out to every attached client. It reads the PTY itself, except during a flood of
 //! output, which a thread of its own reads for it (`crate::pty::Burst`).
 //!
-//! Flow control is per client. Each client has a queue of [`CLIENT_QUEUE`] frames. The PTY is read only while at
-//! least one client has room (or none is attached), so the slowest client does not set the pace, the fastest
-//! does; with one client that pauses or stops reading, the kernel blocks the program. A client whose queue is
-//! full when output comes falls behind: it gets nothing more until it has room again, and then one snapshot of
-//! the screen (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the
+//! Flow control is per client (`clients.rs`). The PTY is read only while at least one client has room (or none
+//! is attached), so the slowest client does not set the pace, the fastest does; with one client that pauses or
+//! stops reading, the kernel blocks the program. A client that falls behind later gets one snapshot of the screen
+//! (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the client
 //! queues, the screen and its scrollback budget, and the output waiting to be parsed into the screen (`model.rs`).
 
 use std::path::PathBuf;
@@ -19,6 +18,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::clients::Clients;
 use super::model::Model;
 use super::{
     Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Rights, Sessions,
@@ -26,9 +26,9 @@ use super::{
 };
 use crate::client_limit::ClientSlot;
 use crate::metrics::Metrics;
-use crate::protocol::{ExitStatus, InputPolicy, Role, Size};
+use crate::protocol::{ExitStatus, InputPolicy, Size};
 use crate::pty::{Burst, Session};
-use crate::queue::{self, Receiver, Sender, TrySendError};
+use crate::queue::{self, Receiver, Sender};
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 
@@ -64,22 +64,6 @@ pub struct HubSettings {
     pub once: bool,
 }
 
-/// One attached client, as the hub sees it.
-#[derive(Debug)]
-struct Client {
-    id: ClientId,
-    queue: Sender<ToClient>,
-    /// Whether its role lets it type at all.
-    role: Role,
-    /// It missed output and waits for a snapshot.
-    lagged: bool,
-    /// A change of whether it may type, not yet delivered (its queue was full).
-    control: Option<bool>,
-    /// The session's size, not yet delivered (its queue was full). Output waits behind it: output drawn for a
-    /// size must not reach a client before that size does.
-    size: Option<Size>,
-}
-
 /// Why the hub stopped.
 #[derive(Debug)]
 enum Why {
@@ -96,12 +80,9 @@ pub struct Hub {
     info: Arc<Info>,
     settings: HubSettings,
     sessions: Sessions,
-    clients: Vec<Client>,
-    /// Under the `single` policy, the client that types.
-    writer: Option<ClientId>,
+    clients: Clients,
     /// A client that keeps the session alive ([`Rights::keeps`]) has been attached: the session lingers.
     kept: bool,
-    next_client: ClientId,
     recorder: Option<Recorder>,
     bytes_in: usize,
     bytes_out: usize,
@@ -161,16 +142,15 @@ impl Hub {
             user = owner,
             command = session.command(),
         );
+        let input = settings.input;
         let mut hub = Hub {
             screen: Model::new(size, settings.scrollback),
             session,
             info: info.clone(),
             settings,
             sessions: sessions.clone(),
-            clients: Vec::new(),
-            writer: None,
+            clients: Clients::new(input),
             kept: false,
-            next_client: 0,
             recorder,
             bytes_in: 0,
             bytes_out: 0,
@@ -219,7 +199,7 @@ impl Hub {
                 // Every client gets all output, then the exit. Those with all of it in their queue get the exit
                 // now; one that fell behind first gets the final screen as a snapshot, once it has room (above).
                 let _ = entry.ending.set(Ending::Exited(status.clone()));
-                self.clients.retain(|c| c.lagged);
+                self.clients.keep_behind();
                 let deadline =
                     *catch_up_deadline.get_or_insert_with(|| Instant::now() + CATCH_UP_AFTER_EXIT);
                 if self.clients.is_empty() || Instant::now() >= deadline {
@@ -231,12 +211,9 @@ impl Hub {
             } else {
                 alone_since = None;
             }
-            let room = self.screen.has_room()
-                && (self.clients.is_empty() || self.clients.iter().any(|c| c.queue.capacity() > 0));
-            let waiting = self
-                .clients
-                .iter()
-                .any(|c| c.lagged || c.control.is_some() || c.size.is_some());
+            let room =
+                self.screen.has_room() && (self.clients.is_empty() || self.clients.any_room());
+            let waiting = self.clients.waiting();
             // SECURITY: a session only read-only clients ever saw ends with its last one (see `Rights::keeps`).
             let linger = if self.kept {
                 self.settings.linger
@@ -275,7 +252,7 @@ impl Hub {
                 }
                 Some((client, bytes)) = inputs.recv(), if pending.is_none() => {
                     // SECURITY: the connection refuses input it may not send; this is the server's own check.
-                    if self.may_type(client) && !bytes.is_empty() {
+                    if self.clients.may_type(client) && !bytes.is_empty() {
                         pending = Some(bytes);
                     }
                 }
@@ -386,20 +363,14 @@ impl Hub {
             }
             Command::Detach(client) => self.remove_client(client),
             Command::Resize(client, size) => {
-                if self.may_type(client) {
+                if self.clients.may_type(client) {
                     self.resize(size);
                     // Every accepted resize is answered, even one to the size the session has: a page tells the
                     // answer to its own resize from another client's by it (`frontend/src/session_size.ts`).
                     self.announce_size(None);
                 }
             }
-            Command::TakeControl(client) => {
-                let may = self.client(client).is_some_and(|c| c.role == Role::Write);
-                if self.settings.input == InputPolicy::Single && may && self.writer != Some(client)
-                {
-                    self.set_writer(Some(client));
-                }
-            }
+            Command::TakeControl(client) => self.clients.take_control(client),
         }
     }
 
@@ -413,34 +384,13 @@ impl Hub {
     ) -> Joined {
         let Rights { role, keeps } = rights;
         self.kept |= keeps;
-        let id = self.next_client;
-        self.next_client += 1;
-        if self.settings.input == InputPolicy::Single
-            && role == Role::Write
-            && self.writer.is_none()
-        {
-            self.writer = Some(id);
-        }
-        self.clients.push(Client {
-            id,
-            queue,
-            role,
-            lagged: false,
-            control: None,
-            size: None,
-        });
-        let writable = self.may_type(id);
+        let id = self.clients.add(role, queue, resumed);
+        let writable = self.clients.may_type(id);
         if let (Some(size), true) = (size, writable) {
             if size != self.session.size() {
                 self.resize(size);
                 // The new client learns the size from its `hello`; the others from this.
                 self.announce_size(Some(id));
-            }
-        }
-        if resumed {
-            // It starts behind: it gets the screen first (`catch_up`, next), then live output.
-            if let Some(client) = self.clients.last_mut() {
-                client.lagged = true;
             }
         }
         self.info.live().clients = self.clients.len();
@@ -453,90 +403,18 @@ impl Hub {
     }
 
     fn remove_client(&mut self, id: ClientId) {
-        self.clients.retain(|c| c.id != id);
-        self.clients_left();
-    }
-
-    /// After clients left: counts them, and passes control on if the writer was among them, to the longest
-    /// attached client that may write, if any.
-    fn clients_left(&mut self) {
+        self.clients.remove(id);
         self.info.live().clients = self.clients.len();
-        if self.writer.is_some_and(|w| self.client(w).is_none()) {
-            let next = self
-                .clients
-                .iter()
-                .find(|c| c.role == Role::Write)
-                .map(|c| c.id);
-            self.set_writer(next);
-        }
     }
 
-    fn client(&self, id: ClientId) -> Option<&Client> {
-        self.clients.iter().find(|c| c.id == id)
-    }
-
-    /// Whether client `id` may type now.
-    fn may_type(&self, id: ClientId) -> bool {
-        let Some(client) = self.client(id) else {
-            return false;
-        };
-        client.role == Role::Write
-            && match self.settings.input {
-                InputPolicy::Shared => true,
-                InputPolicy::Single => self.writer == Some(id),
-            }
-    }
-
-    /// Hands control to `writer`, telling the old and the new one.
-    fn set_writer(&mut self, writer: Option<ClientId>) {
-        let old = std::mem::replace(&mut self.writer, writer);
-        for client in &mut self.clients {
-            if Some(client.id) == old {
-                client.control = Some(false);
-            }
-            if Some(client.id) == writer {
-                client.control = Some(true);
-            }
-        }
-        self.catch_up();
-    }
-
-    /// Drops clients whose connection is gone, delivers waiting control changes, and sends a snapshot to
-    /// every client that fell behind and has room again.
+    /// Drops clients whose connection is gone, and sends every client what it could not be sent before: a
+    /// change of control or size, or the screen if it fell behind and has room again.
     fn catch_up(&mut self) {
-        let before = self.clients.len();
-        self.clients.retain(|c| !c.queue.is_closed());
-        if self.clients.len() != before {
-            self.clients_left();
-        }
-        let mut snapshot: Option<Bytes> = None;
-        for client in &mut self.clients {
-            if let Some(writable) = client.control {
-                if client
-                    .queue
-                    .try_send(ToClient::Control { writable })
-                    .is_ok()
-                {
-                    client.control = None;
-                }
-            }
-            if let Some(size) = client.size {
-                if client.queue.try_send(ToClient::Size(size)).is_ok() {
-                    client.size = None;
-                }
-            }
-            if client.lagged && client.size.is_none() && client.queue.capacity() > 0 {
-                if snapshot.is_none() {
-                    snapshot = self.screen.snapshot().map(Bytes::from);
-                }
-                // While a parse is in flight there is no snapshot yet; the loop comes back when it is done.
-                if let Some(screen) = &snapshot {
-                    client.lagged = client
-                        .queue
-                        .try_send(ToClient::Output(screen.clone()))
-                        .is_err();
-                }
-            }
+        if self
+            .clients
+            .catch_up(|| self.screen.snapshot().map(Bytes::from))
+        {
+            self.info.live().clients = self.clients.len();
         }
     }
 
@@ -547,22 +425,7 @@ impl Hub {
         self.screen.feed(&frame);
         record(&mut self.recorder, |r| r.output(&frame));
         self.info.live().last_activity = std::time::Instant::now();
-        for client in self.clients.iter_mut().filter(|c| !c.lagged) {
-            if client.size.is_some() {
-                // Its new size could not be sent yet: this output goes after it, as a snapshot.
-                client.lagged = true;
-                continue;
-            }
-            if let Err(TrySendError::Full(_)) =
-                client.queue.try_send(ToClient::Output(frame.clone()))
-            {
-                tracing::debug!(
-                    client = client.id,
-                    "client fell behind; it gets a snapshot when it has room"
-                );
-                client.lagged = true;
-            }
-        }
+        self.clients.send_output(&frame);
     }
 
     /// Counts and records input that reached the program.
@@ -575,10 +438,7 @@ impl Hub {
 
     /// Tells every client but `except` the session's size, in order with its output (`catch_up` sends it).
     fn announce_size(&mut self, except: Option<ClientId>) {
-        let size = self.session.size();
-        for client in self.clients.iter_mut().filter(|c| Some(c.id) != except) {
-            client.size = Some(size);
-        }
+        self.clients.announce_size(self.session.size(), except);
         self.catch_up();
     }
 

@@ -6,6 +6,7 @@
 //! keeps it, see [`Rights`], was ever attached), when an admin deletes it, or at shutdown. The registry only
 //! finds hubs; it never touches a PTY.
 
+mod clients;
 mod hub;
 mod model;
 
