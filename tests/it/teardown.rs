@@ -89,6 +89,31 @@ async fn background_jobs_outliving_an_exited_program_are_ended_too() {
 }
 
 #[tokio::test]
+async fn a_lingering_session_whose_program_exits_while_a_background_job_floods_the_terminal_ends() {
+    // The job ignores the hangup and keeps the terminal open. With no client attached the server reads as fast as
+    // it parses; the job's output must not hold the end of the session (and so the job's end) back for ever.
+    let mut config = config(&[
+        "sh",
+        "-c",
+        "trap '' HUP; (sleep 0.5; exec yes) & echo job=$!; sleep 1; exit 3",
+    ]);
+    config.session.linger_secs = 60;
+    let server = TestServer::start(config);
+    let mut client = Client::connect(&server, "").await;
+    let text = client.expect_output("\n").await;
+    let job: i32 = text
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .trim_start_matches("job=")
+        .parse()
+        .unwrap();
+    drop(client);
+    wait_until_gone(&[job]).await;
+}
+
+#[tokio::test]
 async fn stopping_the_server_ends_every_session() {
     let server = TestServer::with_command(&["sh"]);
     let mut client = Client::connect(&server, "").await;
