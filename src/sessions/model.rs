@@ -43,6 +43,9 @@ pub struct Model {
     initial_size: Size,
     /// The parse in flight: it gives the screen back.
     parsing: Option<JoinHandle<Box<Screen>>>,
+    /// A snapshot was asked for during the parse in flight: when it is done, the next parse waits for the
+    /// snapshot, or under steady output a parse would always be in flight and the snapshot never come.
+    wanted: bool,
     /// Changes not handed to a parse yet.
     backlog: Vec<Change>,
     /// Bytes of output in `backlog`.
@@ -59,6 +62,7 @@ impl Model {
             screen: None,
             initial_size: size,
             parsing: None,
+            wanted: false,
             backlog: Vec::new(),
             backlog_bytes: 0,
             size,
@@ -97,7 +101,8 @@ impl Model {
         self.parsing.is_some()
     }
 
-    /// Waits for the parse in flight, then starts the next one if output is waiting. Cancel-safe.
+    /// Waits for the parse in flight, then starts the next one if output is waiting, unless a snapshot was
+    /// asked for meanwhile: then the output waits for it (or for more output). Cancel-safe.
     pub async fn parsed(&mut self) {
         let Some(parsing) = self.parsing.as_mut() else {
             return std::future::pending().await;
@@ -110,13 +115,16 @@ impl Model {
             tracing::error!(%error, "parsing the output failed; the server's screen starts over");
             Box::new(Screen::new(self.size, self.scrollback))
         }));
-        self.start();
+        if !mem::take(&mut self.wanted) {
+            self.start();
+        }
     }
 
     /// A snapshot of the screen with every change so far, or `None` while a parse is in flight (then try again
     /// after [`Model::parsed`]).
     pub fn snapshot(&mut self) -> Option<Vec<u8>> {
         if self.is_parsing() {
+            self.wanted = true;
             return None;
         }
         let screen = self
@@ -246,6 +254,23 @@ mod tests {
             cols: 40 + n % 97,
             rows: 10 + n % 31,
         }
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_asked_for_during_a_parse_comes_before_the_next_parse_starts() {
+        let mut model = parsing();
+        assert_eq!(model.snapshot(), None, "a parse has the screen");
+        // Steady output meanwhile: without the wish it would start the next parse at once, and so on.
+        model.feed(b"\r\nwhile parsing");
+        model.parsed().await;
+        assert!(!model.is_parsing(), "the output waits for the snapshot");
+        let snapshot = model.snapshot().expect("no parse in flight");
+        assert!(contains(&snapshot, b"while parsing"), "it has every change");
+        model.feed(b"after");
+        assert!(
+            model.is_parsing(),
+            "then output is parsed off the thread again"
+        );
     }
 
     #[tokio::test]

@@ -395,3 +395,55 @@ async fn acks_and_pings_are_read_while_input_waits_for_a_program_that_does_not_r
     // The server still answers others (its terminals run `yes`, so no shell to ask).
     assert_eq!(http_get(server.addr, "/healthz", "").await.0, 200);
 }
+
+#[tokio::test]
+async fn a_client_attaching_during_a_flood_gets_the_screen_while_the_flood_goes_on() {
+    // Reattaching to a session that is busy printing (a build, a `cat`): the screen must come while it prints,
+    // not once it is quiet, and the client already there must keep its output meanwhile.
+    let mut config = crate::support::config(&["sh"]);
+    config.session.linger_secs = 60;
+    let server = TestServer::start(config);
+    let mut active = Client::connect(&server, "").await;
+    let id = active.hello["session"].as_str().unwrap().to_owned();
+    active
+        .type_text("yes | head -c 3000000000; echo flood\"\"-over\r")
+        .await;
+    while !active.output_text().contains("y\r\ny\r\n") {
+        active.next().await;
+    }
+    // The active client keeps reading (and dropping) what comes, as a page does.
+    let reader = tokio::spawn(async move {
+        let mut frames_per_second = Vec::new();
+        for _ in 0..4 {
+            let until = tokio::time::Instant::now() + Duration::from_secs(1);
+            let mut frames = 0;
+            while let Ok(Some(Ok(_))) = tokio::time::timeout_at(until, active.ws.next()).await {
+                frames += 1;
+            }
+            frames_per_second.push(frames);
+        }
+        frames_per_second
+    });
+
+    let mut late = Client::connect_path(&server, &format!("/ws?session={id}")).await;
+    let screen = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match late.ws.next().await {
+                Some(Ok(Message::Binary(bytes))) => break bytes,
+                Some(Ok(_)) => {}
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the screen comes within 3 s, while the flood goes on");
+    assert!(
+        screen.starts_with(b"\x1bc"),
+        "the first output of a resumed client is the screen"
+    );
+    let frames_per_second = reader.await.unwrap();
+    assert!(
+        frames_per_second.iter().all(|&frames| frames > 0),
+        "the client already there kept its output: {frames_per_second:?} frames per second"
+    );
+}
