@@ -4,10 +4,14 @@
 //!
 //! The parts: `tracker` forwards the parser's calls to the `Term` and keeps the state `Term` does not let
 //! us read back; `cells` decides how each grid cell is written (and which cell states a client cannot hold);
-//! `pen` writes the attributes characters are printed with; `snapshot` writes the rest.
+//! `pen` writes the attributes characters are printed with; `snapshot` writes the rest; `sequence` follows
+//! where the output stands between escape sequences, and bounds the strings the parser keeps; `bounds` bounds
+//! what the `Term` keeps beyond its cells (titles, combining marks, links).
 
+mod bounds;
 mod cells;
 mod pen;
+mod sequence;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -34,6 +38,8 @@ const MIN_COLUMNS: u16 = 2;
 pub struct Screen {
     term: Term<TitleEvents>,
     parser: Processor<NoSyncUpdates>,
+    sequences: sequence::Sequences,
+    bounds: bounds::Bounds,
     hidden: tracker::Hidden,
     titles: mpsc::Receiver<Option<String>>,
     title: Option<String>,
@@ -55,6 +61,8 @@ impl Screen {
         Screen {
             term,
             parser: Processor::new(),
+            sequences: sequence::Sequences::new(),
+            bounds: bounds::Bounds::default(),
             hidden: tracker::Hidden::new(usize::from(size.cols)),
             titles,
             title: None,
@@ -64,8 +72,10 @@ impl Screen {
 
     /// Feeds program output. Chunks may split escape sequences and UTF-8 characters anywhere.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let mut tracker = tracker::Tracker::new(&mut self.term, &mut self.hidden);
-        self.parser.advance(&mut tracker, bytes);
+        let mut tracker = tracker::Tracker::new(&mut self.term, &mut self.hidden, &mut self.bounds);
+        let parser = &mut self.parser;
+        self.sequences
+            .scan(bytes, |part| parser.advance(&mut tracker, part));
         self.take_title_events();
     }
 
@@ -96,7 +106,9 @@ impl Screen {
     }
 
     /// Escape sequences that rebuild this state when written to a terminal of the same size, fresh or used:
-    /// they start with `ESC c` (full reset). See `snapshot.rs` for what they carry and what they cannot.
+    /// they start with `ESC c` (full reset). See `snapshot.rs` for what they carry and what they cannot. They end
+    /// with the start of the escape sequence (or UTF-8 character) the output is in the middle of, if any, so that
+    /// the output that comes next reads the same after them as it does here.
     ///
     /// Takes `&mut self` only because `Term` shows the primary grid while the alternate screen is active
     /// by switching to it and back; the state is the same afterwards.
@@ -115,7 +127,9 @@ impl Screen {
         }
         writer.state(&self.term, &self.hidden);
         writer.title(self.title());
-        writer.finish()
+        let mut snapshot = writer.finish();
+        snapshot.extend_from_slice(self.sequences.tail());
+        snapshot
     }
 
     /// The visible screen as text, one string per row, trailing spaces trimmed.

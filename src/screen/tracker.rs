@@ -2,6 +2,7 @@
 //! `Term` keeps private but a snapshot must reproduce: the scroll region, the SI/SO character set and the
 //! tab stops. Each rule below mirrors the `Term` method it follows (alacritty_terminal 0.26).
 
+use super::bounds::Bounds;
 use alacritty_terminal::event::EventListener;
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::term::Term;
@@ -59,12 +60,17 @@ pub(super) fn default_tab_stops(columns: usize) -> Vec<bool> {
 pub(super) struct Tracker<'a, T: EventListener> {
     term: &'a mut Term<T>,
     hidden: &'a mut Hidden,
+    bounds: &'a mut Bounds,
 }
 
 impl<'a, T: EventListener> Tracker<'a, T> {
-    /// Forwards to `term`, keeping `hidden` up to date.
-    pub fn new(term: &'a mut Term<T>, hidden: &'a mut Hidden) -> Self {
-        Tracker { term, hidden }
+    /// Forwards to `term`, keeping `hidden` up to date and what `term` keeps within `bounds`.
+    pub fn new(term: &'a mut Term<T>, hidden: &'a mut Hidden, bounds: &'a mut Bounds) -> Self {
+        Tracker {
+            term,
+            hidden,
+            bounds,
+        }
     }
 
     /// The cursor's column (tab stops are set and cleared there).
@@ -121,6 +127,7 @@ impl<T: EventListener> Handler for Tracker<'_, T> {
     fn reset_state(&mut self) {
         self.term.reset_state();
         *self.hidden = Hidden::new(self.term.columns());
+        self.bounds.reset();
         // `Term` drops its title here without telling its listener; tell it, so that `Screen::title` stays
         // `Term`'s title (which resizing reports).
         self.term.set_title(None);
@@ -139,7 +146,7 @@ impl<T: EventListener> Handler for Tracker<'_, T> {
     // Everything below only forwards.
 
     fn set_title(&mut self, title: Option<String>) {
-        self.term.set_title(title);
+        self.term.set_title(Bounds::title(title));
     }
 
     fn set_cursor_style(&mut self, style: Option<CursorStyle>) {
@@ -151,7 +158,9 @@ impl<T: EventListener> Handler for Tracker<'_, T> {
     }
 
     fn input(&mut self, c: char) {
-        self.term.input(c);
+        if self.bounds.keeps_char(c) {
+            self.term.input(c);
+        }
     }
 
     fn goto(&mut self, line: i32, column: usize) {
@@ -343,11 +352,15 @@ impl<T: EventListener> Handler for Tracker<'_, T> {
     }
 
     fn push_title(&mut self) {
-        self.term.push_title();
+        if self.bounds.pushes_title() {
+            self.term.push_title();
+        }
     }
 
     fn pop_title(&mut self) {
-        self.term.pop_title();
+        if self.bounds.pops_title() {
+            self.term.pop_title();
+        }
     }
 
     fn text_area_size_pixels(&mut self) {
@@ -359,7 +372,7 @@ impl<T: EventListener> Handler for Tracker<'_, T> {
     }
 
     fn set_hyperlink(&mut self, hyperlink: Option<Hyperlink>) {
-        self.term.set_hyperlink(hyperlink);
+        self.term.set_hyperlink(self.bounds.link(hyperlink));
     }
 
     fn set_mouse_cursor_icon(&mut self, icon: CursorIcon) {

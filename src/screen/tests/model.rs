@@ -13,6 +13,25 @@ use super::{Expect, ROOMY, actual_grid, cell, compare, fed, round_trip, size};
 use crate::screen::Screen;
 
 #[test]
+fn a_snapshot_taken_in_the_middle_of_a_sequence_reads_the_rest_like_the_screen_does() {
+    // A client that attaches (or catches up) between two reads gets the snapshot, then the live output.
+    let whole = "ab\x1b[31mé中\x1b]2;title\x07\x1b[1;4mz\x1bPq#0\x1b\\y".as_bytes();
+    let mut at_once = fed(10, 3, whole);
+    for cut in 1..whole.len() {
+        let mut server = fed(10, 3, &whole[..cut]);
+        let mut client = Screen::new(size(10, 3), ROOMY);
+        client.feed(&server.snapshot());
+        client.feed(&whole[cut..]);
+        server.feed(&whole[cut..]);
+        assert_eq!(
+            compare(&mut at_once, &mut client, Expect::Same),
+            Ok(()),
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
 fn chunks_may_split_escape_sequences_and_utf8_characters() {
     let whole = "ab\x1b[31mé中\x1b]2;title\x07z".as_bytes();
     let mut at_once = fed(10, 3, whole);

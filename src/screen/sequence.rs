@@ -1,0 +1,226 @@
+//! Where the program's output stands between escape sequences, read alongside the parser.
+//!
+//! Two uses. Output is read in chunks that split sequences and UTF-8 characters anywhere, and a snapshot can
+//! be taken between any two: the bytes of the unfinished sequence (the [`Sequences::tail`]) go after the
+//! snapshot, so that a client's parser continues where the server's stands, and the rest of the sequence that
+//! comes live is not printed as text. And the parser keeps a whole OSC string (a title, a link, a clipboard
+//! write) until it ends: past [`MAX_OSC`] bytes the rest is left out, so a string that never ends cannot grow
+//! the server's memory.
+
+/// The longest OSC string the parser is given; the rest of a longer one is left out.
+pub const MAX_OSC: usize = 64 * 1024;
+
+/// The most of an unfinished sequence kept for the next snapshot: its start, which says what it is.
+pub const MAX_TAIL: usize = 4 * 1024;
+
+const ESC: u8 = 0x1b;
+const BEL: u8 = 0x07;
+const CAN: u8 = 0x18;
+const SUB: u8 = 0x1a;
+
+/// The state of the stream after the bytes so far (a simplified ECMA-48 / UTF-8 reader, as vte reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ground,
+    /// Inside a UTF-8 character, with this many continuation bytes to come.
+    Utf8(u8),
+    Escape,
+    EscapeIntermediate,
+    Csi,
+    /// An OSC (`osc`), DCS, SOS, PM or APC string, with its length so far.
+    String {
+        osc: bool,
+        len: usize,
+    },
+    /// An ESC inside a string: `\` ends it (ST); anything else ends it and starts a new sequence.
+    StringEscape {
+        osc: bool,
+    },
+}
+
+/// The reader. See the module documentation.
+#[derive(Debug)]
+pub struct Sequences {
+    state: State,
+    tail: Vec<u8>,
+}
+
+impl Sequences {
+    /// At the start of a stream.
+    pub fn new() -> Sequences {
+        Sequences {
+            state: State::Ground,
+            tail: Vec::new(),
+        }
+    }
+
+    /// Reads `bytes` and hands `parse` the parts the parser is to get: all of them, in order, but for the
+    /// part of an OSC string past [`MAX_OSC`].
+    pub fn scan(&mut self, bytes: &[u8], mut parse: impl FnMut(&[u8])) {
+        let mut kept = 0;
+        for (i, &byte) in bytes.iter().enumerate() {
+            let before = self.state;
+            let drop = self.step(byte);
+            if drop {
+                if kept < i {
+                    parse(&bytes[kept..i]);
+                }
+                kept = i + 1;
+                continue;
+            }
+            match (before, self.state) {
+                (_, State::Ground) => self.tail.clear(),
+                // A sequence starts here: with an ESC, after a string ended by one, or with a UTF-8 lead byte.
+                (_, State::Escape) if byte == ESC => self.tail = vec![ESC],
+                (State::StringEscape { .. }, _) => self.tail = vec![ESC, byte],
+                (State::Ground | State::Utf8(_), State::Utf8(_)) if byte >= 0xc0 => {
+                    self.tail = vec![byte]
+                }
+                _ if self.tail.len() < MAX_TAIL => self.tail.push(byte),
+                _ => {}
+            }
+        }
+        if kept < bytes.len() {
+            parse(&bytes[kept..]);
+        }
+    }
+
+    /// The start of the sequence the stream is in the middle of (empty between sequences).
+    pub fn tail(&self) -> &[u8] {
+        &self.tail
+    }
+
+    /// Moves the state on by `byte`; returns whether the parser is not to get it.
+    fn step(&mut self, byte: u8) -> bool {
+        self.state = match (self.state, byte) {
+            (State::String { osc, .. }, ESC) => State::StringEscape { osc },
+            (_, ESC) => State::Escape,
+            (_, CAN | SUB) => State::Ground,
+            (State::Ground, _) => ground(byte),
+            (State::Utf8(left), 0x80..=0xbf) if left > 1 => State::Utf8(left - 1),
+            (State::Utf8(_), 0x80..=0xbf) => State::Ground,
+            // Not a continuation: the character is broken, and this byte starts afresh.
+            (State::Utf8(_), _) => ground(byte),
+            (State::Escape, b'[') => State::Csi,
+            (State::Escape, b']') => State::String { osc: true, len: 0 },
+            (State::Escape, b'P' | b'X' | b'^' | b'_') => State::String { osc: false, len: 0 },
+            (State::Escape | State::EscapeIntermediate, 0x20..=0x2f) => State::EscapeIntermediate,
+            (State::Escape | State::EscapeIntermediate | State::Csi, 0x00..=0x1f | 0x7f) => {
+                // C0 controls are carried out within a sequence and leave it as it was.
+                self.state
+            }
+            (State::Csi, 0x20..=0x3f) => State::Csi,
+            (State::Escape | State::EscapeIntermediate | State::Csi, _) => State::Ground,
+            (State::String { osc: true, .. }, BEL) => State::Ground,
+            (State::String { osc, len }, _) => {
+                let state = State::String { osc, len: len + 1 };
+                if osc && len >= MAX_OSC {
+                    self.state = state;
+                    return true;
+                }
+                state
+            }
+            (State::StringEscape { .. }, b'\\') => State::Ground,
+            // The ESC ended the string and began a sequence of its own.
+            (State::StringEscape { .. }, _) => {
+                self.state = State::Escape;
+                return self.step(byte);
+            }
+        };
+        false
+    }
+}
+
+/// The state after `byte` between sequences.
+fn ground(byte: u8) -> State {
+    match byte {
+        0xc2..=0xdf => State::Utf8(1),
+        0xe0..=0xef => State::Utf8(2),
+        0xf0..=0xf4 => State::Utf8(3),
+        _ => State::Ground,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the parser gets, and the tail after.
+    fn scan(chunks: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
+        let mut sequences = Sequences::new();
+        let mut parsed = Vec::new();
+        for chunk in chunks {
+            sequences.scan(chunk, |part| parsed.extend_from_slice(part));
+        }
+        (parsed, sequences.tail().to_vec())
+    }
+
+    #[test]
+    fn between_sequences_there_is_no_tail() {
+        for whole in [
+            &b"plain text\r\n"[..],
+            b"\x1b[31mred\x1b[0m",
+            b"\x1b]0;title\x07",
+            b"\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\",
+            b"\x1bPq#0;2;0;0;0#0~~\x1b\\",
+            b"\x1b(B\x1b7\x1b8",
+            "caf\u{e9} \u{1f600}".as_bytes(),
+        ] {
+            let (parsed, tail) = scan(&[whole]);
+            assert_eq!(parsed, whole);
+            assert!(tail.is_empty(), "{whole:?} left {tail:?}");
+        }
+    }
+
+    #[test]
+    fn a_sequence_split_between_reads_leaves_its_start_as_the_tail() {
+        let smile = "\u{1f600}".as_bytes();
+        for (first, rest, tail) in [
+            (&b"text\x1b[3"[..], &b"1mRED"[..], &b"\x1b[3"[..]),
+            (b"\x1b", b"[2J", b"\x1b"),
+            (b"\x1b]2;half a ti", b"tle\x07", b"\x1b]2;half a ti"),
+            (b"\x1bPq#0;2", b";0;0;0\x1b\\", b"\x1bPq#0;2"),
+            // The ESC may be the start of the string terminator.
+            (b"\x1b]0;t\x1b", b"\\", b"\x1b]0;t\x1b"),
+            (b"x\xc3", b"\xa9", b"\xc3"),
+            (&smile[..2], &smile[2..], &smile[..2]),
+        ] {
+            assert_eq!(scan(&[first]).1, tail, "after {first:?}");
+            let (parsed, after) = scan(&[first, rest]);
+            assert!(after.is_empty(), "after {first:?} and {rest:?}: {after:?}");
+            assert_eq!(parsed, [first, rest].concat());
+        }
+    }
+
+    #[test]
+    fn a_tail_over_several_reads_is_kept_whole_up_to_its_limit() {
+        let (_, tail) = scan(&[b"\x1b]2;", b"abc", b"def"]);
+        assert_eq!(tail, b"\x1b]2;abcdef");
+        let long = vec![b'x'; 10 * MAX_TAIL];
+        let (_, tail) = scan(&[b"\x1bP", &long]);
+        assert_eq!(tail.len(), MAX_TAIL);
+        assert!(tail.starts_with(b"\x1bPxxx"));
+    }
+
+    #[test]
+    fn an_osc_string_that_never_ends_reaches_the_parser_only_up_to_its_limit() {
+        let mut sequences = Sequences::new();
+        let mut parsed = 0;
+        sequences.scan(b"\x1b]2;", |part| parsed += part.len());
+        for _ in 0..100 {
+            sequences.scan(&[b't'; 64 * 1024], |part| parsed += part.len());
+        }
+        // ESC ] and the string's first MAX_OSC bytes ("2;" and the title).
+        assert_eq!(parsed, 2 + MAX_OSC);
+        // It ends, and what follows reaches the parser again.
+        sequences.scan(b"\x07after", |part| parsed += part.len());
+        assert_eq!(parsed, 2 + MAX_OSC + 6);
+        assert!(sequences.tail().is_empty());
+    }
+
+    #[test]
+    fn cancel_and_a_new_escape_end_a_sequence() {
+        assert!(scan(&[b"\x1b[12\x18"]).1.is_empty());
+        assert_eq!(scan(&[b"\x1b]2;t\x1b["]).1, b"\x1b[");
+    }
+}
