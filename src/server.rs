@@ -1,38 +1,36 @@
-//! The one route table, and the server's life: bind first (so the real address is known), then run actix-http's
-//! service on the listener (HTTP/1.1, over TLS after `handshake`), with the upgrades (WebSockets) handed to
-//! `ws::transport`.
+//! The server's life: bind first (so the real address is known), then run actix-http's service on the listener
+//! (HTTP/1.1, over TLS after `handshake`), with the upgrades (WebSockets) handed to `ws::transport`.
+//!
+//! The parts: `route_table` is the one route table (re-exported here: [`routes`], [`OWN_PATHS`]); `app` builds the
+//! actix-http service every listener runs, from the App and the state all its routes share.
 
-use std::convert::Infallible;
+mod app;
+mod route_table;
+
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
-use actix_codec::{AsyncRead, AsyncWrite, Framed};
-use actix_http::body::{BoxBody, MessageBody};
-use actix_http::{HttpService, Protocol, Request, Response, h1};
-use actix_service::{
-    IntoServiceFactory, ServiceFactory, ServiceFactoryExt, fn_factory, fn_service, map_config,
-};
-use actix_web::dev::{AppConfig, ServiceRequest, ServiceResponse};
-use actix_web::guard::{self, GuardContext};
-use actix_web::middleware::from_fn;
-use actix_web::{App, web};
+use actix_http::Protocol;
+use actix_service::{ServiceFactoryExt, fn_service};
+use actix_web::web;
 use tokio::net::UnixStream;
 
-use crate::auth::{self, Authenticator};
+use crate::auth::Authenticator;
 use crate::client_limit::ClientLimit;
-use crate::config::{Config, ConfigError, HttpConfig, Listen};
+use crate::config::{Config, ConfigError, Listen};
 use crate::handshake::Handshakes;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::reload::{Loader, Reloader};
-use crate::security_headers::{self, SecurityHeaders};
+use crate::security_headers::SecurityHeaders;
 use crate::sessions::Sessions;
 use crate::shutdown::Shutdown;
 use crate::tls::{Tls, TlsError};
-use crate::{pty, routes, tcp, unix_socket, ws};
+use crate::{pty, tcp, unix_socket};
+use app::{AppState, http_service};
+
+pub use route_table::{OWN_PATHS, routes};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -77,240 +75,6 @@ pub struct Server {
     shutdown: Shutdown,
     /// Where SIGHUP reads the configuration again; without it SIGHUP is ignored.
     loader: Option<Loader>,
-}
-
-/// `/api`: the session API (`/api/sessions`).
-const API: &str = "/api";
-/// `/echo`: the diagnostics socket and its page.
-const ECHO: &str = "/echo";
-/// `/healthz`: liveness.
-const HEALTHZ: &str = "/healthz";
-/// `/metrics`: the counters.
-const METRICS: &str = "/metrics";
-/// `/replay`: the page that plays a recording.
-const REPLAY: &str = "/replay";
-/// `/ws`: the main terminal's socket (each `[[terminal]]` has one under its own path too).
-const WS: &str = "/ws";
-
-/// The paths [`routes`] registers for the server itself under `base_path`, besides the main terminal's page and
-/// its files (`/` and `/{file}`). `routes` names these paths from this list and from nothing else.
-///
-/// A `[[terminal]]` path may not be one of these or start with one (the configuration refuses it): the server's
-/// own route would be matched first, so `GET /replay` would serve the replay page instead of a terminal at
-/// `/replay`. The page's files need no entry: each has a `.` in its name, which a terminal's path cannot have.
-pub const OWN_PATHS: [&str; 6] = [API, ECHO, HEALTHZ, METRICS, REPLAY, WS];
-
-/// Adds every route to an app (under `base_path`); the only place where paths are named (see [`OWN_PATHS`]).
-///
-/// The `[[terminal]]` tables are not routes of their own: the `{terminal}` routes below look the path up in the
-/// current configuration at each request ([`routes::terminal::Route`]), so that a reload adds and removes them.
-/// Each has its page, socket and files under its own path, like the main terminal at the root.
-///
-/// SECURITY: the pages, the terminals and the echo socket are behind the gate (credentials, and the `Origin` of
-/// upgrades); `/metrics` and the API are behind the API gate, which never starts a browser session. The other
-/// files are the public bundle, the same for everyone and free of secrets, so a browser may load them before it
-/// has signed in.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(ECHO)
-            .wrap(from_fn(auth::gate))
-            .route(web::get().to(routes::echo::echo)),
-    )
-    .service(
-        web::resource(METRICS)
-            .wrap(from_fn(auth::api_gate))
-            .route(web::get().to(routes::health::metrics)),
-    )
-    .service(
-        web::resource(REPLAY)
-            .wrap(from_fn(auth::gate))
-            .route(web::get().to(routes::assets::replay)),
-    )
-    .service(
-        web::scope(&format!("{API}/sessions"))
-            .wrap(from_fn(auth::api_gate))
-            .route("", web::get().to(routes::api::list))
-            .route("/{id}", web::delete().to(routes::api::end)),
-    )
-    // Liveness for load balancers and systemd: no credentials, no information.
-    .route(HEALTHZ, web::get().to(routes::health::healthz));
-    // A terminal's path without the slash (before `/{file}`, which would take `/htop`): its page's relative URLs
-    // need the slash.
-    cfg.service(
-        web::resource("/{path:.+}")
-            .guard(guard::fn_guard(is_terminal_path))
-            .route(web::get().to(routes::assets::add_slash)),
-    );
-    terminal_routes(cfg, "");
-    terminal_routes(cfg, "/{terminal:.+}");
-}
-
-/// One terminal under `prefix`: its page, its socket, and the page's files.
-fn terminal_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
-    cfg.service(
-        web::resource(format!("{prefix}/"))
-            .wrap(from_fn(auth::gate))
-            .route(web::get().to(routes::assets::index)),
-    )
-    .service(
-        web::resource(format!("{prefix}{WS}"))
-            .wrap(from_fn(auth::gate))
-            .route(web::get().to(routes::terminal::connect)),
-    )
-    .route(
-        &format!("{prefix}/{{file}}"),
-        web::get().to(routes::assets::file),
-    );
-}
-
-/// Whether the request's path is exactly a `[[terminal]]`'s path (under `base_path`).
-fn is_terminal_path(ctx: &GuardContext<'_>) -> bool {
-    let Some(config) = ctx.app_data::<web::Data<Live<Config>>>() else {
-        return false;
-    };
-    let config = config.get();
-    let path = ctx.head().uri.path();
-    let path = path
-        .strip_prefix(config.base_path.trim_end_matches('/'))
-        .unwrap_or(path);
-    config.terminal(path).is_some()
-}
-
-/// The App as actix-http calls it: any answer, refusals included, is a response.
-trait HttpApp:
-    ServiceFactory<
-        Request,
-        Config = (),
-        Response = Response<BoxBody>,
-        Error = Response<BoxBody>,
-        InitError = (),
-    >
-{
-}
-
-impl<S> HttpApp for S where
-    S: ServiceFactory<
-            Request,
-            Config = (),
-            Response = Response<BoxBody>,
-            Error = Response<BoxBody>,
-            InitError = (),
-        >
-{
-}
-
-/// An upgrade service for connections of type `T`: it gets the request and the connection.
-trait Upgrades<T>:
-    ServiceFactory<
-        (Request, Framed<T, h1::Codec>),
-        Config = (),
-        Response = (),
-        Error = Infallible,
-        InitError = (),
-    >
-{
-}
-
-impl<T, U> Upgrades<T> for U where
-    U: ServiceFactory<
-            (Request, Framed<T, h1::Codec>),
-            Config = (),
-            Response = (),
-            Error = Infallible,
-            InitError = (),
-        >
-{
-}
-
-/// What every App shares: the live configuration, the gate, and the server-wide state.
-#[derive(Clone)]
-struct AppState {
-    config: web::Data<Live<Config>>,
-    auth: web::Data<Authenticator>,
-    headers: web::Data<SecurityHeaders>,
-    clients: web::Data<ClientLimit>,
-    sessions: web::Data<Sessions>,
-    metrics: web::Data<Metrics>,
-    shutdown: web::Data<Shutdown>,
-    /// `base_path` without its last slash.
-    prefix: String,
-}
-
-impl AppState {
-    /// The App: every route under `base_path`, with the security headers on every answer.
-    fn app(
-        self,
-    ) -> App<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<impl MessageBody>,
-            Error = actix_web::Error,
-            InitError = (),
-        >,
-    > {
-        let prefix = self.prefix;
-        App::new()
-            .app_data(self.config)
-            .app_data(self.auth)
-            .app_data(self.headers)
-            .app_data(self.clients)
-            .app_data(self.sessions)
-            .app_data(self.metrics)
-            .app_data(self.shutdown)
-            .wrap(from_fn(security_headers::add))
-            .configure(|cfg| {
-                if !prefix.is_empty() {
-                    cfg.route(&prefix, web::get().to(routes::assets::add_slash));
-                }
-            })
-            .service(web::scope(&prefix).configure(routes))
-    }
-
-    /// The App as actix-http calls it.
-    fn service(self) -> impl HttpApp {
-        // actix-web's own server fills the App's config with the listener's address and scheme, for
-        // `ConnectionInfo`'s fallbacks and `url_for`, and offers no public way to do the same. webterm uses neither
-        // (the origin check reads the request's `Host`), so the default config is as good.
-        map_config(self.app().into_factory(), |()| AppConfig::default())
-            .map(|response| Response::from(response).map_into_boxed_body())
-            .map_err(|error: actix_web::Error| Response::from(error.error_response()))
-    }
-
-    /// The upgrade service for connections of type `T` (see `ws::transport`), with an App of its own.
-    fn upgrades<T>(self) -> impl Upgrades<T> + use<T>
-    where
-        T: AsyncRead + AsyncWrite + Unpin + 'static,
-    {
-        fn_factory(move || {
-            let app = self.clone().service().new_service(());
-            async move {
-                let app = Rc::new(app.await?);
-                Ok(fn_service(move |request| {
-                    ws::transport::upgrade(app.clone(), request)
-                }))
-            }
-        })
-    }
-}
-
-/// The HTTP service for connections of type `T`: requests go to the App, and upgrades (WebSockets) to the same
-/// App through our upgrade service, which then moves the connection's bytes itself.
-fn http_service<T>(
-    http: &HttpConfig,
-    state: AppState,
-) -> HttpService<T, impl HttpApp + use<T>, BoxBody, h1::ExpectHandler, impl Upgrades<T> + use<T>>
-where
-    T: AsyncRead + AsyncWrite + Unpin + 'static,
-{
-    HttpService::build()
-        // SECURITY: a client that sends its request head slowly (slowloris) is dropped after this, so idle
-        // half-requests cannot pile up; idle keep-alive connections are closed too.
-        .client_request_timeout(http.request_timeout())
-        .keep_alive(http.keep_alive())
-        .client_disconnect_timeout(Duration::from_secs(1))
-        .upgrade(state.clone().upgrades())
-        .finish(state.service())
 }
 
 impl Server {

@@ -1,4 +1,4 @@
-//! HTTP handlers. Each file is one route; `server.rs` holds the table that maps paths to them.
+//! HTTP handlers. Each file is one route; `server/route_table.rs` holds the table that maps paths to them.
 
 pub mod api;
 pub mod assets;

@@ -4,7 +4,9 @@
 //! - `support`: the in-process server, a WebSocket client that speaks protocol v1, process and fd probes.
 //! - `terminal`: the terminal over `/ws`: input, output, sizes, exit, the whole of the program's output.
 //! - `teardown`: disconnects of every kind leave no process behind.
-//! - `durable`: sessions outlive connections: reattach with the screen, sharing, viewers, linger, the API.
+//! - `durable`: sessions outlive connections: reattach with the screen, catching up with a snapshot, bad ids.
+//! - `sharing`: several clients of one session: the same screen, who may attach (viewers, admins), `single` input.
+//! - `session_lifetime`: when sessions end (linger, the session API, `session.once`) and `session.max_sessions`.
 //! - `session_size`: one size per session, told to every client (`size`) when a client that may type changes it.
 //! - `bad_input`: malformed frames, oversized messages, bad queries: the answer, and the server stays healthy.
 //! - `assets`: the embedded page and its files.
@@ -41,8 +43,10 @@ mod operations;
 mod proxy;
 mod reload;
 mod security;
+mod session_lifetime;
 mod session_options; // authentication, Origin, headers, roles, hostile input, TLS
 mod session_size;
+mod sharing;
 mod soak;
 mod teardown;
 mod terminal;
