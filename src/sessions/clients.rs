@@ -22,6 +22,9 @@ struct Client {
     lagged: bool,
     /// A change of whether it may type, not yet delivered (its queue was full).
     control: Option<bool>,
+    /// The size its own resize set, not yet delivered (its queue was full). It goes before `size`: a page
+    /// tells the answer to its own resize from another client's by it (`frontend/src/session_size.ts`).
+    answer: Option<Size>,
     /// The session's size, not yet delivered (its queue was full).
     size: Option<Size>,
 }
@@ -67,7 +70,7 @@ impl Clients {
     pub fn waiting(&self) -> bool {
         self.list
             .iter()
-            .any(|c| c.lagged || c.control.is_some() || c.size.is_some())
+            .any(|c| c.lagged || c.control.is_some() || c.answer.is_some() || c.size.is_some())
     }
 
     /// Adds a client that sends to `queue`. Under the `single` policy the first that may write types. One that
@@ -84,6 +87,7 @@ impl Clients {
             role,
             lagged: behind,
             control: None,
+            answer: None,
             size: None,
         });
         id
@@ -124,17 +128,27 @@ impl Clients {
         }
     }
 
-    /// Tells every client but `except` the session's `size`, in order with its output.
-    pub fn announce_size(&mut self, size: Size, except: Option<ClientId>) {
+    /// Tells every client but `except` the session's `size`, in order with its output; `resized_by` (the
+    /// client whose resize set it, if one did) gets it as the answer to that resize, even if another size
+    /// follows before its queue has room.
+    pub fn announce_size(
+        &mut self,
+        size: Size,
+        except: Option<ClientId>,
+        resized_by: Option<ClientId>,
+    ) {
         for client in self.list.iter_mut().filter(|c| Some(c.id) != except) {
             client.size = Some(size);
+            if Some(client.id) == resized_by {
+                client.answer = Some(size);
+            }
         }
     }
 
     /// Sends one read of the PTY to every client with room; the others fall behind.
     pub fn send_output(&mut self, frame: &Bytes) {
         for client in self.list.iter_mut().filter(|c| !c.lagged) {
-            if client.size.is_some() {
+            if client.answer.is_some() || client.size.is_some() {
                 // Its new size could not be sent yet: this output goes after it, as a snapshot.
                 client.lagged = true;
                 continue;
@@ -172,12 +186,21 @@ impl Clients {
                     client.control = None;
                 }
             }
-            if let Some(size) = client.size {
+            if let Some(answer) = client.answer {
+                if client.queue.try_send(ToClient::Size(answer)).is_ok() {
+                    client.answer = None;
+                    if client.size == Some(answer) {
+                        client.size = None;
+                    }
+                }
+            }
+            if let (None, Some(size)) = (client.answer, client.size) {
                 if client.queue.try_send(ToClient::Size(size)).is_ok() {
                     client.size = None;
                 }
             }
-            if client.lagged && client.size.is_none() && client.queue.capacity() > 0 {
+            let sized = client.answer.is_none() && client.size.is_none();
+            if client.lagged && sized && client.queue.capacity() > 0 {
                 if let Some(screen) = screen.get_or_insert_with(&mut snapshot) {
                     client.lagged = client
                         .queue

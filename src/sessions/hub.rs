@@ -367,7 +367,7 @@ impl Hub {
                     self.resize(size);
                     // Every accepted resize is answered, even one to the size the session has: a page tells the
                     // answer to its own resize from another client's by it (`frontend/src/session_size.ts`).
-                    self.announce_size(None);
+                    self.announce_size(None, Some(client));
                 }
             }
             Command::TakeControl(client) => self.clients.take_control(client),
@@ -390,7 +390,7 @@ impl Hub {
             if size != self.session.size() {
                 self.resize(size);
                 // The new client learns the size from its `hello`; the others from this.
-                self.announce_size(Some(id));
+                self.announce_size(Some(id), None);
             }
         }
         self.info.live().clients = self.clients.len();
@@ -436,9 +436,11 @@ impl Hub {
         self.info.live().last_activity = std::time::Instant::now();
     }
 
-    /// Tells every client but `except` the session's size, in order with its output (`catch_up` sends it).
-    fn announce_size(&mut self, except: Option<ClientId>) {
-        self.clients.announce_size(self.session.size(), except);
+    /// Tells every client but `except` the session's size, in order with its output (`catch_up` sends it), as
+    /// the answer to its resize to `resized_by`.
+    fn announce_size(&mut self, except: Option<ClientId>, resized_by: Option<ClientId>) {
+        self.clients
+            .announce_size(self.session.size(), except, resized_by);
         self.catch_up();
     }
 

@@ -116,3 +116,37 @@ async fn a_client_that_may_not_type_neither_resizes_the_session_nor_makes_anyone
     assert_eq!(next_size(&mut watcher).await, (90, 25));
     assert_eq!(next_size(&mut writer).await, (90, 25));
 }
+
+#[tokio::test]
+async fn a_client_whose_queue_is_full_gets_the_answer_to_its_own_resize_before_a_later_size() {
+    // The page takes a size it did not ask for only once its own resizes are answered: an answer merged into a
+    // later size would leave it waiting (and at the wrong size) for good.
+    let server = TestServer::start(lingering());
+    let mut first = Client::connect(&server, "?cols=80&rows=24").await;
+    let mut second = Client::connect_path(&server, &attach_path(&first, "")).await;
+    // The first client's queue fills with output it does not take.
+    first.control(json!({"type": "pause"})).await;
+    second
+        .type_text(
+            "stty -echo; head -c 1000000 /dev/zero | tr '\\0' y; echo; echo output\"\"-done\r",
+        )
+        .await;
+    second.expect_output("output-done").await;
+
+    first
+        .control(json!({"type": "resize", "cols": 100, "rows": 30}))
+        .await;
+    assert_eq!(next_size(&mut second).await, (100, 30));
+    second
+        .control(json!({"type": "resize", "cols": 90, "rows": 25}))
+        .await;
+    assert_eq!(next_size(&mut second).await, (90, 25));
+
+    first.control(json!({"type": "resume"})).await;
+    assert_eq!(
+        next_size(&mut first).await,
+        (100, 30),
+        "its own resize is answered"
+    );
+    assert_eq!(next_size(&mut first).await, (90, 25), "then the later size");
+}
