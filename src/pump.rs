@@ -266,8 +266,12 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
             _ = ticker.tick(), if closing.is_none() => {
                 if typed_ahead.len() >= TYPED_AHEAD_LIMIT {
                     // Its frames are not read until the program reads its input: the client is waiting on us, not
-                    // silent.
+                    // silent. Its pings wait unread behind its input too, so it hears from us unasked, or it would
+                    // take the silence for a dead connection (and reconnect, losing the rest of its input).
                     last_heard = Instant::now();
+                    if outbox.is_empty() {
+                        outbox.push_back(text(ServerMessage::Pong));
+                    }
                 }
                 if last_heard.elapsed() >= settings.ping_timeout {
                     break End::PingTimeout;

@@ -447,3 +447,41 @@ async fn a_client_attaching_during_a_flood_gets_the_screen_while_the_flood_goes_
         "the client already there kept its output: {frames_per_second:?} frames per second"
     );
 }
+
+#[tokio::test]
+async fn a_client_whose_paste_waits_for_a_program_that_does_not_read_still_hears_from_the_server() {
+    // Past the input the server takes ahead, it reads no more of the client's frames until the program reads:
+    // the client's pings wait behind its paste. It must still hear from the server every heartbeat, or the page
+    // takes the silence for a dead connection, reconnects, and the rest of its paste is lost.
+    let mut config = crate::support::config(&["sh", "-c", "stty raw -echo; exec sleep 600"]);
+    config.websocket.ping_interval_secs = 1;
+    let server = TestServer::start(config);
+    let client = Client::connect(&server, "").await;
+    let (mut sink, mut stream) = client.ws.split();
+    // 2 MiB in 64 KiB frames, as the page sends a paste; the sending stops when the server stops reading.
+    let paste = tokio::spawn(async move {
+        for _ in 0..32 {
+            let frame = Message::Binary(vec![b'p'; 64 * 1024].into());
+            if sink.send(frame).await.is_err() {
+                break;
+            }
+        }
+        sink.send(Message::Text(r#"{"type":"ping"}"#.into())).await
+    });
+    for _ in 0..3 {
+        let heard = tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Text(text))) => break text,
+                    Some(Ok(_)) => {}
+                    other => panic!("connection ended: {other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("a message every heartbeat while the paste waits");
+        assert!(heard.contains(r#""type":"pong""#), "{heard}");
+    }
+    paste.abort();
+    assert_eq!(http_get(server.addr, "/healthz", "").await.0, 200);
+}
