@@ -485,3 +485,40 @@ async fn a_client_whose_paste_waits_for_a_program_that_does_not_read_still_hears
     paste.abort();
     assert_eq!(http_get(server.addr, "/healthz", "").await.0, 200);
 }
+
+#[tokio::test]
+async fn output_that_the_terminal_would_keep_for_ever_does_not_grow_the_servers_memory() {
+    // A title that never ends, then a thousand pushed copies of a long one, then one character with millions of
+    // combining marks: what `cat` of a hostile file does. The server's screen keeps each within a limit.
+    let script = "printf '\\033]2;'; head -c 200000000 /dev/zero | tr '\\0' t; printf '\\007'; \
+        printf '\\033]2;%s\\007' \"$(head -c 60000 /dev/zero | tr '\\0' t)\"; \
+        i=0; while [ $i -lt 1000 ]; do printf '\\033[22t'; i=$((i+1)); done; \
+        printf a; yes \"$(printf '\\314\\201')\" | tr -d '\\n' | head -c 60000000; \
+        echo; echo all\"\"-done; exec sleep 600";
+    let binary = Binary::start_with_config("[session]\nlinger_secs = 60\n", &["sh", "-c", script]);
+    let url = format!("ws://{}/ws", binary.addr);
+    let rss_before = vm_rss_kib(binary.pid());
+    let (mut client, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let hello = match client.next().await {
+        Some(Ok(Message::Text(text))) => serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        other => panic!("expected hello, got {other:?}"),
+    };
+    read_until(&mut client, b"all-done").await;
+    // A client attaching now gets the screen once all of that output is parsed into it.
+    let id = hello["session"].as_str().unwrap();
+    let (mut late, _) = tokio_tungstenite::connect_async(format!("{url}?session={id}"))
+        .await
+        .unwrap();
+    let screen = next_output(&mut late).await;
+    assert!(screen.starts_with(b"\x1bc"));
+    let rss_after = vm_rss_kib(binary.pid());
+    assert!(
+        rss_after < rss_before + 32 * 1024,
+        "the screen kept the output: RSS {rss_before} KiB -> {rss_after} KiB"
+    );
+    assert!(
+        screen.len() < 1024 * 1024,
+        "a snapshot of {} bytes",
+        screen.len()
+    );
+}
