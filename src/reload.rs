@@ -1,8 +1,9 @@
 //! Reloading the configuration on SIGHUP without dropping anything live.
 //!
 //! The new file is read and checked completely before anything changes; a bad file, a certificate that does not
-//! load, or a change to a setting that only takes effect at a start ([`Config::restart_only_changes`]) is refused
-//! with an error in the log, and the old configuration stays. An accepted one replaces the [`Live`] config that
+//! load, a change to a setting that only takes effect at a start ([`Config::restart_only_changes`]), or a `token`
+//! mode that would need a newly generated token (which only a start prints) is refused with an error in the log,
+//! and the old configuration stays. An accepted one replaces the [`Live`] config that
 //! every request reads, the credentials (a change to `[auth]` ends browser logins) and the TLS certificate, key
 //! and client CA. New connections and new sessions see the new settings (routes, users, commands, limits on
 //! messages, the client CA); running sessions and their connections go on as they are.
@@ -31,6 +32,14 @@ pub enum ReloadError {
     /// The certificate, key or client CA does not load.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// `token` mode with `auth.token` unset, while no token generated at start is in use: a new one would be
+    /// generated, but only the start prints one.
+    #[error(
+        "auth.token is unset, so webterm would generate a new token, but a generated token is only printed at \
+         start (in the \"listening on\" line) and nobody would learn this one: set auth.token, or restart webterm \
+         to get a new generated token printed"
+    )]
+    NoTokenToShow,
 }
 
 /// Applies a new configuration to a running server.
@@ -49,6 +58,10 @@ impl Reloader {
         let restart_only = old.restart_only_changes(&new);
         if !restart_only.is_empty() {
             return Err(ReloadError::RestartOnly(restart_only.join(", ")));
+        }
+        // SECURITY: a token generated now would lock everyone out, and showing it would mean logging it.
+        if self.auth.would_generate_a_token(&new.auth) {
+            return Err(ReloadError::NoTokenToShow);
         }
         // The last step that can fail; everything after it cannot.
         if let Some(tls) = &self.tls {

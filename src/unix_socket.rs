@@ -1,5 +1,6 @@
-//! Binding `listen = "unix:PATH"`: a stale socket file from an earlier run is replaced, a live one or any other
-//! file is not, and the socket file never exists with a wider mode than the configured one.
+//! Binding `listen = "unix:PATH"`: a stale socket file from an earlier run (one that refuses connections) is
+//! replaced, a live one, one that cannot be told stale, or any other file is not, and the socket file never exists
+//! with a wider mode than the configured one.
 
 use std::fs::Permissions;
 use std::io::{self, ErrorKind};
@@ -16,15 +17,29 @@ const BACKLOG: i32 = -1;
 /// Binds the socket at `path` and gives it the permissions `mode`.
 pub fn bind(path: &Path, mode: u32) -> io::Result<UnixListener> {
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => {
-            if UnixStream::connect(path).is_ok() {
+        Ok(meta) if meta.file_type().is_socket() => match UnixStream::connect(path) {
+            Ok(_) => {
                 return Err(io::Error::new(
                     ErrorKind::AddrInUse,
                     "another server is listening on this socket",
                 ));
             }
-            std::fs::remove_file(path)?;
-        }
+            // SECURITY: only a refused connection says that nobody listens there (a socket file left by an earlier
+            // run). Any other failure (no permission, a datagram socket) may hide a live socket of another program
+            // or user, which webterm must not take over.
+            Err(error) if error.kind() == ErrorKind::ConnectionRefused => {
+                std::fs::remove_file(path)?
+            }
+            Err(error) => {
+                return Err(io::Error::new(
+                    error.kind(),
+                    format!(
+                        "a socket exists there and connecting to it failed ({error}), so it may be in use; webterm \
+                         will not replace it. Remove it first if it is left from an earlier run"
+                    ),
+                ));
+            }
+        },
         Ok(_) => {
             return Err(io::Error::new(
                 ErrorKind::AlreadyExists,

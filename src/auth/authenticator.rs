@@ -18,7 +18,7 @@ use super::password_checks::PasswordChecks;
 use super::proxy::ProxyUser;
 use super::verdict::{Accepted, Denial, Via};
 use super::{Client, Identity, Peer, RateLimiter, Role, Secret, Sessions};
-use crate::config::{AuthConfig, Config, Listen};
+use crate::config::{AuthConfig, AuthMode, Config, Listen};
 use crate::live::Live;
 
 /// Checks credentials for one server: its mode, its secrets, its sessions and its failure counts. A reload
@@ -76,9 +76,17 @@ impl Authenticator {
         }
     }
 
+    /// Whether taking `auth` would need a token generated now: `token` mode with `auth.token` unset while no
+    /// token generated at start is in use (webterm started with a fixed token or another mode, or a reload since
+    /// replaced the generated token). A reload must refuse it: see [`crate::reload::ReloadError::NoTokenToShow`].
+    pub fn would_generate_a_token(&self, auth: &AuthConfig) -> bool {
+        auth.mode == AuthMode::Token && auth.token.is_none() && self.url_token().is_none()
+    }
+
     /// Takes a reloaded `[auth]` table. When it changed, every browser login (cookie) ends, so that a removed
     /// user or a replaced token stops working at once; live terminal sessions go on. A token generated at start
-    /// stays the same while `auth.token` stays unset. Returns whether anything changed.
+    /// stays the same while `auth.token` stays unset; check [`Authenticator::would_generate_a_token`] first, since
+    /// a token generated here would be shown to nobody. Returns whether anything changed.
     pub fn reload(&self, auth: &AuthConfig) -> bool {
         if *self.config.get() == *auth {
             return false;

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::phc::{Output, PasswordHash};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, Params};
 use base64::Engine;
@@ -102,22 +102,25 @@ pub fn parse_header(value: &str) -> Option<(String, String)> {
 #[derive(Debug, Clone)]
 pub struct Users {
     users: Vec<UserConfig>,
+    /// The hash checked for a name that is not configured ([`dummy_hash`]).
+    dummy: String,
 }
 
 impl Users {
     /// The users of `[[auth.users]]`, whose hashes the config check has already parsed once.
     pub fn new(users: Vec<UserConfig>) -> Users {
-        Users { users }
+        let dummy = dummy_hash(&users);
+        Users { users, dummy }
     }
 
     /// The role of `user` if `password` is theirs. Slow on purpose (argon2): call it off the async threads.
     pub fn check(&self, user: &str, password: &str) -> Option<Role> {
         let found = self.users.iter().find(|u| u.name == user);
-        // SECURITY: an unknown user costs the same argon2 run as a known one, so timing does not tell which user
-        // names exist.
+        // SECURITY: an unknown user costs an argon2 run with the parameters of the costliest known user's hash,
+        // so timing does not tell which user names exist (see `dummy_hash`).
         let hash: &str = match found {
             Some(user) => &user.hash,
-            None => dummy_hash(),
+            None => &self.dummy,
         };
         let verified = PasswordHash::new(hash).is_ok_and(|parsed| {
             Argon2::default()
@@ -128,7 +131,39 @@ impl Users {
     }
 }
 
-fn dummy_hash() -> &'static str {
+/// The hash an unknown user name is checked against: argon2 runs with the parameters (and version and output
+/// length) of the hash it is given, so the dummy copies those of the costliest user's hash (by memory × passes,
+/// then lanes), with an output no password gives. Without users, webterm's own parameters.
+///
+/// SECURITY: a dummy made with webterm's parameters (19 MiB × 2) while a user's hash asks for more (a pasted
+/// m=65536,t=3,p=4) would answer an unknown name several times faster than that user's, telling which names exist.
+fn dummy_hash(users: &[UserConfig]) -> String {
+    let cost = |hash: &PasswordHash| {
+        Params::try_from(hash).map_or((0, 0), |params| {
+            (
+                u64::from(params.m_cost()) * u64::from(params.t_cost()),
+                params.p_cost(),
+            )
+        })
+    };
+    let costliest = users
+        .iter()
+        .filter_map(|user| PasswordHash::new(&user.hash).ok())
+        .max_by_key(cost);
+    let Some(mut hash) = costliest else {
+        return default_dummy_hash().to_owned();
+    };
+    let length = hash
+        .hash
+        .as_ref()
+        .map_or(Params::DEFAULT_OUTPUT_LEN, Output::len);
+    // A real hash's output is random; all zeros is one no password gives, in any practical sense.
+    hash.hash = Output::new(&vec![0; length]).ok();
+    hash.to_string()
+}
+
+/// The dummy hash without users: webterm's own parameters.
+fn default_dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         hash_password("no user has this password").expect("argon2 hashes a fixed password")
@@ -151,6 +186,51 @@ mod tests {
         assert_eq!(users.check("ann", "correct horse"), Some(Role::Read));
         assert_eq!(users.check("ann", "wrong horse"), None);
         assert_eq!(users.check("bob", "correct horse"), None);
+    }
+
+    /// The hash `users` checks an unknown name against.
+    fn dummy_of(users: &Users) -> &str {
+        &users.dummy
+    }
+
+    #[test]
+    fn an_unknown_name_is_checked_with_the_parameters_of_the_costliest_users_hash() {
+        // Within the limits, and several times webterm's own 19 MiB × 2: what a hash pasted from elsewhere has.
+        let costly = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            Params::new(65536, 3, 4, None).unwrap(),
+        )
+        .hash_password(b"correct horse")
+        .unwrap()
+        .to_string();
+        assert_eq!(check_cost(&costly), Ok(()));
+        let user = |name: &str, hash: String| UserConfig {
+            name: name.into(),
+            hash,
+            role: Role::Write,
+        };
+        let users = Users::new(vec![
+            user("ann", hash_password("ann's").unwrap()),
+            user("bob", costly.clone()),
+            user("cid", hash_password("cid's").unwrap()),
+        ]);
+        let parse = |hash: &str| {
+            let parsed = PasswordHash::new(hash).unwrap();
+            (
+                parsed.algorithm,
+                parsed.version,
+                Params::try_from(&parsed).unwrap(),
+            )
+        };
+        assert_eq!(
+            parse(dummy_of(&users)),
+            parse(&costly),
+            "the same algorithm, version and parameters (m, t, p, output length) as bob's hash"
+        );
+        assert_ne!(dummy_of(&users), costly);
+        assert_eq!(users.check("nobody", "correct horse"), None);
+        assert_eq!(users.check("bob", "correct horse"), Some(Role::Write));
     }
 
     #[test]

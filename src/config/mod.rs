@@ -3,12 +3,9 @@
 //! Precedence: CLI flag > `WEBTERM_*` env var (both via clap) > config file > built-in default.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-
-use crate::cli::Cli;
 
 mod auth;
 mod check;
@@ -16,6 +13,7 @@ mod client;
 mod error;
 mod http;
 mod listen;
+mod load;
 mod session;
 mod terminal;
 mod tls;
@@ -142,25 +140,6 @@ impl Config {
         self.terminals.iter().find(|terminal| terminal.path == path)
     }
 
-    /// Parses config text; `path` is only used in error messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: error::parse_message(&e, text),
-        })?;
-        config.validate().map_err(|error| error.in_file(path))?;
-        Ok(config)
-    }
-
-    /// Reads and parses a config file.
-    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Config::parse(&text, path)
-    }
-
     /// The settings that differ between `self` and `new` but only take effect at a start; a reload (SIGHUP)
     /// refuses a new config that changes any of them.
     pub fn restart_only_changes(&self, new: &Config) -> Vec<&'static str> {
@@ -195,29 +174,6 @@ impl Config {
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))
         .collect()
-    }
-
-    /// The effective configuration: the file named by `--config`/`WEBTERM_CONFIG` (or defaults), with the
-    /// flags and env vars on top.
-    pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
-        let mut config = match &cli.config {
-            Some(path) => Config::from_file(path)?,
-            None => Config::default(),
-        };
-        if let Some(listen) = &cli.listen {
-            config.listen = listen.clone();
-        }
-        if !cli.command.is_empty() {
-            config.session.command = cli.command.clone();
-        }
-        if cli.no_auth {
-            config.auth.mode = AuthMode::None;
-        }
-        config.validate().map_err(|error| match &cli.config {
-            Some(path) => error.with_flags_on(path),
-            None => error,
-        })?;
-        Ok(config)
     }
 
     /// Checks what the field types cannot check alone. [`crate::server::Server::bind`] calls it too, so a
@@ -271,7 +227,7 @@ impl Config {
 /// For the tests of each table: parses `text` as a config file named `t.toml`; the error as its message.
 #[cfg(test)]
 pub(crate) fn parse_text(text: &str) -> Result<Config, String> {
-    Config::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())
+    Config::parse(text, std::path::Path::new("t.toml")).map_err(|e| e.to_string())
 }
 
 /// For the tests of each table: each `(lines, expected)` case, under the `table` header, is refused with an error

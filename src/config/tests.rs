@@ -1,9 +1,10 @@
 //! The tests of `config.toml` as a whole: the shipped file, the top-level keys, values that do not fit together,
 //! and what the errors name.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::cli::Cli;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(text, Path::new("test.toml"))
@@ -238,4 +239,67 @@ fn values_that_do_not_fit_together_are_refused() {
     let error =
         parse("[websocket]\nping_interval_secs = 30\nping_timeout_secs = 10\n").unwrap_err();
     assert!(error.to_string().contains("ping_timeout_secs"), "{error}");
+}
+
+#[test]
+fn flags_that_complete_a_file_are_applied_before_the_whole_is_checked() {
+    let file = write_file("flags-complete.toml", "");
+    let load = |text: &str, cli: Cli| {
+        std::fs::write(&file, text).unwrap();
+        Config::load(&Cli {
+            config: Some(file.clone()),
+            ..cli
+        })
+    };
+    // A proxy-mode file meant for a Unix socket that the command line names.
+    let config = load(
+        "[auth]\nmode = \"proxy\"\n",
+        Cli {
+            listen: Some("unix:/tmp/w.sock".parse().unwrap()),
+            ..Cli::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(config.listen, Listen::Unix("/tmp/w.sock".into()));
+    assert_eq!(config.auth.mode, AuthMode::Proxy);
+    // A file without authentication on every address, moved to loopback by the command line.
+    let config = load(
+        "listen = \"0.0.0.0:7681\"\n[auth]\nmode = \"none\"\n",
+        Cli {
+            listen: Some("127.0.0.1:7681".parse().unwrap()),
+            ..Cli::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(config.listen, "127.0.0.1:7681".parse().unwrap());
+    // A basic-mode file without users yet, run with --no-auth (on loopback, the default).
+    let config = load(
+        "[auth]\nmode = \"basic\"\n",
+        Cli {
+            no_auth: true,
+            ..Cli::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(config.auth.mode, AuthMode::None);
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
+}
+
+#[test]
+fn an_error_of_the_file_alone_names_the_file_even_with_flags_on_top() {
+    let file = write_file("file-alone.toml", "[session]\nmax_clients = 0\n");
+    let cli = Cli {
+        config: Some(file.clone()),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..Cli::default()
+    };
+    let error = Config::load(&cli).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        format!(
+            "invalid config file {}: session.max_clients must be at least 1",
+            file.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
 }

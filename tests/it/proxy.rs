@@ -1,10 +1,12 @@
 //! `contrib/nginx/webterm.conf` in front of webterm, with a real nginx (Debian's `nginx-light`): TLS terminated
-//! by nginx, webterm under `/terminal/`, the page, its files and the terminal's WebSocket all through it.
+//! by nginx, webterm under `/terminal/`, the page, its files and the terminal's WebSocket all through it; the login
+//! cookie is `Secure`, and a client's own user header never reaches webterm.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -49,7 +51,13 @@ async fn start_nginx(upstream: SocketAddr) -> (Nginx, CertificateDer<'static>) {
         nginx.exists(),
         "nginx is missing: apt-get install nginx-light (scripts/test does)"
     );
-    let dir = std::env::temp_dir().join(format!("webterm-nginx-{}", std::process::id()));
+    // One directory per nginx: tests run at once in one process.
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "webterm-nginx-{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
     std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
@@ -144,9 +152,20 @@ async fn tls(
 
 /// GET through nginx over TLS; returns the status line and the body.
 async fn get(nginx: &Nginx, trust: &CertificateDer<'static>, path: &str) -> (String, String) {
+    let (head, body) = get_with(nginx, trust, path, "").await;
+    (head.lines().next().unwrap_or_default().to_string(), body)
+}
+
+/// GET through nginx over TLS with `extra` header lines (each ending in `\r\n`); returns the head and the body.
+async fn get_with(
+    nginx: &Nginx,
+    trust: &CertificateDer<'static>,
+    path: &str,
+    extra: &str,
+) -> (String, String) {
     let mut stream = tls(nginx.addr, trust).await;
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\n{extra}Connection: close\r\n\r\n",
         nginx.addr.port()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -156,10 +175,7 @@ async fn get(nginx: &Nginx, trust: &CertificateDer<'static>, path: &str) -> (Str
         .expect("an answer");
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (
-        head.lines().next().unwrap_or_default().to_string(),
-        body.to_string(),
-    )
+    (head.to_string(), body.to_string())
 }
 
 #[tokio::test]
@@ -228,4 +244,41 @@ async fn the_shipped_nginx_config_serves_the_page_and_the_terminal_under_a_sub_p
             other => panic!("connection ended: {other:?}; output {output:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn through_the_shipped_nginx_config_the_login_cookie_is_secure() {
+    let mut config = crate::security::token_config();
+    config.auth.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    let server = TestServer::start(config);
+    let (nginx, trust) = start_nginx(server.addr).await;
+    let path = format!("/terminal/?token={}", crate::security::TOKEN);
+    let (head, _) = get_with(&nginx, &trust, &path, "").await;
+    assert!(head.starts_with("HTTP/1.1 303 "), "{head}");
+    // nginx says the page is https (X-Forwarded-Proto), so the cookie never crosses plain HTTP.
+    let set_cookie = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim())
+        })
+        .unwrap_or_else(|| panic!("no cookie: {head}"));
+    assert!(
+        set_cookie.starts_with("__Host-webterm_session_") && set_cookie.contains("; Secure"),
+        "{set_cookie}"
+    );
+}
+
+#[tokio::test]
+async fn through_the_shipped_nginx_config_a_clients_own_user_header_names_nobody() {
+    // Proxy mode behind the shipped config, which authenticates nobody itself: whatever user a client names in
+    // the header, nginx must not pass it on.
+    let mut config = crate::support::config(&["sh"]);
+    config.auth.mode = webterm::config::AuthMode::Proxy;
+    config.auth.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    let server = TestServer::start(config);
+    let (nginx, trust) = start_nginx(server.addr).await;
+    let (head, _) = get_with(&nginx, &trust, "/terminal/", "X-Forwarded-User: root\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 401 "), "{head}");
 }

@@ -12,7 +12,9 @@ use webterm::reload::ReloadError;
 use crate::security::tls_support::{
     ClientCa, Pems, client_config, server_cert, tls_connect, tls_get, tls_get_over,
 };
-use crate::security::{TOKEN, bearer, get, session_cookie, token_config, upgrade};
+use crate::security::{
+    TOKEN, basic_config, bearer, cheap_hash, get, session_cookie, token_config, upgrade,
+};
 use crate::support::{Binary, Client, PATIENCE, TestServer, config, http_get};
 use crate::terminals::terminal;
 
@@ -153,6 +155,39 @@ async fn a_generated_token_survives_a_reload_that_leaves_auth_token_unset() {
             .0,
         200
     );
+}
+
+#[tokio::test]
+async fn a_reload_that_would_need_a_new_generated_token_is_refused_and_the_running_credentials_stay()
+ {
+    let expected = "auth.token is unset, so webterm would generate a new token, but a generated token is only \
+                    printed at start";
+    // Started with a fixed token: no token was generated, and no URL with one was printed.
+    let mut fixed = token_config();
+    let server = TestServer::start(fixed.clone());
+    assert!(!server.url.contains("?token="), "{}", server.url);
+    fixed.auth.token = None;
+    let error = server.reloader.apply(fixed).unwrap_err().to_string();
+    assert!(error.starts_with(expected), "{error}");
+    assert_eq!(
+        get(server.addr, "/", &[bearer(TOKEN)]).await.0,
+        200,
+        "the configured token still works"
+    );
+
+    // Started with a generated token, then basic, then token again without auth.token: the printed token is gone,
+    // and another generated now would be shown to nobody.
+    let mut config = config(&["sh"]);
+    config.auth.mode = AuthMode::Token;
+    let server = TestServer::start(config.clone());
+    let printed = server.url.split_once("?token=").unwrap().1.to_owned();
+    let basic = basic_config(cheap_hash("ann's password"));
+    server.reloader.apply(basic).expect("reloaded to basic");
+    let error = server.reloader.apply(config).unwrap_err().to_string();
+    assert!(error.starts_with(expected), "{error}");
+    let (status, headers, _) = get(server.addr, "/", &[bearer(&printed)]).await;
+    assert_eq!(status, 401, "basic mode stays");
+    assert!(headers.contains("www-authenticate: basic"), "{headers}");
 }
 
 /// The JSON log of a running binary, line by line on a channel.

@@ -84,6 +84,33 @@ async fn the_terminal_is_served_on_a_unix_socket_with_its_mode() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_socket_that_does_not_refuse_the_connection_is_not_taken_for_stale() {
+    let dir = std::env::temp_dir().join(format!("webterm-unix-other-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("other.sock");
+    // Another program's live datagram socket: a stream connection to it fails with EPROTOTYPE, not ECONNREFUSED.
+    // (EACCES, the other such failure, cannot be had as root, which the tests run as.)
+    let other = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    let mut config = config(&["sh"]);
+    config.listen = Listen::Unix(path.clone());
+    let error = Server::bind(config)
+        .err()
+        .expect("the socket is not replaced")
+        .to_string();
+    assert!(
+        error.contains("connecting to it failed") && error.contains("will not replace it"),
+        "{error}"
+    );
+    // The file is still the other program's socket.
+    let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    sender.send_to(b"still mine", &path).unwrap();
+    let mut buffer = [0; 16];
+    let read = other.recv(&mut buffer).unwrap();
+    assert_eq!(&buffer[..read], b"still mine");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Runs the real binary (the umask is a process's, so it needs a process of its own) under `umask 000`, watching
 /// the socket's directory with inotify. A file's mode changes only by a chmod, and every chmod is an `IN_ATTRIB`
 /// event: if the socket was created (`IN_CREATE`) and never had its attributes changed, the mode it has now is the
