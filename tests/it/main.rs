@@ -20,7 +20,7 @@
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected, and its
 //!   connection dropped once it misses its pings; a short unsent queue, so that `pause` acts at once, and no Nagle
-//!   delay.
+//!   delay; input a program does not read; output a screen would keep for ever; attaching during a flood.
 //! - `soak`: thousands of sessions against the real binary; nothing left behind.
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
@@ -44,7 +44,7 @@ mod proxy;
 mod reload;
 mod security;
 mod session_lifetime;
-mod session_options; // authentication, Origin, headers, roles, hostile input, TLS
+mod session_options;
 mod session_size;
 mod sharing;
 mod soak;
