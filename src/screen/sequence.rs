@@ -18,23 +18,33 @@ const BEL: u8 = 0x07;
 const CAN: u8 = 0x18;
 const SUB: u8 = 0x1a;
 
-/// The state of the stream after the bytes so far (a simplified ECMA-48 / UTF-8 reader, as vte reads it).
+/// The state of the stream after the bytes so far, as vte's parser reads it (only as far as telling where a
+/// sequence starts and ends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Ground,
-    /// Inside a UTF-8 character, with this many continuation bytes to come.
-    Utf8(u8),
+    /// Inside a UTF-8 character: `left` bytes to come, the next within `next` (the ranges of `str::from_utf8`).
+    Utf8 {
+        left: u8,
+        next: (u8, u8),
+    },
     Escape,
     EscapeIntermediate,
+    /// A CSI sequence, which ends with its final byte (even one vte ignores).
     Csi,
-    /// An OSC (`osc`), DCS, SOS, PM or APC string, with its length so far.
-    String {
-        osc: bool,
+    /// A DCS sequence before its parameters, among them, among its intermediates (each until its final byte),
+    /// or ignored for a byte out of place (then only CAN, SUB or ESC end it).
+    DcsEntry,
+    DcsParam,
+    DcsIntermediate,
+    DcsIgnore,
+    /// A DCS string, which ends with ST (`ESC \` or 0x9c).
+    Dcs,
+    /// An SOS, PM or APC string, ignored until CAN, SUB or ESC.
+    Ignored,
+    /// An OSC string with its length so far, which ends with BEL (or ESC: `ESC \`).
+    Osc {
         len: usize,
-    },
-    /// An ESC inside a string: `\` ends it (ST); anything else ends it and starts a new sequence.
-    StringEscape {
-        osc: bool,
     },
 }
 
@@ -58,31 +68,49 @@ impl Sequences {
     /// part of an OSC string past [`MAX_OSC`].
     pub fn scan(&mut self, bytes: &[u8], mut parse: impl FnMut(&[u8])) {
         let mut kept = 0;
-        for (i, &byte) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.state == State::Ground {
+                // Text and C0 controls leave the stream between sequences: skip to what may not.
+                match bytes[i..].iter().position(|&b| b == ESC || b >= 0x80) {
+                    Some(text) => i += text,
+                    None => break,
+                }
+            }
+            let byte = bytes[i];
             let before = self.state;
-            let drop = self.step(byte);
-            if drop {
+            if self.step(byte) {
                 if kept < i {
                     parse(&bytes[kept..i]);
                 }
                 kept = i + 1;
+                i += 1;
                 continue;
             }
             match (before, self.state) {
                 (_, State::Ground) => self.tail.clear(),
-                // A sequence starts here: with an ESC, after a string ended by one, or with a UTF-8 lead byte.
-                (_, State::Escape) if byte == ESC => self.tail = vec![ESC],
-                (State::StringEscape { .. }, _) => self.tail = vec![ESC, byte],
-                (State::Ground | State::Utf8(_), State::Utf8(_)) if byte >= 0xc0 => {
-                    self.tail = vec![byte]
+                // A sequence starts here: with an ESC, or with a UTF-8 lead byte.
+                (_, State::Escape) if byte == ESC => self.restart(&[ESC]),
+                (State::Ground | State::Utf8 { .. }, State::Utf8 { .. }) if byte >= 0xc0 => {
+                    self.restart(&[byte])
                 }
+                // A C0 control within an escape sequence is carried out at once, not kept for later.
+                (State::Escape | State::EscapeIntermediate | State::Csi, _)
+                    if byte < 0x20 || byte == 0x7f => {}
                 _ if self.tail.len() < MAX_TAIL => self.tail.push(byte),
                 _ => {}
             }
+            i += 1;
         }
         if kept < bytes.len() {
             parse(&bytes[kept..]);
         }
+    }
+
+    /// A new sequence starts with `start`.
+    fn restart(&mut self, start: &[u8]) {
+        self.tail.clear();
+        self.tail.extend_from_slice(start);
     }
 
     /// The start of the sequence the stream is in the middle of (empty between sequences).
@@ -93,39 +121,45 @@ impl Sequences {
     /// Moves the state on by `byte`; returns whether the parser is not to get it.
     fn step(&mut self, byte: u8) -> bool {
         self.state = match (self.state, byte) {
-            (State::String { osc, .. }, ESC) => State::StringEscape { osc },
-            (_, ESC) => State::Escape,
+            // From any state: CAN and SUB cancel; ESC ends any string (vte carries it out at once, so the usual
+            // `ESC \` does nothing more) and starts a sequence of its own.
             (_, CAN | SUB) => State::Ground,
+            (_, ESC) => State::Escape,
             (State::Ground, _) => ground(byte),
-            (State::Utf8(left), 0x80..=0xbf) if left > 1 => State::Utf8(left - 1),
-            (State::Utf8(_), 0x80..=0xbf) => State::Ground,
+            (
+                State::Utf8 {
+                    left,
+                    next: (low, high),
+                },
+                _,
+            ) if (low..=high).contains(&byte) => match left {
+                1 => State::Ground,
+                _ => State::Utf8 {
+                    left: left - 1,
+                    next: (0x80, 0xbf),
+                },
+            },
             // Not a continuation: the character is broken, and this byte starts afresh.
-            (State::Utf8(_), _) => ground(byte),
+            (State::Utf8 { .. }, _) => ground(byte),
             (State::Escape, b'[') => State::Csi,
-            (State::Escape, b']') => State::String { osc: true, len: 0 },
-            (State::Escape, b'P' | b'X' | b'^' | b'_') => State::String { osc: false, len: 0 },
-            (State::Escape | State::EscapeIntermediate, 0x20..=0x2f) => State::EscapeIntermediate,
-            (State::Escape | State::EscapeIntermediate | State::Csi, 0x00..=0x1f | 0x7f) => {
-                // C0 controls are carried out within a sequence and leave it as it was.
-                self.state
+            (State::Escape, b']') => State::Osc { len: 0 },
+            (State::Escape, b'P') => State::DcsEntry,
+            (State::Escape, b'X' | b'^' | b'_') => State::Ignored,
+            (State::Escape, 0x20..=0x2f) => State::EscapeIntermediate,
+            (State::Escape | State::EscapeIntermediate, 0x30..=0x7e) => State::Ground,
+            (State::Csi, 0x40..=0x7e) => State::Ground,
+            (State::DcsEntry | State::DcsParam | State::DcsIntermediate, 0x40..=0x7e) => State::Dcs,
+            (State::DcsEntry | State::DcsParam, 0x20..=0x2f) => State::DcsIntermediate,
+            (State::DcsEntry, 0x30..=0x3f) | (State::DcsParam, 0x30..=0x3b) => State::DcsParam,
+            (State::DcsParam | State::DcsIntermediate, 0x30..=0x3f) => State::DcsIgnore,
+            (State::Dcs, 0x9c) => State::Ground,
+            (State::Osc { len: _ }, BEL) => State::Ground,
+            (State::Osc { len }, _) => {
+                self.state = State::Osc { len: len + 1 };
+                return len >= MAX_OSC;
             }
-            (State::Csi, 0x20..=0x3f) => State::Csi,
-            (State::Escape | State::EscapeIntermediate | State::Csi, _) => State::Ground,
-            (State::String { osc: true, .. }, BEL) => State::Ground,
-            (State::String { osc, len }, _) => {
-                let state = State::String { osc, len: len + 1 };
-                if osc && len >= MAX_OSC {
-                    self.state = state;
-                    return true;
-                }
-                state
-            }
-            (State::StringEscape { .. }, b'\\') => State::Ground,
-            // The ESC ended the string and began a sequence of its own.
-            (State::StringEscape { .. }, _) => {
-                self.state = State::Escape;
-                return self.step(byte);
-            }
+            // Anything else (parameters, intermediates, C0 controls, bytes the parser ignores) stays within.
+            (state, _) => state,
         };
         false
     }
@@ -133,10 +167,18 @@ impl Sequences {
 
 /// The state after `byte` between sequences.
 fn ground(byte: u8) -> State {
+    let utf8 = |left, low, high| State::Utf8 {
+        left,
+        next: (low, high),
+    };
     match byte {
-        0xc2..=0xdf => State::Utf8(1),
-        0xe0..=0xef => State::Utf8(2),
-        0xf0..=0xf4 => State::Utf8(3),
+        0xc2..=0xdf => utf8(1, 0x80, 0xbf),
+        0xe0 => utf8(2, 0xa0, 0xbf),
+        0xed => utf8(2, 0x80, 0x9f),
+        0xe1..=0xef => utf8(2, 0x80, 0xbf),
+        0xf0 => utf8(3, 0x90, 0xbf),
+        0xf4 => utf8(3, 0x80, 0x8f),
+        0xf1..=0xf3 => utf8(3, 0x80, 0xbf),
         _ => State::Ground,
     }
 }
@@ -180,8 +222,8 @@ mod tests {
             (b"\x1b", b"[2J", b"\x1b"),
             (b"\x1b]2;half a ti", b"tle\x07", b"\x1b]2;half a ti"),
             (b"\x1bPq#0;2", b";0;0;0\x1b\\", b"\x1bPq#0;2"),
-            // The ESC may be the start of the string terminator.
-            (b"\x1b]0;t\x1b", b"\\", b"\x1b]0;t\x1b"),
+            // The ESC ends the string (the parser carries it out): only the ESC is unfinished.
+            (b"\x1b]0;t\x1b", b"\\", b"\x1b"),
             (b"x\xc3", b"\xa9", b"\xc3"),
             (&smile[..2], &smile[2..], &smile[..2]),
         ] {
@@ -216,6 +258,12 @@ mod tests {
         sequences.scan(b"\x07after", |part| parsed += part.len());
         assert_eq!(parsed, 2 + MAX_OSC + 6);
         assert!(sequences.tail().is_empty());
+    }
+
+    #[test]
+    fn a_control_carried_out_within_a_sequence_is_not_part_of_its_tail() {
+        assert_eq!(scan(&[b"\x1b[1\t2"]).1, b"\x1b[12");
+        assert_eq!(scan(&[b"\x1b(\r"]).1, b"\x1b(");
     }
 
     #[test]

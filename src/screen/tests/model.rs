@@ -15,7 +15,12 @@ use crate::screen::Screen;
 #[test]
 fn a_snapshot_taken_in_the_middle_of_a_sequence_reads_the_rest_like_the_screen_does() {
     // A client that attaches (or catches up) between two reads gets the snapshot, then the live output.
-    let whole = "ab\x1b[31mé中\x1b]2;title\x07\x1b[1;4mz\x1bPq#0\x1b\\y".as_bytes();
+    // Controls carried out inside a sequence, strings ended every way, bytes vte ignores, broken UTF-8.
+    let whole: &[u8] = &[
+        "ab\x1b[31mé中\x1b]2;title\x07\x1b[1;\t4mz\x1bPq#0\x1b\\y\x1b]2;t2\x1b\\".as_bytes(),
+        b"\x1bP1$q\x9c\x1b[\x853C\x1b_apc\x07\x1b\\x\xe0\x80y\xf0\x9f\x98z\x1b(\r0q\x1b(B",
+    ]
+    .concat();
     let mut at_once = fed(10, 3, whole);
     for cut in 1..whole.len() {
         let mut server = fed(10, 3, &whole[..cut]);
