@@ -56,6 +56,11 @@ export class Connector {
   private hello: Hello | undefined;
   /** Whether this page's input reaches the program, on the current connection. */
   private writable = false;
+  /**
+   * Whether what is typed here reaches the program, as last shown for the current connection's `hello`: writable,
+   * and not held back on another user's session.
+   */
+  private typingNow = false;
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
   /**
@@ -99,6 +104,14 @@ export class Connector {
   /** The current connection's `hello` (for the page's debug hook), until the connection ends. */
   get currentHello(): Hello | undefined {
     return this.hello;
+  }
+
+  /**
+   * Whether what is typed in this page reaches the program now: connected, writable, and not held back on another
+   * user's session until "Type here".
+   */
+  get typing(): boolean {
+    return this.hello !== undefined && this.typingNow;
   }
 
   /** Output bytes of the current connection handed to the terminal and not parsed yet (for the debug hook). */
@@ -286,6 +299,7 @@ export class Connector {
     const canTake = !writable && hello.input === 'single' && hello.role === 'write';
     const holding = writable && this.mayType() === false;
     const typing = writable && !holding;
+    this.typingNow = typing;
     // While control is on its way back, keys are kept for it rather than refused.
     this.term.options.disableStdin = !typing && !this.awaitingControl;
     this.term.options.cursorBlink = typing;

@@ -39,7 +39,8 @@ const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
 const takeControl = element('take-control-button', HTMLButtonElement);
 const typeHere = element('type-here-button', HTMLButtonElement);
 const status = new StatusBar(document.getElementById('status'), takeControl, typeHere);
-const clipboard = new Clipboard(term);
+// The connector, made below, says whether this page types (a program's OSC 52 reaches the clipboard only then).
+const clipboard = new Clipboard(term, () => connector.typing);
 const search = new SearchBar(page.search, focusTerminal);
 new SettingsPanel(
   settings,

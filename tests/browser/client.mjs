@@ -8,7 +8,7 @@ import { start } from './harness.mjs';
 const RAW_READY = "printf 'raw-''ready\\r\\n';";
 
 /** What the clipboard holds before a scenario copies anything, so "nothing was copied" can be told apart. */
-const SENTINEL = 'clipboard before the test';
+export const SENTINEL = 'clipboard before the test';
 
 /**
  * Default server. Selecting does not copy; Ctrl+Shift+C copies the selection without typing ^C; Ctrl+Shift+V, a
@@ -129,12 +129,18 @@ async function keybar(t, url) {
 }
 
 /**
- * Server with `session.writable = false`, running a program that reports any input line it gets. A smaller window
- * keeps the session's size (scrolling) and sends no resize.
+ * Server with `session.writable = false` and `client.clipboard_osc52`, running a program that writes "pwned" to the
+ * clipboard with OSC 52, then reports any input line it gets. The clipboard stays as it was: the page does not type,
+ * so the program is not its own. A smaller window keeps the session's size (scrolling) and sends no resize.
  */
 async function readOnly(t, url) {
   const sent = [];
   t.page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => sent.push(payload)));
+  await grantClipboard(t, url);
+  await t.step(`the clipboard holds ${JSON.stringify(SENTINEL)} before the page opens`, async () => {
+    await t.page.goto(new URL('healthz', url).href);
+    await t.page.evaluate((value) => navigator.clipboard.writeText(value), SENTINEL);
+  });
   await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
   await t.step('the page is connected and says read-only', async () => {
     await t.waitForState('connected');
@@ -143,6 +149,9 @@ async function readOnly(t, url) {
     if (!status.includes('read-only')) throw new Error(`the status bar says ${JSON.stringify(status)}`);
     await t.waitForLine('waiting for input');
   });
+  await t.step("the program's OSC 52, printed before that line, did not reach the clipboard", () =>
+    expectClipboardStays(t, SENTINEL),
+  );
   await t.step('the status bar has its own read-only colour', async () => {
     const colour = await t.page.locator('#bar').evaluate((bar) => getComputedStyle(bar).backgroundColor);
     if (colour !== 'rgb(92, 45, 145)') throw new Error(`#bar is ${colour}`);
@@ -293,7 +302,8 @@ export const CLIENT_SCENARIOS = {
 /** Context options per scenario: the key bar needs a phone (touch, coarse pointer). */
 export const DEVICES = { keybar: { hasTouch: true, isMobile: true } };
 
-function grantClipboard(t, url) {
+/** Lets the pages of `url`'s origin read and write the clipboard. */
+export function grantClipboard(t, url) {
   return t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
 }
 
@@ -305,8 +315,8 @@ function setClipboard(t, text) {
 
 const readClipboard = (t) => t.page.evaluate(() => navigator.clipboard.readText());
 
-/** Waits until the clipboard holds `want`. */
-async function waitForClipboard(t, want, timeout = 5_000) {
+/** Waits until the clipboard holds `want`; `t` may be any page's helpers. */
+export async function waitForClipboard(t, want, timeout = 5_000) {
   const deadline = Date.now() + timeout;
   let got;
   while (Date.now() < deadline) {
@@ -317,8 +327,11 @@ async function waitForClipboard(t, want, timeout = 5_000) {
   throw new Error(`the clipboard holds ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
 }
 
-/** Fails if the clipboard changes from `want` within half a second (clipboard writes are asynchronous). */
-async function expectClipboardStays(t, want) {
+/**
+ * Fails if the clipboard changes from `want` within half a second (clipboard writes are asynchronous); `t` may be
+ * any page's helpers.
+ */
+export async function expectClipboardStays(t, want) {
   await t.page.waitForTimeout(500);
   const got = await readClipboard(t);
   if (got !== want) throw new Error(`the clipboard changed to ${JSON.stringify(got)}`);
