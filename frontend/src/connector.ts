@@ -1,6 +1,7 @@
 // Keeps the page connected to its session: opens a connection, shows its state, and after a drop (or a connection
 // that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
-// 4 ... 30 s, counted down in the status bar); the server then sends the session's whole screen. A session that
+// 4 ... 30 s of wall time, counted down in the status bar; at once when the network comes back or the tab is shown
+// again); the server then sends the session's whole screen. A session that
 // is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
 // Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
 // asks for it back once it is attached again: its old connection may keep control at the server until the ping
@@ -51,7 +52,15 @@ export class Connector {
   private connection: Connection | undefined;
   private phase: Phase = 'starting';
   private attempt = 0;
-  private countdown: ReturnType<typeof setInterval> | undefined;
+  private countdown: ReturnType<typeof setTimeout> | undefined;
+  /** While waiting to reconnect, the network came back: try at once. */
+  private readonly onOnline = () => {
+    if (this.phase === 'waiting') this.connect();
+  };
+  /** While waiting to reconnect, the tab may have been shown again: then try at once. */
+  private readonly onVisibility = () => {
+    if (this.phase === 'waiting' && document.visibilityState === 'visible') this.connect();
+  };
   /** The current connection's `hello`, until it ends. */
   private hello: Hello | undefined;
   /** Whether this page's input reaches the program, on the current connection. */
@@ -132,7 +141,7 @@ export class Connector {
    */
   connect(sessionId?: string): void {
     if (sessionId !== undefined) this.session = sessionId;
-    clearInterval(this.countdown);
+    this.stopWaiting();
     this.connection?.close();
     this.hello = undefined;
     this.phase = 'connected';
@@ -355,17 +364,36 @@ export class Connector {
     this.hello = undefined;
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
-    let left = backoffSeconds(this.attempt);
+    const wait = backoffSeconds(this.attempt) * 1000;
     this.attempt += 1;
     // Local text only: a resumed session's screen begins with a full reset, which wipes it.
     if (this.attempt === 1) this.term.write('\r\n[connection lost]\r\n');
-    const show = () =>
+    // Counted against the clock, not in ticks: a tab in the background gets its timers once a minute or less, and a
+    // machine that slept got none at all; the first tick after the time is up tries.
+    let deadline = Date.now() + wait;
+    const tick = () => {
+      const now = Date.now();
+      // A clock set back starts the wait anew rather than stretching it.
+      if (deadline - now > wait) deadline = now + wait;
+      const left = Math.ceil((deadline - now) / 1000);
+      if (left <= 0) {
+        this.connect();
+        return;
+      }
       this.status.show('reconnecting', `connection lost; reconnecting in ${left} s (press any key to retry now)`);
-    show();
-    this.countdown = setInterval(() => {
-      left -= 1;
-      if (left > 0) show();
-      else this.connect();
-    }, 1000);
+      // Next when the number shown changes, or the time is up.
+      this.countdown = setTimeout(tick, deadline - now - (left - 1) * 1000);
+    };
+    tick();
+    window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  /** Ends the wait before a reconnect, if there is one. */
+  private stopWaiting(): void {
+    clearTimeout(this.countdown);
+    this.countdown = undefined;
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisibility);
   }
 }

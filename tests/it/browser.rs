@@ -135,6 +135,12 @@ async fn after_a_sleep_or_a_network_change_the_page_asks_at_once_and_reattaches(
 }
 
 #[tokio::test]
+async fn the_wait_before_a_reconnect_is_counted_by_the_clock_and_cut_short_when_the_network_or_the_tab_is_back()
+ {
+    run_browser("tests/browser/scenarios.mjs", &["backoff"]).await;
+}
+
+#[tokio::test]
 async fn vim_in_the_middle_of_an_edit_survives_a_dropped_connection_screen_and_all() {
     run_browser("tests/browser/scenarios.mjs", &["vim-resume"]).await;
     assert_screenshots(&["vim-resume-before.png", "vim-resume-after.png"]);
