@@ -22,10 +22,13 @@ export class Clipboard {
 
   /**
    * `typing` says whether this page's input reaches the program now: only then may the program write its clipboard.
+   * `pasting` is called just before a right-click paste hands its text to the terminal (it comes with no key press
+   * or DOM paste event, which would tell the page that the person typed).
    */
   constructor(
     private readonly term: Terminal,
     private readonly typing: () => boolean,
+    private readonly pasting: () => void,
   ) {
     term.onSelectionChange(() => {
       if (this.options.copyOnSelect && term.hasSelection()) void writeClipboard(term.getSelection());
@@ -60,7 +63,9 @@ export class Clipboard {
   async paste(): Promise<void> {
     try {
       const text = await navigator.clipboard.readText();
-      if (text !== '') this.term.paste(text);
+      if (text === '') return;
+      this.pasting();
+      this.term.paste(text);
     } catch (error) {
       console.warn('webterm: the browser refused to read the clipboard:', error);
     }

@@ -8,14 +8,12 @@
 // timeout (up to a minute), and the person at this page was the one typing.
 
 import type { Terminal } from '@xterm/xterm';
-import { Connection } from './connection';
+import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { rememberSessionId } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 
-/** Text typed before it is known whether it may be sent that is kept; beyond this, typing is dropped. */
-const MAX_KEPT_INPUT = 64 * 1024;
 
 /**
  * How long after it last heard from the server a page still takes control back by itself: the server's default
@@ -96,6 +94,13 @@ export class Connector {
    */
   private kept: string[] = [];
   private keptLength = 0;
+  /** Something was not kept (over `MAX_HELD_INPUT`): nothing more is, until what was kept is sent or forgotten. */
+  private keptFull = false;
+  /**
+   * Text typed or pasted since the connection last dropped that could not be held for the next connection, in
+   * UTF-16 code units; the status bar says so until the next drop.
+   */
+  private lost = 0;
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -165,9 +170,10 @@ export class Connector {
   }
 
   /**
-   * A key was pressed (before its input comes to `input`): while waiting to reconnect, reconnects at once, and
-   * the key and those after it are sent once the socket is open. Only a key: a program's mouse and focus reports
-   * are input too, and would otherwise open a socket for every move of the mouse while the server is down.
+   * A key was pressed, or text is pasted (before its input comes to `input`): while waiting to reconnect, reconnects
+   * at once, and the key and those after it are sent once the socket is open (to the same session: one that is gone
+   * never gets them). Only a key or a paste: a program's mouse and focus reports are input too, and would otherwise
+   * open a socket for every move of the mouse while the server is down.
    */
   keyPressed(): void {
     // First, so that a reconnect it starts asks for this page's size; not on a session this page may not type into.
@@ -187,13 +193,35 @@ export class Connector {
     if (this.phase === 'waiting') return;
     const may = this.phase === 'starting' ? undefined : this.mayType();
     if (may === undefined) this.keep(data);
-    else if (may) this.connection?.sendText(data);
+    else if (may) this.send(data);
   }
 
+  /**
+   * Keeps `data` until it is known whether it may be sent. Past `MAX_HELD_INPUT` the rest goes too: a paste cut
+   * short and the Enter after it would run something else than what was pasted.
+   */
   private keep(data: string): void {
-    if (this.keptLength + data.length > MAX_KEPT_INPUT) return;
+    if (this.keptFull || this.keptLength + data.length > MAX_HELD_INPUT) {
+      this.keptFull = true;
+      this.lose(data.length);
+      return;
+    }
     this.kept.push(data);
     this.keptLength += data.length;
+  }
+
+  /** Sends `data` on the current connection, which holds it while it opens; says so when it could not. */
+  private send(data: string): void {
+    if (this.connection !== undefined && !this.connection.sendText(data)) this.lose(data.length);
+  }
+
+  /** `length` UTF-16 code units of typed or pasted text were dropped: the status bar says so, with the total. */
+  private lose(length: number): void {
+    this.lost += length;
+    this.status.setNote(
+      `${describeAmount(this.lost)} typed or pasted while disconnected was not sent: ` +
+        `more than the ${describeAmount(MAX_HELD_INPUT)} the page holds`,
+    );
   }
 
   /** Sends what was kept if it may be sent now, forgets it if it may not, and keeps it while that is unknown. */
@@ -201,7 +229,7 @@ export class Connector {
     const may = this.mayType();
     if (may === undefined) return;
     const kept = this.forgetKept();
-    if (may) for (const data of kept) this.connection?.sendText(data);
+    if (may) for (const data of kept) this.send(data);
   }
 
   /** Empties what was kept; returns it. */
@@ -209,6 +237,7 @@ export class Connector {
     const kept = this.kept;
     this.kept = [];
     this.keptLength = 0;
+    this.keptFull = false;
     return kept;
   }
 
@@ -253,6 +282,7 @@ export class Connector {
   private startNewSession(note: string): void {
     // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
     this.forgetKept();
+    this.forgetLost();
     this.awaitingControl = false;
     this.setSession(undefined);
     this.attempt = 0;
@@ -325,6 +355,7 @@ export class Connector {
 
   private onExit(status: ExitStatus): void {
     this.phase = 'exited';
+    this.forgetLost();
     this.reclaim = false;
     this.connection = undefined;
     this.hello = undefined;
@@ -365,6 +396,8 @@ export class Connector {
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
     const wait = backoffSeconds(this.attempt) * 1000;
+    // A new outage: what was lost in the last one has been told.
+    if (this.attempt === 0) this.forgetLost();
     this.attempt += 1;
     // Local text only: a resumed session's screen begins with a full reset, which wipes it.
     if (this.attempt === 1) this.term.write('\r\n[connection lost]\r\n');
@@ -389,6 +422,12 @@ export class Connector {
     document.addEventListener('visibilitychange', this.onVisibility);
   }
 
+  /** Stops saying that typed text was lost. */
+  private forgetLost(): void {
+    this.lost = 0;
+    this.status.setNote(undefined);
+  }
+
   /** Ends the wait before a reconnect, if there is one. */
   private stopWaiting(): void {
     clearTimeout(this.countdown);
@@ -396,4 +435,10 @@ export class Connector {
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('visibilitychange', this.onVisibility);
   }
+}
+
+/** `units` of text as the status bar says it: KiB below a MiB, else MiB with one decimal. */
+function describeAmount(units: number): string {
+  if (units < 1024 * 1024) return `${Math.ceil(units / 1024)} KiB`;
+  return `${(units / (1024 * 1024)).toFixed(1)} MiB`;
 }

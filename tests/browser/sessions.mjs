@@ -10,10 +10,12 @@ import { STEP_MS, slowNetwork, start } from './harness.mjs';
 
 /**
  * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
- * the same shell again, and shows the screen the server sends back instead of its own.
+ * the same shell again, and shows the screen the server sends back instead of its own. What is typed or pasted
+ * meanwhile reconnects at once and reaches the shell; a paste too large to hold is dropped, and the page says so.
  */
 async function reconnect(t, url) {
   const proxy = await startProxy(new URL(url));
+  await t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(proxy.url).origin });
   try {
     await start(t, proxy.url);
     const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
@@ -52,6 +54,34 @@ async function reconnect(t, url) {
       await t.waitForState('connected', 2_000);
       await t.page.keyboard.press('Enter');
       await t.waitForLine('from-a-phone');
+    });
+    await t.step('so does a right-click paste, of 1 MiB: the program reads all of it', async () => {
+      const size = 1024 * 1024;
+      await t.typeLine(
+        `stty raw -echo; printf 'raw-''ready\\r\\n'; head -c ${size} | wc -c; stty sane; echo; echo paste""-done`,
+      );
+      await t.waitForLine('raw-ready');
+      await t.page.evaluate((n) => navigator.clipboard.writeText('y'.repeat(n)), size);
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      await t.page.locator('#terminal').click({ button: 'right' });
+      await t.waitForState('connected', 2_000);
+      await t.waitForLine(String(size));
+      await t.waitForLine('paste-done');
+    });
+    await t.step('a paste of 5 MiB, more than the page holds, is dropped whole, and the status bar says so', async () => {
+      await t.page.evaluate((n) => navigator.clipboard.writeText('y'.repeat(n)), 5 * 1024 * 1024);
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      await t.page.locator('#terminal').click({ button: 'right' });
+      await t.waitForState('connected', 2_000);
+      await waitForStatus(t, '5.0 MiB typed or pasted while disconnected was not sent');
+      await t.typeLine('echo after""-the-big-paste');
+      await t.waitForLine('after-the-big-paste');
+    });
+    await t.step('it is still the same shell', async () => {
+      const again = await shellPid(t, 'last');
+      if (again !== pid) throw new Error(`the shell was ${pid} before the drops and is ${again} after them`);
     });
   } finally {
     proxy.close();
