@@ -6,6 +6,7 @@ import { WriteFlow } from './flow';
 import { Heartbeat } from './heartbeat';
 import {
   CLOSE_NO_SESSION,
+  CLOSE_START_FAILED,
   type ClientMessage,
   type ExitStatus,
   type Hello,
@@ -51,7 +52,9 @@ export function terminalSocketUrl(size: Size | undefined, session?: string, page
   return url.href;
 }
 
-/** What a connection reports. Exactly one of `exit`, `gone` and `dropped` is called, once, at its end. */
+/**
+ * What a connection reports. Exactly one of `exit`, `gone`, `refused` and `dropped` is called, once, at its end.
+ */
 export interface ConnectionEvents {
   /** The server's first message arrived. A resumed session's screen follows it as output. */
   hello(hello: Hello): void;
@@ -61,6 +64,8 @@ export interface ConnectionEvents {
   exit(status: ExitStatus): void;
   /** The session asked for does not exist any more (ended, expired, server restarted) or is not this user's. */
   gone(): void;
+  /** The server could not start the program, for the reason in `message` (its `error`): trying again would fail. */
+  refused(message: string): void;
   /** The socket closed without an exit message (network, server restart, refused upgrade). */
   dropped(): void;
 }
@@ -81,6 +86,8 @@ export class Connection {
   private earlyBytes = 0;
   /** Input was dropped while the socket opened: so is all that comes after it, until it is open. */
   private earlyFull = false;
+  /** The server's last `error` message on this connection. */
+  private serverError: string | undefined;
 
   constructor(
     private readonly term: Terminal,
@@ -104,7 +111,9 @@ export class Connection {
     this.socket.addEventListener('close', (event) => {
       if (this.ended) return;
       this.end();
+      const error = this.serverError;
       if (event.code === CLOSE_NO_SESSION) this.events.gone();
+      else if (event.code === CLOSE_START_FAILED && error !== undefined) this.events.refused(error);
       else this.events.dropped();
     });
   }
@@ -216,8 +225,10 @@ export class Connection {
         this.events.hello(message);
         break;
       case 'error':
-        // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed.
+        // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed, and
+        // before CLOSE_START_FAILED, why the program did not start (the page shows that one).
         console.warn('webterm: the server says:', message.message);
+        this.serverError = message.message;
         break;
       case 'control':
         this.size.control(message.writable);

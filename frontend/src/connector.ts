@@ -3,6 +3,8 @@
 // 4 ... 30 s of wall time, counted down in the status bar; at once when the network comes back or the tab is shown
 // again); the server then sends the session's whole screen. A session that
 // is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
+// A program the server could not start (close code 1011 after an `error`) is not retried by itself: the status bar
+// shows the server's reason, and Enter tries again.
 // Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
 // asks for it back once it is attached again: its old connection may keep control at the server until the ping
 // timeout (up to a minute), and the person at this page was the one typing.
@@ -10,6 +12,7 @@
 import type { Terminal } from '@xterm/xterm';
 import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
+import { urlArgs } from './url_args';
 import { rememberSessionId } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
@@ -40,9 +43,9 @@ const FRESH_MODES =
 
 /**
  * Where the connector stands between connections; `starting` until the first `connect` (the page is still finding
- * out which session is its own).
+ * out which session is its own); `failed` once the server could not start the program, until Enter.
  */
-type Phase = 'starting' | 'connected' | 'waiting' | 'exited';
+type Phase = 'starting' | 'connected' | 'waiting' | 'exited' | 'failed';
 
 /** Owns the page's one connection at a time. */
 export class Connector {
@@ -162,6 +165,7 @@ export class Connector {
       control: (writable) => this.onControl(writable),
       exit: (status) => this.onExit(status),
       gone: () => this.onGone(),
+      refused: (message) => this.onRefused(message),
       dropped: () => this.onDrop(),
     });
     this.connection = connection;
@@ -188,6 +192,10 @@ export class Connector {
   input(data: string): void {
     if (this.phase === 'exited') {
       if (data === '\r') this.startNewSession('\r\n');
+      return;
+    }
+    if (this.phase === 'failed') {
+      if (data === '\r') this.connect();
       return;
     }
     if (this.phase === 'waiting') return;
@@ -382,6 +390,19 @@ export class Connector {
     this.startNewSession('\r\n[the previous session has ended; starting a new one]\r\n');
   }
 
+  /** The server could not start the program: says why, and waits for Enter (trying by itself would fail again). */
+  private onRefused(message: string): void {
+    this.phase = 'failed';
+    this.connection = undefined;
+    this.hello = undefined;
+    this.attempt = 0;
+    this.forgetKept();
+    this.status.showTakeControl(false);
+    this.status.showTypeHere(false);
+    this.term.write(`\r\n[${message}; press Enter to try again]\r\n`);
+    this.status.show('disconnected', `${message}. Press Enter to try again`);
+  }
+
   private onDrop(): void {
     // A connection that ended before its `hello` changes nothing: the one before it decides.
     // Only a page that typed: one holding input on another user's session never takes the keyboard by itself.
@@ -390,6 +411,12 @@ export class Connector {
       this.reclaim = hadControl && this.hello.input === 'single' && this.mayTypeHere() === true;
       this.lastHeard = this.connection?.lastHeard ?? Date.now();
     }
+    // A link's program arguments (`?arg=`) refused at the upgrade look like a network failure: the browser does
+    // not show the page the server's answer. After a second attempt in a row without a `hello`, the page says
+    // that they may be why.
+    const argsRefused =
+      this.hello === undefined && this.attempt > 0 && this.session === undefined && urlArgs().length > 0;
+    const hint = argsRefused ? '; the server may be refusing the program arguments in the address (?arg=)' : '';
     this.phase = 'waiting';
     this.connection = undefined;
     this.hello = undefined;
@@ -413,7 +440,10 @@ export class Connector {
         this.connect();
         return;
       }
-      this.status.show('reconnecting', `connection lost; reconnecting in ${left} s (press any key to retry now)`);
+      this.status.show(
+        'reconnecting',
+        `connection lost; reconnecting in ${left} s (press any key to retry now)${hint}`,
+      );
       // Next when the number shown changes, or the time is up.
       this.countdown = setTimeout(tick, deadline - now - (left - 1) * 1000);
     };

@@ -3,6 +3,7 @@
 // each against a server with the options it needs (named in each scenario's comment).
 
 import { start } from './harness.mjs';
+import { waitForStatus } from './sessions.mjs';
 
 /** Shell code that prints the line `raw-ready` once `stty raw` has run (raw output needs its own CR). */
 const RAW_READY = "printf 'raw-''ready\\r\\n';";
@@ -131,7 +132,8 @@ async function keybar(t, url) {
 /**
  * Server with `session.writable = false` and `client.clipboard_osc52`, running a program that writes "pwned" to the
  * clipboard with OSC 52, then reports any input line it gets. The clipboard stays as it was: the page does not type,
- * so the program is not its own. A smaller window keeps the session's size (scrolling) and sends no resize.
+ * so the program is not its own. A smaller window keeps the session's size (scrolling) and sends no resize. A link
+ * with program arguments, which the server refuses, does not just say "reconnecting".
  */
 async function readOnly(t, url) {
   const sent = [];
@@ -178,6 +180,49 @@ async function readOnly(t, url) {
     await t.page.waitForTimeout(500);
     const resizes = sent.filter((payload) => typeof payload === 'string' && payload.includes('"resize"'));
     if (resizes.length > 0) throw new Error(`the page sent ${resizes.join(', ')}`);
+  });
+  await t.step('a link with program arguments, which the server refuses here, says they may be why it fails', async () => {
+    // The server answers the upgrade 400 (or 403 for a read-only client), which the page cannot see.
+    const link = new URL(url);
+    link.searchParams.append('arg', '-c');
+    link.searchParams.append('arg', 'echo from""-the-link');
+    // A new tab: a reload would attach to its session, and an attach leaves the arguments out.
+    const other = await t.openPage();
+    other.page.once('dialog', (dialog) => dialog.accept());
+    await other.page.goto(link.href, { timeout: 10_000 });
+    await waitForStatus(other, 'the server may be refusing the program arguments in the address (?arg=)');
+  });
+}
+
+/**
+ * Server whose program is `/nonexistent`. The page shows the server's reason, and does not try again by itself (each
+ * try would fail the same way, and the server would log an error each time); Enter tries again.
+ */
+async function startFailed(t, url) {
+  const sockets = [];
+  t.page.on('websocket', (socket) => sockets.push(socket.url()));
+  await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
+  await t.step("the status bar shows the server's reason and says Enter tries again", async () => {
+    await t.waitForState('disconnected');
+    await waitForStatus(t, 'could not start `/nonexistent`');
+    await waitForStatus(t, 'Press Enter to try again');
+  });
+  await t.step('it does not try again by itself', async () => {
+    // Were it to, it would have after 1 s, and again 2 s later.
+    await t.page.waitForTimeout(3_500);
+    if (sockets.length !== 1) throw new Error(`${sockets.length} sockets were opened`);
+    const state = await t.page.evaluate(() => document.body.dataset.state);
+    if (state !== 'disconnected') throw new Error(`the page is ${state}`);
+  });
+  await t.step('Enter tries again, once', async () => {
+    await t.page.locator('#terminal').click();
+    const opened = t.page.waitForEvent('websocket');
+    await t.page.keyboard.press('Enter');
+    await opened;
+    await t.waitForState('disconnected');
+    await waitForStatus(t, 'could not start `/nonexistent`');
+    await t.page.waitForTimeout(1_500);
+    if (sockets.length !== 2) throw new Error(`${sockets.length} sockets were opened`);
   });
 }
 
@@ -295,6 +340,7 @@ export const CLIENT_SCENARIOS = {
   keybar,
   'read-only': readOnly,
   'new-session': newSession,
+  'start-failed': startFailed,
   images,
   'url-args': urlArgs,
 };

@@ -236,6 +236,12 @@ async fn a_read_only_session_says_so_and_neither_typed_keys_reach_the_program_no
 }
 
 #[tokio::test]
+async fn a_program_that_cannot_start_is_reported_with_the_servers_reason_and_not_tried_again_by_itself()
+ {
+    run_scenario_with(config(&["/nonexistent"]), "start-failed").await;
+}
+
+#[tokio::test]
 async fn an_admin_opening_a_link_to_another_users_session_is_told_whose_it_is_before_typing_into_it()
  {
     let mut config = config(&["sh"]);
