@@ -1,8 +1,8 @@
 // Keeps the page connected to its session: opens a connection, shows its state, and after a drop (or a connection
 // that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
 // 4 ... 30 s of wall time, counted down in the status bar; at once when the network comes back or the tab is shown
-// again); the server then sends the session's whole screen. A session that
-// is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
+// again); the server then sends the session's whole screen. A session that is gone (close code 4404) is forgotten
+// and a new one starts. After the program exits, Enter starts a new session.
 // A program the server could not start (close code 1011 after an `error`) is not retried by itself: the status bar
 // shows the server's reason, and Enter tries again.
 // Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
@@ -12,11 +12,10 @@
 import type { Terminal } from '@xterm/xterm';
 import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
-import { urlArgs } from './url_args';
 import { rememberSessionId } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
-
+import { urlArgs } from './url_args';
 
 /**
  * How long after it last heard from the server a page still takes control back by itself: the server's default
