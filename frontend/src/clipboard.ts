@@ -1,5 +1,6 @@
 // Copy and paste: copy on select, copy of the selection on request, right-click paste, and OSC 52 writes from
-// programs (opt-in). Every paste goes through `term.paste`, so xterm brackets it when the program asked for that.
+// programs (opt-in, and only on a page that types). Every paste goes through `term.paste`, so xterm brackets it when
+// the program asked for that.
 
 import type { Terminal } from '@xterm/xterm';
 
@@ -19,14 +20,25 @@ export class Clipboard {
   /** What is switched on now; changed when `hello` arrives. */
   options: ClipboardOptions = { copyOnSelect: false, clipboardOsc52: false };
 
-  constructor(private readonly term: Terminal) {
+  /**
+   * `typing` says whether this page's input reaches the program now: only then may the program write its clipboard.
+   * `pasting` is called just before a right-click paste hands its text to the terminal (it comes with no key press
+   * or DOM paste event, which would tell the page that the person typed).
+   */
+  constructor(
+    private readonly term: Terminal,
+    private readonly typing: () => boolean,
+    private readonly pasting: () => void,
+  ) {
     term.onSelectionChange(() => {
       if (this.options.copyOnSelect && term.hasSelection()) void writeClipboard(term.getSelection());
     });
     term.parser.registerOscHandler(52, (data) => {
       // SECURITY: only when the operator opted in, and write-only: a `?` query (read the clipboard) is never
-      // answered, so a program cannot see what the user copied elsewhere.
-      if (this.options.clipboardOsc52) {
+      // answered, so a program cannot see what the user copied elsewhere. And only while this page types: a
+      // read-only viewer, or an admin looking at another user's session without "Type here", runs someone else's
+      // program, which must not put text in their clipboard for them to paste somewhere later.
+      if (this.options.clipboardOsc52 && this.typing()) {
         const text = decodeOsc52(data);
         if (text !== null) void writeClipboard(text);
       }
@@ -51,7 +63,9 @@ export class Clipboard {
   async paste(): Promise<void> {
     try {
       const text = await navigator.clipboard.readText();
-      if (text !== '') this.term.paste(text);
+      if (text === '') return;
+      this.pasting();
+      this.term.paste(text);
     } catch (error) {
       console.warn('webterm: the browser refused to read the clipboard:', error);
     }

@@ -6,6 +6,7 @@ import { WriteFlow } from './flow';
 import { Heartbeat } from './heartbeat';
 import {
   CLOSE_NO_SESSION,
+  CLOSE_START_FAILED,
   type ClientMessage,
   type ExitStatus,
   type Hello,
@@ -21,8 +22,11 @@ import type { SessionSize } from './session_size';
 /** The largest input frame the page sends (the server's smallest `websocket.max_message_size`). */
 const MAX_INPUT_FRAME = 64 * 1024;
 
-/** Input kept while the socket is still opening; typing beyond it before the socket opens is dropped. */
-const MAX_EARLY_INPUT = 64 * 1024;
+/**
+ * The most input a page holds for a connection that is not open yet (what is typed, or pasted, while the page
+ * reconnects), in bytes; beyond it, input is dropped until the connection opens, and the page says so.
+ */
+export const MAX_HELD_INPUT = 4 * 1024 * 1024;
 
 /**
  * The terminal socket's URL: `ws` resolved against the page's own URL, so it works under a sub-path, with the
@@ -48,7 +52,9 @@ export function terminalSocketUrl(size: Size | undefined, session?: string, page
   return url.href;
 }
 
-/** What a connection reports. Exactly one of `exit`, `gone` and `dropped` is called, once, at its end. */
+/**
+ * What a connection reports. Exactly one of `exit`, `gone`, `refused` and `dropped` is called, once, at its end.
+ */
 export interface ConnectionEvents {
   /** The server's first message arrived. A resumed session's screen follows it as output. */
   hello(hello: Hello): void;
@@ -58,6 +64,8 @@ export interface ConnectionEvents {
   exit(status: ExitStatus): void;
   /** The session asked for does not exist any more (ended, expired, server restarted) or is not this user's. */
   gone(): void;
+  /** The server could not start the program, for the reason in `message` (its `error`): trying again would fail. */
+  refused(message: string): void;
   /** The socket closed without an exit message (network, server restart, refused upgrade). */
   dropped(): void;
 }
@@ -76,6 +84,10 @@ export class Connection {
   /** Input typed while the socket was still opening, sent once it is open. */
   private early: Uint8Array<ArrayBuffer>[] = [];
   private earlyBytes = 0;
+  /** Input was dropped while the socket opened: so is all that comes after it, until it is open. */
+  private earlyFull = false;
+  /** The server's last `error` message on this connection. */
+  private serverError: string | undefined;
 
   constructor(
     private readonly term: Terminal,
@@ -93,12 +105,15 @@ export class Connection {
     this.socket.addEventListener('open', () => {
       for (const bytes of this.early) this.sendBytes(bytes);
       this.early = [];
+      this.earlyBytes = 0;
     });
     this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
     this.socket.addEventListener('close', (event) => {
       if (this.ended) return;
       this.end();
+      const error = this.serverError;
       if (event.code === CLOSE_NO_SESSION) this.events.gone();
+      else if (event.code === CLOSE_START_FAILED && error !== undefined) this.events.refused(error);
       else this.events.dropped();
     });
   }
@@ -111,9 +126,9 @@ export class Connection {
     return this.flow.pendingBytes;
   }
 
-  /** Sends typed or pasted text. */
-  sendText(data: string): void {
-    this.sendBytes(this.encoder.encode(data));
+  /** Sends typed or pasted text; false when it was dropped (see `MAX_HELD_INPUT`, or the socket is closing). */
+  sendText(data: string): boolean {
+    return this.sendBytes(this.encoder.encode(data));
   }
 
   /** Sends bytes given as one UTF-16 code unit each (xterm's `onBinary`, some mouse reports). */
@@ -158,21 +173,27 @@ export class Connection {
     return true;
   }
 
-  private sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
+  /** Sends `bytes`, or holds them while the socket opens; false when they were dropped. */
+  private sendBytes(bytes: Uint8Array<ArrayBuffer>): boolean {
     if (this.socket.readyState === WebSocket.CONNECTING) {
-      // Keys typed while the socket opens (on page load, or the key that started a reconnect and those after it).
-      if (this.earlyBytes + bytes.length <= MAX_EARLY_INPUT) {
-        this.early.push(bytes);
-        this.earlyBytes += bytes.length;
+      // Keys typed while the socket opens (on page load, or the key or paste that started a reconnect and what
+      // comes after it). Past the limit the rest goes too: a paste cut short and the Enter after it would run
+      // something else than what was pasted.
+      if (this.earlyFull || this.earlyBytes + bytes.length > MAX_HELD_INPUT) {
+        this.earlyFull = true;
+        return false;
       }
-      return;
+      this.early.push(bytes);
+      this.earlyBytes += bytes.length;
+      return true;
     }
-    if (!this.isOpen()) return;
+    if (!this.isOpen()) return false;
     // A paste comes as one string, of any size: in pieces, so that none is over the server's message limit
     // (`websocket.max_message_size`, never under MAX_INPUT_FRAME). The program gets the same bytes in order.
     for (let at = 0; at < bytes.length; at += MAX_INPUT_FRAME) {
       this.socket.send(bytes.subarray(at, at + MAX_INPUT_FRAME));
     }
+    return true;
   }
 
   private receive(data: ArrayBuffer | string): void {
@@ -204,8 +225,10 @@ export class Connection {
         this.events.hello(message);
         break;
       case 'error':
-        // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed.
+        // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed, and
+        // before CLOSE_START_FAILED, why the program did not start (the page shows that one).
         console.warn('webterm: the server says:', message.message);
+        this.serverError = message.message;
         break;
       case 'control':
         this.size.control(message.writable);

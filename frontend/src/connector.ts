@@ -1,20 +1,21 @@
 // Keeps the page connected to its session: opens a connection, shows its state, and after a drop (or a connection
 // that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
-// 4 ... 30 s, counted down in the status bar); the server then sends the session's whole screen. A session that
-// is gone (close code 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
+// 4 ... 30 s of wall time, counted down in the status bar; at once when the network comes back or the tab is shown
+// again); the server then sends the session's whole screen. A session that is gone (close code 4404) is forgotten
+// and a new one starts. After the program exits, Enter starts a new session.
+// A program the server could not start (close code 1011 after an `error`) is not retried by itself: the status bar
+// shows the server's reason, and Enter tries again.
 // Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
 // asks for it back once it is attached again: its old connection may keep control at the server until the ping
 // timeout (up to a minute), and the person at this page was the one typing.
 
 import type { Terminal } from '@xterm/xterm';
-import { Connection } from './connection';
+import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { rememberSessionId } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
-
-/** Text typed before it is known whether it may be sent that is kept; beyond this, typing is dropped. */
-const MAX_KEPT_INPUT = 64 * 1024;
+import { urlArgs } from './url_args';
 
 /**
  * How long after it last heard from the server a page still takes control back by itself: the server's default
@@ -41,9 +42,9 @@ const FRESH_MODES =
 
 /**
  * Where the connector stands between connections; `starting` until the first `connect` (the page is still finding
- * out which session is its own).
+ * out which session is its own); `failed` once the server could not start the program, until Enter.
  */
-type Phase = 'starting' | 'connected' | 'waiting' | 'exited';
+type Phase = 'starting' | 'connected' | 'waiting' | 'exited' | 'failed';
 
 /** Owns the page's one connection at a time. */
 export class Connector {
@@ -51,11 +52,24 @@ export class Connector {
   private connection: Connection | undefined;
   private phase: Phase = 'starting';
   private attempt = 0;
-  private countdown: ReturnType<typeof setInterval> | undefined;
+  private countdown: ReturnType<typeof setTimeout> | undefined;
+  /** While waiting to reconnect, the network came back: try at once. */
+  private readonly onOnline = () => {
+    if (this.phase === 'waiting') this.connect();
+  };
+  /** While waiting to reconnect, the tab may have been shown again: then try at once. */
+  private readonly onVisibility = () => {
+    if (this.phase === 'waiting' && document.visibilityState === 'visible') this.connect();
+  };
   /** The current connection's `hello`, until it ends. */
   private hello: Hello | undefined;
   /** Whether this page's input reaches the program, on the current connection. */
   private writable = false;
+  /**
+   * Whether what is typed here reaches the program, as last shown for the current connection's `hello`: writable,
+   * and not held back on another user's session.
+   */
+  private typingNow = false;
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
   /**
@@ -82,6 +96,13 @@ export class Connector {
    */
   private kept: string[] = [];
   private keptLength = 0;
+  /** Something was not kept (over `MAX_HELD_INPUT`): nothing more is, until what was kept is sent or forgotten. */
+  private keptFull = false;
+  /**
+   * Text typed or pasted since the connection last dropped that could not be held for the next connection, in
+   * UTF-16 code units; the status bar says so until the next drop.
+   */
+  private lost = 0;
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -99,6 +120,14 @@ export class Connector {
   /** The current connection's `hello` (for the page's debug hook), until the connection ends. */
   get currentHello(): Hello | undefined {
     return this.hello;
+  }
+
+  /**
+   * Whether what is typed in this page reaches the program now: connected, writable, and not held back on another
+   * user's session until "Type here".
+   */
+  get typing(): boolean {
+    return this.hello !== undefined && this.typingNow;
   }
 
   /** Output bytes of the current connection handed to the terminal and not parsed yet (for the debug hook). */
@@ -119,7 +148,7 @@ export class Connector {
    */
   connect(sessionId?: string): void {
     if (sessionId !== undefined) this.session = sessionId;
-    clearInterval(this.countdown);
+    this.stopWaiting();
     this.connection?.close();
     this.hello = undefined;
     this.phase = 'connected';
@@ -135,6 +164,7 @@ export class Connector {
       control: (writable) => this.onControl(writable),
       exit: (status) => this.onExit(status),
       gone: () => this.onGone(),
+      refused: (message) => this.onRefused(message),
       dropped: () => this.onDrop(),
     });
     this.connection = connection;
@@ -143,9 +173,10 @@ export class Connector {
   }
 
   /**
-   * A key was pressed (before its input comes to `input`): while waiting to reconnect, reconnects at once, and
-   * the key and those after it are sent once the socket is open. Only a key: a program's mouse and focus reports
-   * are input too, and would otherwise open a socket for every move of the mouse while the server is down.
+   * A key was pressed, or text is pasted (before its input comes to `input`): while waiting to reconnect, reconnects
+   * at once, and the key and those after it are sent once the socket is open (to the same session: one that is gone
+   * never gets them). Only a key or a paste: a program's mouse and focus reports are input too, and would otherwise
+   * open a socket for every move of the mouse while the server is down.
    */
   keyPressed(): void {
     // First, so that a reconnect it starts asks for this page's size; not on a session this page may not type into.
@@ -162,16 +193,42 @@ export class Connector {
       if (data === '\r') this.startNewSession('\r\n');
       return;
     }
+    if (this.phase === 'failed') {
+      if (data === '\r') this.connect();
+      return;
+    }
     if (this.phase === 'waiting') return;
     const may = this.phase === 'starting' ? undefined : this.mayType();
     if (may === undefined) this.keep(data);
-    else if (may) this.connection?.sendText(data);
+    else if (may) this.send(data);
   }
 
+  /**
+   * Keeps `data` until it is known whether it may be sent. Past `MAX_HELD_INPUT` the rest goes too: a paste cut
+   * short and the Enter after it would run something else than what was pasted.
+   */
   private keep(data: string): void {
-    if (this.keptLength + data.length > MAX_KEPT_INPUT) return;
+    if (this.keptFull || this.keptLength + data.length > MAX_HELD_INPUT) {
+      this.keptFull = true;
+      this.lose(data.length);
+      return;
+    }
     this.kept.push(data);
     this.keptLength += data.length;
+  }
+
+  /** Sends `data` on the current connection, which holds it while it opens; says so when it could not. */
+  private send(data: string): void {
+    if (this.connection !== undefined && !this.connection.sendText(data)) this.lose(data.length);
+  }
+
+  /** `length` UTF-16 code units of typed or pasted text were dropped: the status bar says so, with the total. */
+  private lose(length: number): void {
+    this.lost += length;
+    this.status.setNote(
+      `${describeAmount(this.lost)} typed or pasted while disconnected was not sent: ` +
+        `more than the ${describeAmount(MAX_HELD_INPUT)} the page holds`,
+    );
   }
 
   /** Sends what was kept if it may be sent now, forgets it if it may not, and keeps it while that is unknown. */
@@ -179,7 +236,7 @@ export class Connector {
     const may = this.mayType();
     if (may === undefined) return;
     const kept = this.forgetKept();
-    if (may) for (const data of kept) this.connection?.sendText(data);
+    if (may) for (const data of kept) this.send(data);
   }
 
   /** Empties what was kept; returns it. */
@@ -187,6 +244,7 @@ export class Connector {
     const kept = this.kept;
     this.kept = [];
     this.keptLength = 0;
+    this.keptFull = false;
     return kept;
   }
 
@@ -231,6 +289,7 @@ export class Connector {
   private startNewSession(note: string): void {
     // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
     this.forgetKept();
+    this.forgetLost();
     this.awaitingControl = false;
     this.setSession(undefined);
     this.attempt = 0;
@@ -286,6 +345,7 @@ export class Connector {
     const canTake = !writable && hello.input === 'single' && hello.role === 'write';
     const holding = writable && this.mayType() === false;
     const typing = writable && !holding;
+    this.typingNow = typing;
     // While control is on its way back, keys are kept for it rather than refused.
     this.term.options.disableStdin = !typing && !this.awaitingControl;
     this.term.options.cursorBlink = typing;
@@ -302,6 +362,7 @@ export class Connector {
 
   private onExit(status: ExitStatus): void {
     this.phase = 'exited';
+    this.forgetLost();
     this.reclaim = false;
     this.connection = undefined;
     this.hello = undefined;
@@ -328,6 +389,19 @@ export class Connector {
     this.startNewSession('\r\n[the previous session has ended; starting a new one]\r\n');
   }
 
+  /** The server could not start the program: says why, and waits for Enter (trying by itself would fail again). */
+  private onRefused(message: string): void {
+    this.phase = 'failed';
+    this.connection = undefined;
+    this.hello = undefined;
+    this.attempt = 0;
+    this.forgetKept();
+    this.status.showTakeControl(false);
+    this.status.showTypeHere(false);
+    this.term.write(`\r\n[${message}; press Enter to try again]\r\n`);
+    this.status.show('disconnected', `${message}. Press Enter to try again`);
+  }
+
   private onDrop(): void {
     // A connection that ended before its `hello` changes nothing: the one before it decides.
     // Only a page that typed: one holding input on another user's session never takes the keyboard by itself.
@@ -336,22 +410,64 @@ export class Connector {
       this.reclaim = hadControl && this.hello.input === 'single' && this.mayTypeHere() === true;
       this.lastHeard = this.connection?.lastHeard ?? Date.now();
     }
+    // A link's program arguments (`?arg=`) refused at the upgrade look like a network failure: the browser does
+    // not show the page the server's answer. After a second attempt in a row without a `hello`, the page says
+    // that they may be why.
+    const argsRefused =
+      this.hello === undefined && this.attempt > 0 && this.session === undefined && urlArgs().length > 0;
+    const hint = argsRefused ? '; the server may be refusing the program arguments in the address (?arg=)' : '';
     this.phase = 'waiting';
     this.connection = undefined;
     this.hello = undefined;
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
-    let left = backoffSeconds(this.attempt);
+    const wait = backoffSeconds(this.attempt) * 1000;
+    // A new outage: what was lost in the last one has been told.
+    if (this.attempt === 0) this.forgetLost();
     this.attempt += 1;
     // Local text only: a resumed session's screen begins with a full reset, which wipes it.
     if (this.attempt === 1) this.term.write('\r\n[connection lost]\r\n');
-    const show = () =>
-      this.status.show('reconnecting', `connection lost; reconnecting in ${left} s (press any key to retry now)`);
-    show();
-    this.countdown = setInterval(() => {
-      left -= 1;
-      if (left > 0) show();
-      else this.connect();
-    }, 1000);
+    // Counted against the clock, not in ticks: a tab in the background gets its timers once a minute or less, and a
+    // machine that slept got none at all; the first tick after the time is up tries.
+    let deadline = Date.now() + wait;
+    const tick = () => {
+      const now = Date.now();
+      // A clock set back starts the wait anew rather than stretching it.
+      if (deadline - now > wait) deadline = now + wait;
+      const left = Math.ceil((deadline - now) / 1000);
+      if (left <= 0) {
+        this.connect();
+        return;
+      }
+      this.status.show(
+        'reconnecting',
+        `connection lost; reconnecting in ${left} s (press any key to retry now)${hint}`,
+      );
+      // Next when the number shown changes, or the time is up.
+      this.countdown = setTimeout(tick, deadline - now - (left - 1) * 1000);
+    };
+    tick();
+    window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onVisibility);
   }
+
+  /** Stops saying that typed text was lost. */
+  private forgetLost(): void {
+    this.lost = 0;
+    this.status.setNote(undefined);
+  }
+
+  /** Ends the wait before a reconnect, if there is one. */
+  private stopWaiting(): void {
+    clearTimeout(this.countdown);
+    this.countdown = undefined;
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+  }
+}
+
+/** `units` of text as the status bar says it: KiB below a MiB, else MiB with one decimal. */
+function describeAmount(units: number): string {
+  if (units < 1024 * 1024) return `${Math.ceil(units / 1024)} KiB`;
+  return `${(units / (1024 * 1024)).toFixed(1)} MiB`;
 }

@@ -39,7 +39,13 @@ const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
 const takeControl = element('take-control-button', HTMLButtonElement);
 const typeHere = element('type-here-button', HTMLButtonElement);
 const status = new StatusBar(document.getElementById('status'), takeControl, typeHere);
-const clipboard = new Clipboard(term);
+// The connector, made below, says whether this page types (a program's OSC 52 reaches the clipboard only then), and
+// hears of a right-click paste as of a key (it reconnects at once).
+const clipboard = new Clipboard(
+  term,
+  () => connector.typing,
+  () => connector.keyPressed(),
+);
 const search = new SearchBar(page.search, focusTerminal);
 new SettingsPanel(
   settings,

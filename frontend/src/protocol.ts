@@ -17,6 +17,12 @@ export const MAX_CELLS = 250_000;
  */
 export const CLOSE_NO_SESSION = 4404;
 
+/**
+ * The WebSocket close code after the server could not start the program of a new session (a missing command, a
+ * failed PTY); an `error` message says why before it. Trying again fails the same way until an operator acts.
+ */
+export const CLOSE_START_FAILED = 1011;
+
 /** The terminal size used when a client does not give one. */
 export const DEFAULT_SIZE: Size = { cols: 80, rows: 24 };
 

@@ -13,6 +13,10 @@ export class StatusBar {
   private readonly element: HTMLElement | null;
   private readonly takeControl: HTMLElement | null;
   private readonly typeHere: HTMLElement | null;
+  /** The words last shown, without the note. */
+  private text = '';
+  /** Said after the words, whatever the state, until cleared. */
+  private note: string | undefined;
 
   /**
    * `takeControl` is the page's "Take control" button and `typeHere` its "Type here" button, when it has them; the
@@ -33,14 +37,22 @@ export class StatusBar {
     return document.body.dataset.state as ConnectionState | undefined;
   }
 
-  /** Shows `state`, with `text` as the words in the status bar (the state's name when omitted). */
+  /** Shows `state`, with `text` as the words in the status bar (the state's name when omitted), and the note. */
   show(state: ConnectionState, text: string = state): void {
+    this.text = text;
     document.body.dataset.state = state;
     if (this.element) {
-      this.element.textContent = text;
+      this.element.textContent = this.note === undefined ? text : `${text}; ${this.note}`;
       this.element.dataset.state = state;
       if (this.element.parentElement?.id === 'bar') this.element.parentElement.dataset.state = state;
     }
+  }
+
+  /** Adds `note` after the words of every state shown from now on, or (undefined) stops; shows it now. */
+  setNote(note: string | undefined): void {
+    this.note = note;
+    const state = this.state;
+    if (state !== undefined) this.show(state, this.text);
   }
 
   /** Marks the page read-only (input goes nowhere) or writable. */

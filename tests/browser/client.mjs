@@ -3,12 +3,13 @@
 // each against a server with the options it needs (named in each scenario's comment).
 
 import { start } from './harness.mjs';
+import { waitForStatus } from './sessions.mjs';
 
 /** Shell code that prints the line `raw-ready` once `stty raw` has run (raw output needs its own CR). */
 const RAW_READY = "printf 'raw-''ready\\r\\n';";
 
 /** What the clipboard holds before a scenario copies anything, so "nothing was copied" can be told apart. */
-const SENTINEL = 'clipboard before the test';
+export const SENTINEL = 'clipboard before the test';
 
 /**
  * Default server. Selecting does not copy; Ctrl+Shift+C copies the selection without typing ^C; Ctrl+Shift+V, a
@@ -129,12 +130,19 @@ async function keybar(t, url) {
 }
 
 /**
- * Server with `session.writable = false`, running a program that reports any input line it gets. A smaller window
- * keeps the session's size (scrolling) and sends no resize.
+ * Server with `session.writable = false` and `client.clipboard_osc52`, running a program that writes "pwned" to the
+ * clipboard with OSC 52, then reports any input line it gets. The clipboard stays as it was: the page does not type,
+ * so the program is not its own. A smaller window keeps the session's size (scrolling) and sends no resize. A link
+ * with program arguments, which the server refuses, does not just say "reconnecting".
  */
 async function readOnly(t, url) {
   const sent = [];
   t.page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => sent.push(payload)));
+  await grantClipboard(t, url);
+  await t.step(`the clipboard holds ${JSON.stringify(SENTINEL)} before the page opens`, async () => {
+    await t.page.goto(new URL('healthz', url).href);
+    await t.page.evaluate((value) => navigator.clipboard.writeText(value), SENTINEL);
+  });
   await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
   await t.step('the page is connected and says read-only', async () => {
     await t.waitForState('connected');
@@ -143,6 +151,9 @@ async function readOnly(t, url) {
     if (!status.includes('read-only')) throw new Error(`the status bar says ${JSON.stringify(status)}`);
     await t.waitForLine('waiting for input');
   });
+  await t.step("the program's OSC 52, printed before that line, did not reach the clipboard", () =>
+    expectClipboardStays(t, SENTINEL),
+  );
   await t.step('the status bar has its own read-only colour', async () => {
     const colour = await t.page.locator('#bar').evaluate((bar) => getComputedStyle(bar).backgroundColor);
     if (colour !== 'rgb(92, 45, 145)') throw new Error(`#bar is ${colour}`);
@@ -169,6 +180,49 @@ async function readOnly(t, url) {
     await t.page.waitForTimeout(500);
     const resizes = sent.filter((payload) => typeof payload === 'string' && payload.includes('"resize"'));
     if (resizes.length > 0) throw new Error(`the page sent ${resizes.join(', ')}`);
+  });
+  await t.step('a link with program arguments, which the server refuses here, says they may be why it fails', async () => {
+    // The server answers the upgrade 400 (or 403 for a read-only client), which the page cannot see.
+    const link = new URL(url);
+    link.searchParams.append('arg', '-c');
+    link.searchParams.append('arg', 'echo from""-the-link');
+    // A new tab: a reload would attach to its session, and an attach leaves the arguments out.
+    const other = await t.openPage();
+    other.page.once('dialog', (dialog) => dialog.accept());
+    await other.page.goto(link.href, { timeout: 10_000 });
+    await waitForStatus(other, 'the server may be refusing the program arguments in the address (?arg=)');
+  });
+}
+
+/**
+ * Server whose program is `/nonexistent`. The page shows the server's reason, and does not try again by itself (each
+ * try would fail the same way, and the server would log an error each time); Enter tries again.
+ */
+async function startFailed(t, url) {
+  const sockets = [];
+  t.page.on('websocket', (socket) => sockets.push(socket.url()));
+  await t.step(`open ${url}`, () => t.page.goto(url, { timeout: 10_000 }));
+  await t.step("the status bar shows the server's reason and says Enter tries again", async () => {
+    await t.waitForState('disconnected');
+    await waitForStatus(t, 'could not start `/nonexistent`');
+    await waitForStatus(t, 'Press Enter to try again');
+  });
+  await t.step('it does not try again by itself', async () => {
+    // Were it to, it would have after 1 s, and again 2 s later.
+    await t.page.waitForTimeout(3_500);
+    if (sockets.length !== 1) throw new Error(`${sockets.length} sockets were opened`);
+    const state = await t.page.evaluate(() => document.body.dataset.state);
+    if (state !== 'disconnected') throw new Error(`the page is ${state}`);
+  });
+  await t.step('Enter tries again, once', async () => {
+    await t.page.locator('#terminal').click();
+    const opened = t.page.waitForEvent('websocket');
+    await t.page.keyboard.press('Enter');
+    await opened;
+    await t.waitForState('disconnected');
+    await waitForStatus(t, 'could not start `/nonexistent`');
+    await t.page.waitForTimeout(1_500);
+    if (sockets.length !== 2) throw new Error(`${sockets.length} sockets were opened`);
   });
 }
 
@@ -286,6 +340,7 @@ export const CLIENT_SCENARIOS = {
   keybar,
   'read-only': readOnly,
   'new-session': newSession,
+  'start-failed': startFailed,
   images,
   'url-args': urlArgs,
 };
@@ -293,7 +348,8 @@ export const CLIENT_SCENARIOS = {
 /** Context options per scenario: the key bar needs a phone (touch, coarse pointer). */
 export const DEVICES = { keybar: { hasTouch: true, isMobile: true } };
 
-function grantClipboard(t, url) {
+/** Lets the pages of `url`'s origin read and write the clipboard. */
+export function grantClipboard(t, url) {
   return t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
 }
 
@@ -305,8 +361,8 @@ function setClipboard(t, text) {
 
 const readClipboard = (t) => t.page.evaluate(() => navigator.clipboard.readText());
 
-/** Waits until the clipboard holds `want`. */
-async function waitForClipboard(t, want, timeout = 5_000) {
+/** Waits until the clipboard holds `want`; `t` may be any page's helpers. */
+export async function waitForClipboard(t, want, timeout = 5_000) {
   const deadline = Date.now() + timeout;
   let got;
   while (Date.now() < deadline) {
@@ -317,8 +373,11 @@ async function waitForClipboard(t, want, timeout = 5_000) {
   throw new Error(`the clipboard holds ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
 }
 
-/** Fails if the clipboard changes from `want` within half a second (clipboard writes are asynchronous). */
-async function expectClipboardStays(t, want) {
+/**
+ * Fails if the clipboard changes from `want` within half a second (clipboard writes are asynchronous); `t` may be
+ * any page's helpers.
+ */
+export async function expectClipboardStays(t, want) {
   await t.page.waitForTimeout(500);
   const got = await readClipboard(t);
   if (got !== want) throw new Error(`the clipboard changed to ${JSON.stringify(got)}`);

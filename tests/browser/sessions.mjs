@@ -6,14 +6,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { slowNetwork, start } from './harness.mjs';
+import { STEP_MS, slowNetwork, start } from './harness.mjs';
 
 /**
  * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
- * the same shell again, and shows the screen the server sends back instead of its own.
+ * the same shell again, and shows the screen the server sends back instead of its own. What is typed or pasted
+ * meanwhile reconnects at once and reaches the shell; a paste too large to hold is dropped, and the page says so.
  */
 async function reconnect(t, url) {
   const proxy = await startProxy(new URL(url));
+  await t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(proxy.url).origin });
   try {
     await start(t, proxy.url);
     const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
@@ -52,6 +54,34 @@ async function reconnect(t, url) {
       await t.waitForState('connected', 2_000);
       await t.page.keyboard.press('Enter');
       await t.waitForLine('from-a-phone');
+    });
+    await t.step('so does a right-click paste, of 1 MiB: the program reads all of it', async () => {
+      const size = 1024 * 1024;
+      await t.typeLine(
+        `stty raw -echo; printf 'raw-''ready\\r\\n'; head -c ${size} | wc -c; stty sane; echo; echo paste""-done`,
+      );
+      await t.waitForLine('raw-ready');
+      await t.page.evaluate((n) => navigator.clipboard.writeText('y'.repeat(n)), size);
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      await t.page.locator('#terminal').click({ button: 'right' });
+      await t.waitForState('connected', 2_000);
+      await t.waitForLine(String(size));
+      await t.waitForLine('paste-done');
+    });
+    await t.step('a paste of 5 MiB, more than the page holds, is dropped whole, and the status bar says so', async () => {
+      await t.page.evaluate((n) => navigator.clipboard.writeText('y'.repeat(n)), 5 * 1024 * 1024);
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      await t.page.locator('#terminal').click({ button: 'right' });
+      await t.waitForState('connected', 2_000);
+      await waitForStatus(t, '5.0 MiB typed or pasted while disconnected was not sent');
+      await t.typeLine('echo after""-the-big-paste');
+      await t.waitForLine('after-the-big-paste');
+    });
+    await t.step('it is still the same shell', async () => {
+      const again = await shellPid(t, 'last');
+      if (again !== pid) throw new Error(`the shell was ${pid} before the drops and is ${again} after them`);
     });
   } finally {
     proxy.close();
@@ -346,6 +376,69 @@ async function wake(t, url) {
   }
 }
 
+/**
+ * Default server, behind a TCP proxy that refuses connections for a while. The waits before the attempts grow (1, 2,
+ * 4, 8 ... 30 s); the page tries at once when the network comes back (`online`) or the tab is shown again, and
+ * counts the wait against the clock, not in timer ticks: a tab in the background gets its timers once a minute, a
+ * machine that slept none at all.
+ */
+async function backoff(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await start(t, proxy.url);
+    await t.step('with the server out of reach, the wait grows to 8 s', async () => {
+      proxy.refuse(true);
+      proxy.dropAll();
+      await t.waitForState('reconnecting');
+      // After attempts 1 s, 2 s and 4 s apart.
+      await waitForStatus(t, 'reconnecting in 8 s', 20_000);
+    });
+    await t.step('"online" makes the page try at once', async () => {
+      const before = proxy.accepted();
+      await t.page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await waitUntil(() => proxy.accepted() > before, 1_000, 'no connection was attempted');
+      await waitForStatus(t, 'reconnecting in 16 s');
+    });
+    await t.step('so does the tab being shown again', async () => {
+      const before = proxy.accepted();
+      await t.page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await waitUntil(() => proxy.accepted() > before, 1_000, 'no connection was attempted');
+      await waitForStatus(t, 'reconnecting in 30 s');
+    });
+    await t.step('30 s later by the clock, whatever the timers did meanwhile, the page reattaches', async () => {
+      proxy.refuse(false);
+      // The clock jumps as it does for a tab whose timers were held back, or across a sleep.
+      await t.page.evaluate(() => {
+        const now = Date.now;
+        Date.now = () => now() + 30_000;
+      });
+      await t.waitForState('connected', 2_500);
+      await waitForStatus(t, 'connected (session resumed)');
+    });
+    await t.step('once connected, "online" and a shown tab open no connection', async () => {
+      const before = proxy.accepted();
+      await t.page.evaluate(() => {
+        window.dispatchEvent(new Event('online'));
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      await t.page.waitForTimeout(1_000);
+      if (proxy.accepted() !== before) throw new Error(`${proxy.accepted() - before} connections were opened`);
+      if ((await t.page.evaluate(() => document.body.dataset.state)) !== 'connected') throw new Error('it left "connected"');
+    });
+  } finally {
+    proxy.close();
+  }
+}
+
+/** Waits until `condition()` (checked in Node) is true; after `timeout` ms fails with `message`. */
+async function waitUntil(condition, timeout, message) {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Waits until page `p` has its `hello` and the heartbeat in it is `seconds`. */
 function waitForHeartbeat(p, seconds) {
   return p.page.waitForFunction((want) => window.webterm.connector.currentHello?.heartbeat === want, seconds);
@@ -356,6 +449,7 @@ export const SESSION_SCENARIOS = {
   'silent-network': silentNetwork,
   wake,
   reconnect,
+  backoff,
   'vim-resume': vimResume,
   reload,
   share,
@@ -381,8 +475,10 @@ export async function shellPid(p, label) {
 }
 
 /** Waits until the status bar of page `p` has `text` in it. */
-export function waitForStatus(p, text) {
-  return p.page.waitForFunction((want) => document.getElementById('status').textContent.includes(want), text);
+export function waitForStatus(p, text, timeout = STEP_MS) {
+  return p.page.waitForFunction((want) => document.getElementById('status').textContent.includes(want), text, {
+    timeout,
+  });
 }
 
 /** Waits until no line of page `p` is exactly `text`. */
@@ -442,10 +538,20 @@ async function waitForScreen(p, want, timeout = 5_000) {
   throw new Error(`the screen differs from before: ${diff.join('; ')}`);
 }
 
-/** A TCP proxy in front of the server whose connections the test can cut or silence, as a network failure would. */
+/**
+ * A TCP proxy in front of the server whose connections the test can cut or silence, or refuse, as a network failure
+ * would.
+ */
 export async function startProxy(target) {
   const sockets = new Set();
+  let accepted = 0;
+  let refusing = false;
   const server = net.createServer((client) => {
+    accepted += 1;
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(Number(target.port), target.hostname);
     for (const [a, b] of [
       [client, upstream],
@@ -464,6 +570,12 @@ export async function startProxy(target) {
     url: proxied.href,
     dropAll() {
       for (const socket of sockets) socket.destroy();
+    },
+    /** How many connections came in so far, refused ones included. */
+    accepted: () => accepted,
+    /** From now on closes (`true`) or passes on (`false`) every new connection at once. */
+    refuse(on) {
+      refusing = on;
     },
     /** Stops passing bytes on the open connections without closing them; new connections still pass. */
     freezeAll() {

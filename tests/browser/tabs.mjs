@@ -2,7 +2,10 @@
 // size, which tab is a duplicate, and who types after a reconnect. scenarios.mjs runs them by name;
 // tests/it/browser.rs starts each against a server with the options it needs (named in each scenario's comment).
 
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SENTINEL, expectClipboardStays, grantClipboard, waitForClipboard } from './client.mjs';
 import { slowNetwork, start } from './harness.mjs';
 import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
 
@@ -191,11 +194,22 @@ async function reclaimLate(t, url) {
 }
 
 /**
- * Server in `basic` mode with users ann and root (an admin), both with the password "pw". root opens a link to
- * ann's session: the tab says whose session it is, and nothing root types reaches it until root clicks "Type here"
- * (a link to someone else's session must not collect what an admin types into a fake prompt).
+ * Server in `basic` mode with users ann and root (an admin), both with the password "pw", and `clipboard_osc52`.
+ * root opens a link to ann's session: the tab says whose session it is, and nothing root types reaches it until root
+ * clicks "Type here" (a link to someone else's session must not collect what an admin types into a fake prompt);
+ * nor does ann's program write root's clipboard until then (text put there to be pasted into a root shell).
  */
 async function othersSession(t, url) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'webterm-others-session-'));
+  try {
+    await othersSessionIn(t, url, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function othersSessionIn(t, url, dir) {
+  await grantClipboard(t, url);
   const as = (user) => {
     const address = new URL(url);
     address.username = user;
@@ -245,11 +259,34 @@ async function othersSession(t, url) {
     await root.page.waitForTimeout(500);
     if ((await t.screenText()).includes('typed-after-reload')) throw new Error("root's keys reached ann's shell");
   });
-  await t.step('after "Type here", what root types reaches the shell', async () => {
+  await t.step("ann's program writing the clipboard with OSC 52 does not reach root's clipboard", async () => {
+    // ann starts it and leaves (her page would take the write: the browser has one clipboard for both tabs); it
+    // writes once the test says so, with only root's tab attached.
+    const go = path.join(dir, 'go');
+    const script = path.join(dir, 'osc.sh');
+    await writeFile(
+      script,
+      `echo osc""-waiting; while [ ! -e ${go} ]; do sleep 0.1; done\n` +
+        `printf '\\033]52;c;%s\\007' "$(printf pwned | base64)"; echo osc""-sent\n`,
+    );
+    await t.page.bringToFront();
+    await t.page.locator('#terminal').click();
+    await t.typeLine(`sh ${script}`);
+    await t.waitForLine('osc-waiting');
+    await t.page.goto('about:blank');
+    await root.page.bringToFront();
+    await root.page.evaluate((value) => navigator.clipboard.writeText(value), SENTINEL);
+    await writeFile(go, '');
+    await root.waitForLine('osc-sent');
+    await expectClipboardStays(root, SENTINEL);
+  });
+  await t.step('after "Type here", what root types reaches the shell, and its OSC 52 the clipboard', async () => {
     await root.page.locator('#type-here-button').click();
     if (await root.page.locator('#type-here-button').isVisible()) throw new Error('the button is still there');
     await root.typeLine('echo root""-typed');
-    await t.waitForLine('root-typed');
+    await root.waitForLine('root-typed');
+    await root.typeLine(`printf '\\033]52;c;%s\\007' "$(printf root""-copied | base64)"`);
+    await waitForClipboard(root, 'root-copied');
   });
 }
 

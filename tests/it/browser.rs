@@ -135,6 +135,12 @@ async fn after_a_sleep_or_a_network_change_the_page_asks_at_once_and_reattaches(
 }
 
 #[tokio::test]
+async fn the_wait_before_a_reconnect_is_counted_by_the_clock_and_cut_short_when_the_network_or_the_tab_is_back()
+ {
+    run_browser("tests/browser/scenarios.mjs", &["backoff"]).await;
+}
+
+#[tokio::test]
 async fn vim_in_the_middle_of_an_edit_survives_a_dropped_connection_screen_and_all() {
     run_browser("tests/browser/scenarios.mjs", &["vim-resume"]).await;
     assert_screenshots(&["vim-resume-before.png", "vim-resume-after.png"]);
@@ -215,21 +221,32 @@ async fn on_a_phone_the_key_bar_types_ctrl_c_escape_tab_and_arrows() {
 }
 
 #[tokio::test]
-async fn a_read_only_session_says_so_and_typed_keys_never_reach_the_program() {
+async fn a_read_only_session_says_so_and_neither_typed_keys_reach_the_program_nor_its_osc_52_the_clipboard()
+ {
     let mut config = config(&[
         "sh",
         "-c",
-        "echo waiting for input; read line; echo \"got: $line\"; sleep 100",
+        "printf '\\033]52;c;%s\\007' \"$(printf pwned | base64)\"; echo waiting for input; read line; \
+         echo \"got: $line\"; sleep 100",
     ]);
     config.session.writable = false;
+    config.client.clipboard_osc52 = true;
     run_scenario_with(config, "read-only").await;
     assert_screenshots(&["read-only-shown.png"]);
+}
+
+#[tokio::test]
+async fn a_program_that_cannot_start_is_reported_with_the_servers_reason_and_not_tried_again_by_itself()
+ {
+    run_scenario_with(config(&["/nonexistent"]), "start-failed").await;
 }
 
 #[tokio::test]
 async fn an_admin_opening_a_link_to_another_users_session_is_told_whose_it_is_before_typing_into_it()
  {
     let mut config = config(&["sh"]);
+    // On, to show that a program in another user's session still cannot write the admin's clipboard.
+    config.client.clipboard_osc52 = true;
     config.auth.mode = webterm::config::AuthMode::Basic;
     let hash = webterm::auth::basic::hash_password("pw").unwrap();
     config.auth.users = ["ann", "root"]
