@@ -84,9 +84,16 @@ pub enum ClientMessage {
     Pause,
     /// Start reading again.
     Resume,
-    /// Under the `single` input policy: make this client the one that types.
+    /// Under the `single` input policy: make this client the one that types. With `from`, this is a page taking
+    /// back the control its previous connection (client `from` of the session, from that connection's `hello`)
+    /// had when it dropped: granted only while that connection still has control, or when control went to
+    /// another client only because it dropped; refused (answered `control` false) when someone took it since.
     #[serde(rename = "take_control")]
-    TakeControl,
+    TakeControl {
+        /// The client number of this page's previous connection to the session.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<u64>,
+    },
     /// The client has processed (drawn) `bytes` bytes of output in all since it connected. From its first
     /// `ack` on, the server sends a client at most [`ACK_WINDOW`] bytes beyond what it acknowledged, so the
     /// output in flight stays bounded whatever the network buffers in between.
@@ -165,6 +172,9 @@ pub enum ServerMessage {
         rows: u16,
         /// Whether this client's input reaches the program, now.
         writable: bool,
+        /// This client's number in the session (what a later connection of the same page names in
+        /// `take_control`'s `from`).
+        client: u64,
         /// Whether the session was already running (a reattach); its screen follows as output.
         resumed: bool,
         /// Who may type when several clients share the session.

@@ -114,6 +114,7 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
         cols: attachment.size.cols,
         rows: attachment.size.rows,
         writable,
+        client: attachment.client,
         resumed: attachment.resumed,
         input: attachment.info.input,
         role: attachment.role,
@@ -231,10 +232,10 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                         Ok(ClientMessage::Resize { .. }) => {}
                         Ok(ClientMessage::Pause) => paused = true,
                         Ok(ClientMessage::Resume) => paused = false,
-                        Ok(ClientMessage::TakeControl) if attachment.role == Role::Write => {
-                            attachment.take_control().await;
+                        Ok(ClientMessage::TakeControl { from }) if attachment.role == Role::Write => {
+                            attachment.take_control(from).await;
                         }
-                        Ok(ClientMessage::TakeControl) => outbox.push_back(text(ServerMessage::Error {
+                        Ok(ClientMessage::TakeControl { .. }) => outbox.push_back(text(ServerMessage::Error {
                             message: "take_control refused: this connection is read-only".into(),
                         })),
                         Ok(ClientMessage::Ping) => outbox.push_back(text(ServerMessage::Pong)),

@@ -136,9 +136,12 @@ export class Connection {
     this.sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
   }
 
-  /** Asks to be the one client that types (the `single` input policy); a `control` message answers. */
-  takeControl(): void {
-    this.sendControl({ type: 'take_control' });
+  /**
+   * Asks to be the one client that types (the `single` input policy); a `control` message answers. With `from`,
+   * asks for control back for this page, whose previous connection was client `from`.
+   */
+  takeControl(from?: number): void {
+    this.sendControl(from === undefined ? { type: 'take_control' } : { type: 'take_control', from });
   }
 
   /** Closes the socket without reporting anything more. */

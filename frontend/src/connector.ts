@@ -72,6 +72,8 @@ export class Connector {
   private typingNow = false;
   /** This page had control (the `single` policy) when its last connection dropped: it asks for it back. */
   private reclaim = false;
+  /** The client number of the connection that dropped with control; the server gives control back to it only. */
+  private reclaimFrom: number | undefined;
   /**
    * When the connection that dropped last heard from the server (`Date.now()`, which jumps across a sleep, while
    * the drop itself is noticed only after it).
@@ -319,7 +321,7 @@ export class Connector {
     if (!reclaiming) this.awaitingControl = false;
     this.showWritable(hello.writable);
     this.greeted(hello);
-    if (reclaiming) this.connection?.takeControl();
+    if (reclaiming) this.connection?.takeControl(this.reclaimFrom);
     this.releaseKept();
   }
 
@@ -408,6 +410,7 @@ export class Connector {
     if (this.hello !== undefined) {
       const hadControl = this.writable || this.awaitingControl;
       this.reclaim = hadControl && this.hello.input === 'single' && this.mayTypeHere() === true;
+      this.reclaimFrom = this.hello.client;
       this.lastHeard = this.connection?.lastHeard ?? Date.now();
     }
     // A link's program arguments (`?arg=`) refused at the upgrade look like a network failure: the browser does

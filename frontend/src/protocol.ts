@@ -49,9 +49,13 @@ export interface Resume {
   type: 'resume';
 }
 
-/** Under the `single` input policy: make this client the one that types. */
+/**
+ * Under the `single` input policy: make this client the one that types. With `from` (the `client` of this page's
+ * previous connection's `hello`), take back the control that connection had: refused when someone took it since.
+ */
 export interface TakeControl {
   type: 'take_control';
+  from?: number;
 }
 
 /**
@@ -157,6 +161,8 @@ export interface Hello {
   rows: number;
   /** Whether this client's input reaches the program, now. */
   writable: boolean;
+  /** This client's number in the session (named by a later connection's `take_control` `from`). */
+  client?: number;
   /** Whether the session was already running (a reattach); its screen follows as output. */
   resumed: boolean;
   /** Who may type when several clients share the session. */

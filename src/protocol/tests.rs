@@ -11,7 +11,8 @@ fn client_messages_round_trip() {
         },
         ClientMessage::Pause,
         ClientMessage::Resume,
-        ClientMessage::TakeControl,
+        ClientMessage::TakeControl { from: None },
+        ClientMessage::TakeControl { from: Some(3) },
         ClientMessage::Ping,
         ClientMessage::Ack { bytes: 1 << 40 },
     ] {
@@ -20,7 +21,11 @@ fn client_messages_round_trip() {
     }
     assert_eq!(
         ClientMessage::parse(r#"{"type":"take_control"}"#).unwrap(),
-        ClientMessage::TakeControl
+        ClientMessage::TakeControl { from: None }
+    );
+    assert_eq!(
+        ClientMessage::parse(r#"{"type":"take_control","from":7}"#).unwrap(),
+        ClientMessage::TakeControl { from: Some(7) }
     );
 }
 
@@ -32,6 +37,7 @@ fn server_messages_have_the_documented_shape() {
         cols: 80,
         rows: 24,
         writable: true,
+        client: 0,
         resumed: false,
         input: InputPolicy::Shared,
         role: Role::Write,
@@ -42,7 +48,7 @@ fn server_messages_have_the_documented_shape() {
     };
     assert_eq!(
         hello.to_json(),
-        r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"resumed":false,"input":"shared","role":"write","heartbeat":20}"#
+        r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"client":0,"resumed":false,"input":"shared","role":"write","heartbeat":20}"#
     );
     let control = ServerMessage::Control { writable: false };
     assert_eq!(control.to_json(), r#"{"type":"control","writable":false}"#);
@@ -101,6 +107,7 @@ fn hello_carries_the_client_options_in_camel_case() {
         cols: 80,
         rows: 24,
         writable: true,
+        client: 0,
         resumed: true,
         input: InputPolicy::Single,
         role: Role::Read,

@@ -37,6 +37,9 @@ pub(super) struct Clients {
     input: InputPolicy,
     /// Under the `single` policy, the client that types.
     writer: Option<ClientId>,
+    /// Whether the writer took control (`take_control`), rather than getting it as the first to attach or when
+    /// the one before it left.
+    taken: bool,
     next: ClientId,
 }
 
@@ -47,6 +50,7 @@ impl Clients {
             list: Vec::new(),
             input,
             writer: None,
+            taken: false,
             next: 0,
         }
     }
@@ -118,13 +122,26 @@ impl Clients {
             }
     }
 
-    /// Under the `single` policy, gives control to client `id` if its role lets it type.
-    pub fn take_control(&mut self, id: ClientId) {
-        if self.input == InputPolicy::Single
-            && self.role(id) == Some(Role::Write)
-            && self.writer != Some(id)
+    /// Under the `single` policy, gives control to client `id` if its role lets it type. With `from` (the
+    /// client its page was before its connection dropped), only back: while `from` still has control, or when
+    /// the writer got control only because `from` left. Someone who took control since keeps it, and `id` is told
+    /// it may not type.
+    pub fn take_control(&mut self, id: ClientId, from: Option<ClientId>) {
+        if self.input != InputPolicy::Single
+            || self.role(id) != Some(Role::Write)
+            || self.writer == Some(id)
         {
+            return;
+        }
+        let back = match from {
+            None => true,
+            Some(from) => self.writer == Some(from) || !self.taken,
+        };
+        if back {
             self.set_writer(Some(id));
+            self.taken = true;
+        } else if let Some(client) = self.list.iter_mut().find(|c| c.id == id) {
+            client.control = Some(false);
         }
     }
 
@@ -225,6 +242,7 @@ impl Clients {
                 .find(|c| c.role == Role::Write)
                 .map(|c| c.id);
             self.set_writer(next);
+            self.taken = false;
         }
     }
 

@@ -370,7 +370,7 @@ impl Hub {
                     self.announce_size(None, Some(client));
                 }
             }
-            Command::TakeControl(client) => self.clients.take_control(client),
+            Command::TakeControl(client, from) => self.clients.take_control(client, from),
         }
     }
 

@@ -84,8 +84,9 @@ pub(crate) enum Command {
     Detach(ClientId),
     /// The client asks for a new terminal size.
     Resize(ClientId, Size),
-    /// The client takes control (the `single` input policy).
-    TakeControl(ClientId),
+    /// The client takes control (the `single` input policy); with the client number of its page's previous
+    /// connection, takes it back.
+    TakeControl(ClientId, Option<ClientId>),
 }
 
 /// The hub's answer to an attach.
@@ -129,9 +130,13 @@ impl Attachment {
         let _ = self.commands.send(Command::Resize(self.client, size)).await;
     }
 
-    /// Takes control under the `single` policy.
-    pub async fn take_control(&self) {
-        let _ = self.commands.send(Command::TakeControl(self.client)).await;
+    /// Takes control under the `single` policy; with `from` (the client number of this page's previous
+    /// connection), takes it back, which is refused when someone took control since.
+    pub async fn take_control(&self, from: Option<ClientId>) {
+        let _ = self
+            .commands
+            .send(Command::TakeControl(self.client, from))
+            .await;
     }
 
     /// Leaves the session (which lingers if this was its last client and one that keeps it was ever attached).

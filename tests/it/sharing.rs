@@ -194,3 +194,52 @@ async fn under_the_single_policy_one_client_types_and_take_control_moves_the_key
         "input without control reached the shell"
     );
 }
+
+#[tokio::test]
+async fn a_page_takes_back_the_control_it_had_unless_someone_took_it_since() {
+    // A page whose connection dropped while it had control names its old connection (`from`) when it asks for
+    // control back: granted while the old connection still has it, or when control went elsewhere only because
+    // that connection left; refused when another client took control meanwhile.
+    let mut config = lingering(&["sh"]);
+    config.session.input = InputPolicy::Single;
+    let server = TestServer::start(config);
+    let mut old = Client::connect(&server, "").await;
+    let id = session_id(&old);
+    let mut other = Client::connect_path(&server, &attach_path(&id)).await;
+    assert_eq!(old.hello["writable"], true);
+    let take_back = |from: &Client| json!({"type": "take_control", "from": from.hello["client"]});
+
+    // The old connection still has control (the server has not noticed the drop): granted.
+    let mut again = Client::connect_path(&server, &attach_path(&id)).await;
+    assert_eq!(again.hello["writable"], false);
+    again.control(take_back(&old)).await;
+    assert_eq!(again.expect_control("control").await["writable"], true);
+    assert_eq!(old.expect_control("control").await["writable"], false);
+
+    // Someone took control since: refused, and told so.
+    other.control(json!({"type": "take_control"})).await;
+    assert_eq!(other.expect_control("control").await["writable"], true);
+    assert_eq!(again.expect_control("control").await["writable"], false);
+    let mut third = Client::connect_path(&server, &attach_path(&id)).await;
+    third.control(take_back(&again)).await;
+    assert_eq!(third.expect_control("control").await["writable"], false);
+    assert_eq!(
+        other.ask("$((6*7))").await,
+        "42",
+        "the one that took it still types"
+    );
+
+    // In another session: control went to a client only because the one that had it left: granted.
+    let first = Client::connect(&server, "").await;
+    let id = session_id(&first);
+    let mut second = Client::connect_path(&server, &attach_path(&id)).await;
+    let gone = first.hello["client"].clone();
+    drop(first);
+    assert_eq!(second.expect_control("control").await["writable"], true);
+    let mut returning = Client::connect_path(&server, &attach_path(&id)).await;
+    returning
+        .control(json!({"type": "take_control", "from": gone}))
+        .await;
+    assert_eq!(returning.expect_control("control").await["writable"], true);
+    assert_eq!(second.expect_control("control").await["writable"], false);
+}
