@@ -20,7 +20,9 @@
 //! - `proxy`: the shipped nginx config in front of webterm, with a real nginx.
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected, and its
 //!   connection dropped once it misses its pings; a short unsent queue, so that `pause` acts at once, and no Nagle
-//!   delay; input a program does not read; output a screen would keep for ever; attaching during a flood.
+//!   delay; output a screen would keep for ever; attaching during a flood.
+//! - `input_wait`: input a program does not read waits in the server; the client's control messages and the
+//!   heartbeat go on.
 //! - `soak`: thousands of sessions against the real binary; nothing left behind.
 //! - `black_box`: the real binary: the `listening on` line, config errors, no fd or child leaks.
 //! - `autobahn`: the `/echo` route against Autobahn's conformance cases (kosoku).
@@ -39,6 +41,7 @@ mod browser;
 mod durable;
 mod flood;
 mod fuzz;
+mod input_wait;
 mod operations;
 mod proxy;
 mod reload;
