@@ -3,8 +3,8 @@
 //     node tests/browser/scenarios.mjs SCENARIO URL ARTIFACT_DIR
 //
 // URL is the terminal page of a running webterm whose program is `sh` (tests/it/browser.rs sets the server options
-// some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs and
-// sessions.mjs and tabs.mjs.
+// some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs,
+// sessions.mjs, tabs.mjs and control.mjs.
 // Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success, 1 on any failure.
 // Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
 
@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLIENT_SCENARIOS, DEVICES } from './client.mjs';
+import { CONTROL_SCENARIOS } from './control.mjs';
 import { openBrowser, start } from './harness.mjs';
 import { SESSION_SCENARIOS } from './sessions.mjs';
 import { TAB_SCENARIOS } from './tabs.mjs';
@@ -357,6 +358,7 @@ const SCENARIOS = {
   ...CLIENT_SCENARIOS,
   ...SESSION_SCENARIOS,
   ...TAB_SCENARIOS,
+  ...CONTROL_SCENARIOS,
 };
 
 function termSize(t) {

@@ -2,9 +2,9 @@
 //! types `echo hello` and reads what xterm.js rendered, then `exit 3` shows the exit banner;
 //! `tests/browser/scenarios.mjs` runs one named scenario per test below (the client features' scenarios live in
 //! `tests/browser/client.mjs`, durable sessions' in `tests/browser/sessions.mjs`, several tabs' in
-//! `tests/browser/tabs.mjs`). Screenshots go to
-//! `tests/artifacts/`. Full screen with the Keyboard Lock API is the one client feature left out: headless Chromium
-//! has no full screen for it to lock.
+//! `tests/browser/tabs.mjs`, who may type in `tests/browser/control.mjs`). Screenshots go to `tests/artifacts/`.
+//! Full screen with the Keyboard Lock API is the one client feature left out: headless Chromium has no full screen
+//! for it to lock.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -188,6 +188,12 @@ async fn with_the_single_input_policy_a_tab_that_had_control_has_it_again_at_onc
     run_scenario_with(single_input_slow_to_drop(), "reclaim").await;
 }
 
+#[tokio::test]
+async fn with_the_single_input_policy_a_tab_read_only_or_in_the_background_when_its_network_died_comes_back_read_only()
+ {
+    run_scenario_with(single_input_slow_to_drop(), "no-reclaim").await;
+}
+
 /// `sh` under the `single` input policy, with pings every 2 s (so the page soon notices a dead network) and a
 /// 60 s ping timeout: the server keeps a dead connection, and its control, that long.
 fn single_input_slow_to_drop() -> Config {
@@ -236,6 +242,20 @@ async fn a_read_only_session_says_so_and_neither_typed_keys_reach_the_program_no
 }
 
 #[tokio::test]
+async fn a_page_opened_with_the_read_token_sends_nothing_typed_into_it_and_offers_no_take_control()
+{
+    const READ_TOKEN: &str = "read-0123456789abcdef";
+    let mut config = config(&["sh"]);
+    config.auth.mode = webterm::config::AuthMode::Token;
+    config.auth.token = Some("write-0123456789abcdef".into());
+    config.auth.read_token = Some(READ_TOKEN.into());
+    config.session.input = webterm::protocol::InputPolicy::Single;
+    let server = TestServer::start(config);
+    let url = format!("http://{}/?token={READ_TOKEN}", server.addr);
+    run_browser_on(server, &url, "tests/browser/scenarios.mjs", &["read-token"]).await;
+}
+
+#[tokio::test]
 async fn a_program_that_cannot_start_is_reported_with_the_servers_reason_and_not_tried_again_by_itself()
  {
     run_scenario_with(config(&["/nonexistent"]), "start-failed").await;
@@ -244,9 +264,24 @@ async fn a_program_that_cannot_start_is_reported_with_the_servers_reason_and_not
 #[tokio::test]
 async fn an_admin_opening_a_link_to_another_users_session_is_told_whose_it_is_before_typing_into_it()
  {
-    let mut config = config(&["sh"]);
+    let mut config = ann_and_root(config(&["sh"]));
     // On, to show that a program in another user's session still cannot write the admin's clipboard.
     config.client.clipboard_osc52 = true;
+    run_scenario_with(config, "others-session").await;
+}
+
+#[tokio::test]
+async fn on_another_users_session_a_tab_takes_control_back_after_a_dead_network_only_once_its_person_took_control()
+ {
+    run_scenario_with(
+        ann_and_root(single_input_slow_to_drop()),
+        "reclaim-others-session",
+    )
+    .await;
+}
+
+/// `config` in `basic` mode with users ann and root (an admin), both with the password "pw".
+fn ann_and_root(mut config: Config) -> Config {
     config.auth.mode = webterm::config::AuthMode::Basic;
     let hash = webterm::auth::basic::hash_password("pw").unwrap();
     config.auth.users = ["ann", "root"]
@@ -257,7 +292,7 @@ async fn an_admin_opening_a_link_to_another_users_session_is_told_whose_it_is_be
         })
         .into();
     config.auth.admins = vec!["root".into()];
-    run_scenario_with(config, "others-session").await;
+    config
 }
 
 #[tokio::test]
