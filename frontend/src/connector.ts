@@ -1,8 +1,7 @@
 // Keeps the page connected to its session: opens a connection, shows its state, and after a drop (or a connection
-// that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff (1, 2,
-// 4 ... 30 s of wall time, counted down in the status bar; at once when the network comes back or the tab is shown
-// again); the server then sends the session's whole screen. A session that is gone (close code 4404) is forgotten
-// and a new one starts. After the program exits, Enter starts a new session.
+// that stopped answering its heartbeat, `heartbeat.ts`) attaches to the same session again with backoff
+// (`reconnect_wait.ts`); the server then sends the session's whole screen. A session that is gone (close code
+// 4404) is forgotten and a new one starts. After the program exits, Enter starts a new session.
 // A program the server could not start (close code 1011 after an `error`) is not retried by itself: the status bar
 // shows the server's reason, and Enter tries again.
 // Under the `single` input policy it offers "Take control", and a page that had control when its connection dropped
@@ -12,6 +11,7 @@
 import type { Terminal } from '@xterm/xterm';
 import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
+import { ReconnectWait, backoffSeconds } from './reconnect_wait';
 import { rememberSessionId } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
@@ -23,14 +23,6 @@ import { urlArgs } from './url_args';
  * has control took it (or got it) while this page was away: a laptop that slept does not take the keyboard.
  */
 const RECLAIM_WINDOW_MS = 60_000;
-
-/** The longest wait between two reconnect attempts. */
-export const MAX_BACKOFF_SECONDS = 30;
-
-/** Seconds to wait before reconnect attempt `attempt` (0 for the first after a drop): 1, 2, 4 ... 30. */
-export function backoffSeconds(attempt: number): number {
-  return Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.max(0, attempt));
-}
 
 /**
  * Puts the terminal's modes back to a fresh terminal's before a new session starts, keeping the screen and the
@@ -52,15 +44,10 @@ export class Connector {
   private connection: Connection | undefined;
   private phase: Phase = 'starting';
   private attempt = 0;
-  private countdown: ReturnType<typeof setTimeout> | undefined;
-  /** While waiting to reconnect, the network came back: try at once. */
-  private readonly onOnline = () => {
+  /** The wait before the next attempt, while `waiting`. */
+  private readonly wait = new ReconnectWait(() => {
     if (this.phase === 'waiting') this.connect();
-  };
-  /** While waiting to reconnect, the tab may have been shown again: then try at once. */
-  private readonly onVisibility = () => {
-    if (this.phase === 'waiting' && document.visibilityState === 'visible') this.connect();
-  };
+  });
   /** The current connection's `hello`, until it ends. */
   private hello: Hello | undefined;
   /** Whether this page's input reaches the program, on the current connection. */
@@ -150,7 +137,7 @@ export class Connector {
    */
   connect(sessionId?: string): void {
     if (sessionId !== undefined) this.session = sessionId;
-    this.stopWaiting();
+    this.wait.stop();
     this.connection?.close();
     this.hello = undefined;
     this.phase = 'connected';
@@ -430,42 +417,16 @@ export class Connector {
     this.attempt += 1;
     // Local text only: a resumed session's screen begins with a full reset, which wipes it.
     if (this.attempt === 1) this.term.write('\r\n[connection lost]\r\n');
-    // Counted against the clock, not in ticks: a tab in the background gets its timers once a minute or less, and a
-    // machine that slept got none at all; the first tick after the time is up tries.
-    let deadline = Date.now() + wait;
-    const tick = () => {
-      const now = Date.now();
-      // A clock set back starts the wait anew rather than stretching it.
-      if (deadline - now > wait) deadline = now + wait;
-      const left = Math.ceil((deadline - now) / 1000);
-      if (left <= 0) {
-        this.connect();
-        return;
-      }
-      this.status.show(
-        'reconnecting',
-        `connection lost; reconnecting in ${left} s (press any key to retry now)${hint}`,
-      );
-      // Next when the number shown changes, or the time is up.
-      this.countdown = setTimeout(tick, deadline - now - (left - 1) * 1000);
-    };
-    tick();
-    window.addEventListener('online', this.onOnline);
-    document.addEventListener('visibilitychange', this.onVisibility);
+    this.wait.start(wait, (left) => {
+      const retry = `connection lost; reconnecting in ${left} s (press any key to retry now)`;
+      this.status.show('reconnecting', retry + hint);
+    });
   }
 
   /** Stops saying that typed text was lost. */
   private forgetLost(): void {
     this.lost = 0;
     this.status.setNote(undefined);
-  }
-
-  /** Ends the wait before a reconnect, if there is one. */
-  private stopWaiting(): void {
-    clearTimeout(this.countdown);
-    this.countdown = undefined;
-    window.removeEventListener('online', this.onOnline);
-    document.removeEventListener('visibilitychange', this.onVisibility);
   }
 }
 
