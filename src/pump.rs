@@ -35,6 +35,11 @@ const OUTBOX_LIMIT: usize = 16;
 /// `resume` may be what lets the program's output go on, and so what lets the program get to its input.
 const TYPED_AHEAD_LIMIT: usize = 256 * 1024;
 
+/// How often a client whose frames wait unread (its input is at [`TYPED_AHEAD_LIMIT`]) hears a `pong` unasked: its
+/// own pings wait behind its input. More often than the page gives a ping it sends on waking up (5 s) to be
+/// answered.
+const UNASKED_PONG: Duration = Duration::from_secs(1);
+
 /// What a pump needs to know from the configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -138,6 +143,7 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
     let mut client_closed = false;
     let mut close_deadline: Option<Instant> = None;
     let mut last_heard = Instant::now();
+    let mut next_unasked_pong = Instant::now();
     let mut ticker = interval_at(
         Instant::now() + settings.ping_interval,
         settings.ping_interval,
@@ -267,12 +273,8 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
             _ = ticker.tick(), if closing.is_none() => {
                 if typed_ahead.len() >= TYPED_AHEAD_LIMIT {
                     // Its frames are not read until the program reads its input: the client is waiting on us, not
-                    // silent. Its pings wait unread behind its input too, so it hears from us unasked, or it would
-                    // take the silence for a dead connection (and reconnect, losing the rest of its input).
+                    // silent (and it hears from us: below).
                     last_heard = Instant::now();
-                    if outbox.is_empty() {
-                        outbox.push_back(text(ServerMessage::Pong));
-                    }
                 }
                 if last_heard.elapsed() >= settings.ping_timeout {
                     break End::PingTimeout;
@@ -285,6 +287,14 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                 outbox.push_back(text(ServerMessage::Shutdown));
                 outbox.push_back(Outgoing::close(1001));
                 closing = Some(End::Shutdown);
+            }
+            // Its pings wait unread behind its input: it hears from us unasked, or it would take the silence for a
+            // dead connection (and reconnect, the rest of its input lost).
+            _ = sleep_until(next_unasked_pong), if closing.is_none() && typed_ahead.len() >= TYPED_AHEAD_LIMIT => {
+                if outbox.is_empty() {
+                    outbox.push_back(text(ServerMessage::Pong));
+                }
+                next_unasked_pong = Instant::now() + UNASKED_PONG;
             }
             _ = sleep_until(close_deadline.unwrap_or_else(Instant::now)), if close_deadline.is_some() => {
                 // The client does not take its last messages or answer our close frame; it has had its chance.

@@ -114,10 +114,10 @@ async fn acks_and_pings_are_read_while_input_waits_for_a_program_that_does_not_r
 async fn a_client_whose_paste_waits_for_a_program_that_does_not_read_still_hears_from_the_server() {
     // Past the input the server takes ahead, it reads no more of the client's frames until the program reads:
     // the client's pings wait behind its paste. It must still hear from the server every heartbeat, or the page
-    // takes the silence for a dead connection, reconnects, and the rest of its paste is lost.
-    let mut config = crate::support::config(&["sh", "-c", "stty raw -echo; exec sleep 600"]);
-    config.websocket.ping_interval_secs = 1;
-    let server = TestServer::start(config);
+    // takes the silence for a dead connection, reconnects, and the rest of its paste is lost: at least as often as
+    // the page wants an answer to the ping it sends on waking up (5 s).
+    // The default heartbeat (20 s): the page's ping on waking up wants an answer within 5 s.
+    let server = TestServer::with_command(&["sh", "-c", "stty raw -echo; exec sleep 600"]);
     let client = Client::connect(&server, "").await;
     let (mut sink, mut stream) = client.ws.split();
     // 2 MiB in 64 KiB frames, as the page sends a paste; the sending stops when the server stops reading.
