@@ -66,8 +66,12 @@ export interface ConnectionEvents {
   gone(): void;
   /** The server could not start the program, for the reason in `message` (its `error`): trying again would fail. */
   refused(message: string): void;
-  /** The socket closed without an exit message (network, server restart, refused upgrade). */
-  dropped(): void;
+  /**
+   * The socket closed without an exit message (network, server restart, refused upgrade). `unsent` is the input
+   * handed in that never went out (the socket never opened, or was closing): the next connection to the same
+   * session can send it (`held`).
+   */
+  dropped(unsent: Uint8Array<ArrayBuffer>[]): void;
 }
 
 /**
@@ -81,9 +85,11 @@ export class Connection {
   /** Watches for a dead connection, from `hello` on (when the server says how often to ping). */
   private heartbeat: Heartbeat | undefined;
   private ended = false;
-  /** Input typed while the socket was still opening, sent once it is open. */
-  private early: Uint8Array<ArrayBuffer>[] = [];
-  private earlyBytes = 0;
+  /** Input typed while the socket was still opening (or `held` from a connection before), sent once it is open. */
+  private early: Uint8Array<ArrayBuffer>[];
+  private earlyBytes: number;
+  /** Whether the server's `hello` came: a close with CLOSE_START_FAILED after it is not a failed start. */
+  private greeted = false;
   /** Input was dropped while the socket opened: so is all that comes after it, until it is open. */
   private earlyFull = false;
   /** The server's last `error` message on this connection. */
@@ -94,7 +100,10 @@ export class Connection {
     session: string | undefined,
     private readonly size: SessionSize,
     private readonly events: ConnectionEvents,
+    held: Uint8Array<ArrayBuffer>[] = [],
   ) {
+    this.early = held;
+    this.earlyBytes = held.reduce((sum, bytes) => sum + bytes.length, 0);
     this.socket = new WebSocket(terminalSocketUrl(size.requested(session !== undefined), session));
     this.socket.binaryType = 'arraybuffer';
     this.flow = new WriteFlow(
@@ -113,8 +122,8 @@ export class Connection {
       this.end();
       const error = this.serverError;
       if (event.code === CLOSE_NO_SESSION) this.events.gone();
-      else if (event.code === CLOSE_START_FAILED && error !== undefined) this.events.refused(error);
-      else this.events.dropped();
+      else if (event.code === CLOSE_START_FAILED && !this.greeted && error !== undefined) this.events.refused(error);
+      else this.events.dropped(this.takeEarly());
     });
   }
 
@@ -126,7 +135,7 @@ export class Connection {
     return this.flow.pendingBytes;
   }
 
-  /** Sends typed or pasted text; false when it was dropped (see `MAX_HELD_INPUT`, or the socket is closing). */
+  /** Sends typed or pasted text; false when it was dropped (past `MAX_HELD_INPUT` while the socket opens). */
   sendText(data: string): boolean {
     return this.sendBytes(this.encoder.encode(data));
   }
@@ -163,7 +172,15 @@ export class Connection {
     console.warn('webterm: the connection stopped answering; reconnecting');
     // A dead network may keep the closing handshake from ever finishing: report the drop now.
     this.close();
-    this.events.dropped();
+    this.events.dropped(this.takeEarly());
+  }
+
+  /** The input held for the socket that never went out. */
+  private takeEarly(): Uint8Array<ArrayBuffer>[] {
+    const early = this.early;
+    this.early = [];
+    this.earlyBytes = 0;
+    return early;
   }
 
   private isOpen(): boolean {
@@ -176,12 +193,12 @@ export class Connection {
     return true;
   }
 
-  /** Sends `bytes`, or holds them while the socket opens; false when they were dropped. */
+  /** Sends `bytes`, or holds them while the socket opens (or closes); false when they were dropped. */
   private sendBytes(bytes: Uint8Array<ArrayBuffer>): boolean {
-    if (this.socket.readyState === WebSocket.CONNECTING) {
+    if (!this.isOpen()) {
       // Keys typed while the socket opens (on page load, or the key or paste that started a reconnect and what
-      // comes after it). Past the limit the rest goes too: a paste cut short and the Enter after it would run
-      // something else than what was pasted.
+      // comes after it), or while it closes (they go on the next connection: `dropped`). Past the limit the rest
+      // goes too: a paste cut short and the Enter after it would run something else than what was pasted.
       if (this.earlyFull || this.earlyBytes + bytes.length > MAX_HELD_INPUT) {
         this.earlyFull = true;
         return false;
@@ -190,7 +207,6 @@ export class Connection {
       this.earlyBytes += bytes.length;
       return true;
     }
-    if (!this.isOpen()) return false;
     // A paste comes as one string, of any size: in pieces, so that none is over the server's message limit
     // (`websocket.max_message_size`, never under MAX_INPUT_FRAME). The program gets the same bytes in order.
     for (let at = 0; at < bytes.length; at += MAX_INPUT_FRAME) {
@@ -215,6 +231,7 @@ export class Connection {
     }
     switch (message.type) {
       case 'hello':
+        this.greeted = true;
         this.size.hello(message, (size) => this.sendControl({ type: 'resize', ...size }));
         // Turns the server's ack window on from the start; later acks come from the write callbacks.
         this.sendControl({ type: 'ack', bytes: 0 });

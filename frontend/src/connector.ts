@@ -89,9 +89,11 @@ export class Connector {
   private keptFull = false;
   /**
    * Text typed or pasted since the connection last dropped that could not be held for the next connection, in
-   * UTF-16 code units; the status bar says so until the next drop.
+   * bytes (UTF-8); the status bar says so until the next drop.
    */
   private lost = 0;
+  /** Input the last connection was handed but never sent (it did not open): the next one to the session sends it. */
+  private unsent: Uint8Array<ArrayBuffer>[] = [];
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -148,14 +150,16 @@ export class Connector {
     this.status.showTypeHere(false);
     if (this.mayTypeHere() === undefined) this.size.awaitOwner();
     this.awaitingControl = this.reclaim;
-    const connection = new Connection(this.term, this.session, this.size, {
-      hello: (hello) => this.onHello(hello),
-      control: (writable) => this.onControl(writable),
-      exit: (status) => this.onExit(status),
+    const events = {
+      hello: (hello: Hello) => this.onHello(hello),
+      control: (writable: boolean) => this.onControl(writable),
+      exit: (status: ExitStatus) => this.onExit(status),
       gone: () => this.onGone(),
-      refused: (message) => this.onRefused(message),
-      dropped: () => this.onDrop(),
-    });
+      refused: (message: string) => this.onRefused(message),
+      dropped: (unsent: Uint8Array<ArrayBuffer>[]) => this.onDrop(unsent),
+    };
+    const connection = new Connection(this.term, this.session, this.size, events, this.unsent);
+    this.unsent = [];
     this.connection = connection;
     // A new session is this page's own: what was typed goes now (the connection keeps it while its socket opens).
     this.releaseKept();
@@ -197,21 +201,22 @@ export class Connector {
    * short and the Enter after it would run something else than what was pasted.
    */
   private keep(data: string): void {
-    if (this.keptFull || this.keptLength + data.length > MAX_HELD_INPUT) {
+    const length = utf8Length(data);
+    if (this.keptFull || this.keptLength + length > MAX_HELD_INPUT) {
       this.keptFull = true;
-      this.lose(data.length);
+      this.lose(length);
       return;
     }
     this.kept.push(data);
-    this.keptLength += data.length;
+    this.keptLength += length;
   }
 
   /** Sends `data` on the current connection, which holds it while it opens; says so when it could not. */
   private send(data: string): void {
-    if (this.connection !== undefined && !this.connection.sendText(data)) this.lose(data.length);
+    if (this.connection !== undefined && !this.connection.sendText(data)) this.lose(utf8Length(data));
   }
 
-  /** `length` UTF-16 code units of typed or pasted text were dropped: the status bar says so, with the total. */
+  /** `length` bytes of typed or pasted text were dropped: the status bar says so, with the total. */
   private lose(length: number): void {
     this.lost += length;
     this.status.setNote(
@@ -278,6 +283,7 @@ export class Connector {
   private startNewSession(note: string): void {
     // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
     this.forgetKept();
+    this.unsent = [];
     this.forgetLost();
     this.awaitingControl = false;
     this.setSession(undefined);
@@ -368,7 +374,7 @@ export class Connector {
   private onGone(): void {
     // Only an attach is answered with "gone"; anything else closing that way is an ordinary drop.
     if (this.session === undefined) {
-      this.onDrop();
+      this.onDrop([]);
       return;
     }
     this.connection = undefined;
@@ -385,19 +391,25 @@ export class Connector {
     this.hello = undefined;
     this.attempt = 0;
     this.forgetKept();
+    this.unsent = [];
+    // Enter must reach the page to try again, on a page that was read-only or holding too.
+    this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
     this.status.showTypeHere(false);
     this.term.write(`\r\n[${message}; press Enter to try again]\r\n`);
     this.status.show('disconnected', `${message}. Press Enter to try again`);
   }
 
-  private onDrop(): void {
+  private onDrop(unsent: Uint8Array<ArrayBuffer>[]): void {
+    // What the connection never sent goes on the next one, to the same session (or, with none, a new one again).
+    this.unsent = unsent;
     // A connection that ended before its `hello` changes nothing: the one before it decides.
     // Only a page that typed: one holding input on another user's session never takes the keyboard by itself.
     if (this.hello !== undefined) {
       const hadControl = this.writable || this.awaitingControl;
       this.reclaim = hadControl && this.hello.input === 'single' && this.mayTypeHere() === true;
-      this.reclaimFrom = this.hello.client;
+      // Only a connection that had control: one still waiting for it back names the one before it.
+      if (this.writable) this.reclaimFrom = this.hello.client;
       this.lastHeard = this.connection?.lastHeard ?? Date.now();
     }
     // A link's program arguments (`?arg=`) refused at the upgrade look like a network failure: the browser does
@@ -430,8 +442,19 @@ export class Connector {
   }
 }
 
-/** `units` of text as the status bar says it: KiB below a MiB, else MiB with one decimal. */
-function describeAmount(units: number): string {
-  if (units < 1024 * 1024) return `${Math.ceil(units / 1024)} KiB`;
-  return `${(units / (1024 * 1024)).toFixed(1)} MiB`;
+/** `bytes` as the status bar says them: KiB below a MiB, else MiB with one decimal. */
+function describeAmount(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** The length of `text` in UTF-8, as the connection sends it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A surrogate (half of a pair) is 2 of a character's 4 bytes; a lone one is sent as U+FFFD, 3 bytes.
+    bytes += unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit < 0xe000 ? 2 : 3;
+  }
+  return bytes;
 }

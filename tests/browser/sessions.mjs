@@ -55,26 +55,34 @@ async function reconnect(t, url) {
       await t.page.keyboard.press('Enter');
       await t.waitForLine('from-a-phone');
     });
-    await t.step('so does a right-click paste, of 1 MiB: the program reads all of it', async () => {
+    await t.step('so does a right-click paste, of 1 MiB, kept through a failed attempt: the program reads all of it', async () => {
       const size = 1024 * 1024;
       await t.typeLine(
         `stty raw -echo; printf 'raw-''ready\\r\\n'; head -c ${size} | wc -c; stty sane; echo; echo paste""-done`,
       );
       await t.waitForLine('raw-ready');
       await t.page.evaluate((n) => navigator.clipboard.writeText('y'.repeat(n)), size);
+      // The network stays down until the paste's own attempt has failed: the page must not reconnect first.
+      proxy.refuse(true);
       proxy.dropAll();
       await t.waitForState('reconnecting');
+      const before = proxy.accepted();
       await t.page.locator('#terminal').click({ button: 'right' });
-      await t.waitForState('connected', 2_000);
+      await waitUntil(() => proxy.accepted() > before, 2_000, 'the paste started no attempt');
+      proxy.refuse(false);
+      await t.waitForState('connected', 10_000);
       await t.waitForLine(String(size));
       await t.waitForLine('paste-done');
     });
     await t.step('a paste of 5 MiB, more than the page holds, is dropped whole, and the status bar says so', async () => {
       await t.page.evaluate((n) => navigator.clipboard.writeText('y'.repeat(n)), 5 * 1024 * 1024);
+      proxy.refuse(true);
       proxy.dropAll();
       await t.waitForState('reconnecting');
       await t.page.locator('#terminal').click({ button: 'right' });
-      await t.waitForState('connected', 2_000);
+      await waitForStatus(t, '5.0 MiB typed or pasted while disconnected was not sent');
+      proxy.refuse(false);
+      await t.waitForState('connected', 10_000);
       await waitForStatus(t, '5.0 MiB typed or pasted while disconnected was not sent');
       await t.typeLine('echo after""-the-big-paste');
       await t.waitForLine('after-the-big-paste');
