@@ -285,6 +285,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
           hello.heartbeat = v.heartbeat;
         }
         if (typeof v.owner === 'string') hello.owner = v.owner;
+        if (typeof v.client === 'number' && Number.isSafeInteger(v.client) && v.client >= 0) hello.client = v.client;
         return hello;
       }
       return null;

@@ -155,6 +155,19 @@ async function reclaim(t, url) {
  * stale connection of its own, not for someone who took the keyboard on purpose.
  */
 async function reclaimLate(t, url) {
+  await backAfterAnotherTookControl(t, url, 10 * 60_000);
+}
+
+/**
+ * As `reclaimLate`, but the first tab is away for seconds only, so it does ask for control back: the server refuses,
+ * since the second tab took control after the first tab's connection had it.
+ */
+async function reclaimTaken(t, url) {
+  await backAfterAnotherTookControl(t, url, 0);
+}
+
+/** The first tab loses its network for `awayMs` (its clock jumps so) while a second tab takes control. */
+async function backAfterAnotherTookControl(t, url, awayMs) {
   const proxy = await startProxy(new URL(url));
   try {
     await start(t, proxy.url);
@@ -166,13 +179,13 @@ async function reclaimLate(t, url) {
       await second.waitForState('connected');
       await second.page.waitForFunction(() => document.body.dataset.writable === 'false');
     });
-    await t.step('the first tab is away for minutes; meanwhile the second takes control', async () => {
+    await t.step('the first tab is away; meanwhile the second takes control', async () => {
       proxy.freezeAll();
       // The first tab's clock jumps as a laptop's does across a sleep.
-      await t.page.evaluate(() => {
+      await t.page.evaluate((away) => {
         const now = Date.now;
-        Date.now = () => now() + 10 * 60_000;
-      });
+        Date.now = () => now() + away;
+      }, awayMs);
       await second.page.locator('#take-control-button').click();
       await second.page.waitForFunction(() => document.body.dataset.writable === 'true');
     });
@@ -296,6 +309,7 @@ export const TAB_SCENARIOS = {
   duplicate,
   reclaim,
   'reclaim-late': reclaimLate,
+  'reclaim-taken': reclaimTaken,
   'others-session': othersSession,
 };
 

@@ -183,6 +183,12 @@ async fn a_tab_back_after_a_long_absence_does_not_take_control_from_the_tab_that
 }
 
 #[tokio::test]
+async fn a_tab_back_after_a_short_absence_does_not_take_control_from_the_tab_that_took_it_meanwhile()
+ {
+    run_scenario_with(single_input_slow_to_drop(), "reclaim-taken").await;
+}
+
+#[tokio::test]
 async fn with_the_single_input_policy_a_tab_that_had_control_has_it_again_at_once_after_a_dead_network()
  {
     run_scenario_with(single_input_slow_to_drop(), "reclaim").await;
