@@ -195,6 +195,8 @@ impl Hub {
         let shutdown = self.settings.shutdown.clone();
         let why = loop {
             self.catch_up();
+            // Output held for a snapshot (`Model::parsed`) waits no longer than that: whoever wanted one has it.
+            self.screen.resume();
             if let (Some(status), true) = (&exit, eof) {
                 // Every client gets all output, then the exit. Those with all of it in their queue get the exit
                 // now; one that fell behind first gets the final screen as a snapshot, once it has room (above).

@@ -44,7 +44,8 @@ pub struct Model {
     /// The parse in flight: it gives the screen back.
     parsing: Option<JoinHandle<Box<Screen>>>,
     /// A snapshot was asked for during the parse in flight: when it is done, the next parse waits for the
-    /// snapshot, or under steady output a parse would always be in flight and the snapshot never come.
+    /// snapshot (until [`Model::resume`]), or under steady output a parse would always be in flight and the
+    /// snapshot never come.
     wanted: bool,
     /// Changes not handed to a parse yet.
     backlog: Vec<Change>,
@@ -102,7 +103,7 @@ impl Model {
     }
 
     /// Waits for the parse in flight, then starts the next one if output is waiting, unless a snapshot was
-    /// asked for meanwhile: then the output waits for it (or for more output). Cancel-safe.
+    /// asked for meanwhile: then the output waits for it, until [`Model::resume`]. Cancel-safe.
     pub async fn parsed(&mut self) {
         let Some(parsing) = self.parsing.as_mut() else {
             return std::future::pending().await;
@@ -135,6 +136,13 @@ impl Model {
         }
         self.backlog_bytes = 0;
         Some(screen.snapshot())
+    }
+
+    /// Starts parsing the output that waits, unless a parse is in flight: after a snapshot was asked for during a
+    /// parse, once the clients that wanted it had their chance to take it (the hub's `catch_up`). Without this the
+    /// output would wait for good when they left, or had no room: no room to read means no output to start it.
+    pub fn resume(&mut self) {
+        self.start();
     }
 
     /// Whether the screen exists, here or in a parse.
@@ -271,6 +279,27 @@ mod tests {
             model.is_parsing(),
             "then output is parsed off the thread again"
         );
+    }
+
+    #[tokio::test]
+    async fn output_held_for_a_snapshot_nobody_took_is_parsed_once_resumed() {
+        let mut model = parsing();
+        assert_eq!(model.snapshot(), None, "a client asks, then leaves");
+        while model.has_room() {
+            model.feed(&[b'y'; 4096]);
+        }
+        model.parsed().await;
+        assert!(
+            !model.is_parsing() && !model.has_room(),
+            "held for the snapshot"
+        );
+        model.resume();
+        assert!(
+            model.is_parsing(),
+            "no snapshot taken: the output is parsed"
+        );
+        model.parsed().await;
+        assert!(model.has_room(), "and there is room to read again");
     }
 
     #[tokio::test]
