@@ -3,14 +3,17 @@
 //! Two uses. Output is read in chunks that split sequences and UTF-8 characters anywhere, and a snapshot can
 //! be taken between any two: the bytes of the unfinished sequence (the [`Sequences::tail`]) go after the
 //! snapshot, so that a client's parser continues where the server's stands, and the rest of the sequence that
-//! comes live is not printed as text. And the parser keeps a whole OSC string (a title, a link, a clipboard
-//! write) until it ends: past [`MAX_OSC`] bytes the rest is left out, so a string that never ends cannot grow
-//! the server's memory.
+//! comes live is not printed as text. The parser keeps a whole OSC string (a title, a link, a clipboard write)
+//! until it ends: past [`MAX_OSC`] bytes the rest is left out, so a string that never ends cannot grow the
+//! server's memory. And a UTF-8 character split between two reads reaches the parser whole, with the next read:
+//! vte 0.15 joins the halves itself, but then skips up to two bytes after the character (a space, an ESC).
 
 /// The longest OSC string the parser is given; the rest of a longer one is left out.
 pub const MAX_OSC: usize = 64 * 1024;
 
-/// The most of an unfinished sequence kept for the next snapshot: its start, which says what it is.
+/// The most of an unfinished sequence other than an OSC string kept for the next snapshot: its start, which says
+/// what it is (a DCS string longer than this, an image, reaches a client that attaches during it cut). An OSC
+/// string is kept as far as the parser gets it, [`MAX_OSC`].
 pub const MAX_TAIL: usize = 4 * 1024;
 
 const ESC: u8 = 0x1b;
@@ -53,6 +56,8 @@ enum State {
 pub struct Sequences {
     state: State,
     tail: Vec<u8>,
+    /// The start of a UTF-8 character that the last read ended in, held from the parser until the next.
+    held: Vec<u8>,
 }
 
 impl Sequences {
@@ -61,12 +66,23 @@ impl Sequences {
         Sequences {
             state: State::Ground,
             tail: Vec::new(),
+            held: Vec::new(),
         }
     }
 
     /// Reads `bytes` and hands `parse` the parts the parser is to get: all of them, in order, but for the
     /// part of an OSC string past [`MAX_OSC`].
     pub fn scan(&mut self, bytes: &[u8], mut parse: impl FnMut(&[u8])) {
+        let joined;
+        let bytes = if self.held.is_empty() {
+            bytes
+        } else {
+            // The held start of a character is read again, now with what follows it.
+            joined = [std::mem::take(&mut self.held).as_slice(), bytes].concat();
+            self.state = State::Ground;
+            self.tail.clear();
+            joined.as_slice()
+        };
         let mut kept = 0;
         let mut i = 0;
         while i < bytes.len() {
@@ -88,6 +104,8 @@ impl Sequences {
                 continue;
             }
             match (before, self.state) {
+                // A long string's room is given back: a session keeps it for its whole life otherwise.
+                (_, State::Ground) if self.tail.capacity() > MAX_TAIL => self.tail = Vec::new(),
                 (_, State::Ground) => self.tail.clear(),
                 // A sequence starts here: with an ESC, or with a UTF-8 lead byte.
                 (_, State::Escape) if byte == ESC => self.restart(&[ESC]),
@@ -97,13 +115,22 @@ impl Sequences {
                 // A C0 control within an escape sequence is carried out at once, not kept for later.
                 (State::Escape | State::EscapeIntermediate | State::Csi, _)
                     if byte < 0x20 || byte == 0x7f => {}
+                (_, State::Osc { .. }) if self.tail.len() < MAX_OSC + 2 => self.tail.push(byte),
+                (_, State::Osc { .. }) => {}
                 _ if self.tail.len() < MAX_TAIL => self.tail.push(byte),
                 _ => {}
             }
             i += 1;
         }
-        if kept < bytes.len() {
-            parse(&bytes[kept..]);
+        let mut end = bytes.len();
+        if let State::Utf8 { .. } = self.state {
+            // The read ends inside a character: its start (the tail) waits for the rest.
+            end -= self.tail.len();
+            self.held = std::mem::take(&mut self.tail);
+            self.state = State::Ground;
+        }
+        if kept < end {
+            parse(&bytes[kept..end]);
         }
     }
 
@@ -113,9 +140,13 @@ impl Sequences {
         self.tail.extend_from_slice(start);
     }
 
-    /// The start of the sequence the stream is in the middle of (empty between sequences).
+    /// The start of the sequence (or character) the stream is in the middle of (empty between sequences).
     pub fn tail(&self) -> &[u8] {
-        &self.tail
+        if self.held.is_empty() {
+            &self.tail
+        } else {
+            &self.held
+        }
     }
 
     /// Moves the state on by `byte`; returns whether the parser is not to get it.
@@ -242,6 +273,14 @@ mod tests {
         let (_, tail) = scan(&[b"\x1bP", &long]);
         assert_eq!(tail.len(), MAX_TAIL);
         assert!(tail.starts_with(b"\x1bPxxx"));
+    }
+
+    #[test]
+    fn an_unfinished_osc_string_is_kept_whole_for_the_snapshot_as_far_as_the_parser_got_it() {
+        let link = [&b"\x1b]8;;http://x/"[..], &[b'a'; 3 * MAX_TAIL]].concat();
+        assert_eq!(scan(&[&link]).1, link, "a link longer than MAX_TAIL, whole");
+        let (_, tail) = scan(&[b"\x1b]2;", &[b't'; 2 * MAX_OSC]]);
+        assert_eq!(tail.len(), 2 + MAX_OSC, "what the parser got");
     }
 
     #[test]
