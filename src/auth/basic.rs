@@ -110,6 +110,14 @@ impl Users {
     /// The users of `[[auth.users]]`, whose hashes the config check has already parsed once.
     pub fn new(users: Vec<UserConfig>) -> Users {
         let dummy = dummy_hash(&users);
+        if !same_parameters(&users) {
+            // SECURITY: one dummy cannot cost what each user's hash does; the cheaper users' names can be told from
+            // unknown ones by how fast a wrong password is refused.
+            tracing::warn!(
+                "[[auth.users]] hashes use different argon2 parameters, so response times tell the names of the \
+                 users with cheaper hashes; make them all with `webterm hash-password`"
+            );
+        }
         Users { users, dummy }
     }
 
@@ -160,6 +168,22 @@ fn dummy_hash(users: &[UserConfig]) -> String {
     // A real hash's output is random; all zeros is one no password gives, in any practical sense.
     hash.hash = Output::new(&vec![0; length]).ok();
     hash.to_string()
+}
+
+/// Whether every user's hash has the same algorithm, version and parameters (then the dummy costs what each does).
+fn same_parameters(users: &[UserConfig]) -> bool {
+    let parameters = |user: &UserConfig| {
+        PasswordHash::new(&user.hash).ok().map(|hash| {
+            (
+                hash.algorithm.to_string(),
+                hash.version,
+                Params::try_from(&hash).ok(),
+            )
+        })
+    };
+    let mut all = users.iter().map(parameters);
+    let first = all.next();
+    all.all(|other| Some(other) == first)
 }
 
 /// The dummy hash without users: webterm's own parameters.
@@ -231,6 +255,13 @@ mod tests {
         assert_ne!(dummy_of(&users), costly);
         assert_eq!(users.check("nobody", "correct horse"), None);
         assert_eq!(users.check("bob", "correct horse"), Some(Role::Write));
+        // Then the cheaper users can be told apart, and webterm says so at start.
+        assert!(!same_parameters(&users.users));
+        assert!(same_parameters(&[
+            users.users[0].clone(),
+            users.users[2].clone()
+        ]));
+        assert!(same_parameters(&[]));
     }
 
     #[test]
