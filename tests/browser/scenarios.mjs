@@ -73,8 +73,9 @@ async function paste(t, url) {
   // xterm sends a paste's line breaks as CR, like a key press of Enter, and brackets it with ESC[200~ ESC[201~.
   const sent = `\x1b[200~${text.replaceAll('\n', '\r')}\x1b[201~`;
   await t.step('the program turns bracketed paste on and reads raw bytes', async () => {
+    // The mode is turned on after `stty`, so that once the page sees it the terminal no longer echoes.
     await t.typeLine(
-      `printf '\\033[?2004h'; stty raw -echo; head -c ${sent.length} | cat -vT; stty sane; echo; echo pasted""-done`,
+      `stty raw -echo; printf '\\033[?2004h'; head -c ${sent.length} | cat -vT; stty sane; echo; echo pasted""-done`,
     );
     await t.page.waitForFunction(() => window.webterm.term.modes.bracketedPasteMode);
   });
@@ -89,7 +90,7 @@ async function paste(t, url) {
   await t.step('screenshot bracketed.png', () => t.screenshot('bracketed.png'));
   await t.step("a paste of 3 MiB (three times the server's default message limit) arrives whole", async () => {
     const size = 3 * 1024 * 1024;
-    await t.typeLine(`printf '\\033[?2004l'; stty raw -echo; head -c ${size} | wc -c; stty sane; echo; echo big""-done`);
+    await t.typeLine(`stty raw -echo; printf '\\033[?2004l'; head -c ${size} | wc -c; stty sane; echo; echo big""-done`);
     await t.page.waitForFunction(() => !window.webterm.term.modes.bracketedPasteMode);
     await t.page.evaluate((n) => window.webterm.term.paste('y'.repeat(n)), size);
     await t.waitForLine(String(size));
