@@ -8,6 +8,8 @@
 //! (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the client
 //! queues, the screen and its scrollback budget, and the output waiting to be parsed into the screen (`model.rs`).
 
+mod ending;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -18,6 +20,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use self::ending::Why;
 use super::clients::Clients;
 use super::model::Model;
 use super::{
@@ -32,7 +35,8 @@ use crate::queue::{self, Receiver, Sender};
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 
-/// How long output is still read after the program exited, when another process keeps the terminal open.
+/// How long output is still read after the program exited, when another process keeps the terminal open (counted
+/// while there is room to read it).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
 /// How long a client that fell behind (paused, or slow) has, once the program has exited and all its output is
@@ -62,15 +66,6 @@ pub struct HubSettings {
     pub recording: Option<(PathBuf, bool)>,
     /// Stop the server when this session ends (`session.once`).
     pub once: bool,
-}
-
-/// Why the hub stopped.
-#[derive(Debug)]
-enum Why {
-    Exited(ExitStatus),
-    Expired,
-    Deleted,
-    Shutdown,
 }
 
 /// A running session. See the module documentation.
@@ -216,6 +211,11 @@ impl Hub {
             let room =
                 self.screen.has_room() && (self.clients.is_empty() || self.clients.any_room());
             let waiting = self.clients.waiting();
+            if exit.is_some() && !eof && !room {
+                // The drain's time counts only while output may be read: a client slow to make room must not find
+                // it over, and the program's last output (still on its way through the terminal) cut off.
+                drain_deadline = Instant::now() + DRAIN_AFTER_EXIT;
+            }
             // SECURITY: a session only read-only clients ever saw ends with its last one (see `Rights::keeps`).
             let linger = if self.kept {
                 self.settings.linger
@@ -295,56 +295,7 @@ impl Hub {
         // No new client from here on; a queued attach gets no reply and so "not found".
         self.sessions.remove(&self.info.id);
         drop(commands);
-        tracing::info!(?why, "session ending");
-        let reason = match why {
-            Why::Exited(_) => "exited",
-            Why::Expired => "expired",
-            Why::Deleted => "deleted",
-            Why::Shutdown => "shutdown",
-        };
-        let status = match why {
-            Why::Exited(status) => {
-                // The clients left get the exit (`ending` is set); then the rest of the session is torn down.
-                self.clients.clear();
-                let _ = self.session.shutdown().await;
-                Some(status)
-            }
-            Why::Shutdown => {
-                let _ = entry.ending.set(Ending::Shutdown);
-                self.clients.clear();
-                let grace = self.settings.shutdown.kill_grace(self.session.kill_grace());
-                self.session.shutdown_within(grace).await
-            }
-            Why::Deleted => {
-                let status = self.session.shutdown().await;
-                let _ = entry.ending.set(Ending::Deleted(status.clone()));
-                self.clients.clear();
-                status
-            }
-            Why::Expired => self.session.shutdown().await,
-        };
-        self.settings.metrics.session_ended(status.as_ref());
-        if let Some(recorder) = self.recorder.take() {
-            if let Err(error) = recorder.finish() {
-                tracing::error!(%error, "the recording is incomplete");
-            }
-        }
-        tracing::info!(
-            target: "webterm::audit",
-            event = "session.end",
-            session = self.info.id,
-            user = self.info.owner,
-            command = self.info.command,
-            reason,
-            duration_ms = started.elapsed().as_millis() as u64,
-            bytes_in = self.bytes_in,
-            bytes_out = self.bytes_out,
-            exit = ?status,
-        );
-        if self.settings.once {
-            tracing::info!("session.once: the session has ended, stopping");
-            self.settings.shutdown.request();
-        }
+        self.end(why, entry, started).await;
     }
 
     /// Handles one command from a connection.
