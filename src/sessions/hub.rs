@@ -185,6 +185,9 @@ impl Hub {
         let mut exit: Option<ExitStatus> = None;
         let mut eof = false;
         let mut drain_deadline = Instant::now();
+        // When the loop last looked, and whether there was room to read then (the drain counts only such time).
+        let mut drain_checked = Instant::now();
+        let mut drain_had_room = true;
         let mut catch_up_deadline: Option<Instant> = None;
         let mut alone_since: Option<Instant> = None;
         let shutdown = self.settings.shutdown.clone();
@@ -211,10 +214,19 @@ impl Hub {
             let room =
                 self.screen.has_room() && (self.clients.is_empty() || self.clients.any_room());
             let waiting = self.clients.waiting();
-            if exit.is_some() && !eof && !room {
+            if exit.is_some() && !eof {
                 // The drain's time counts only while output may be read: a client slow to make room must not find
                 // it over, and the program's last output (still on its way through the terminal) cut off.
-                drain_deadline = Instant::now() + DRAIN_AFTER_EXIT;
+                let now = Instant::now();
+                if !drain_had_room {
+                    drain_deadline += now - drain_checked;
+                }
+                (drain_checked, drain_had_room) = (now, room);
+                // Checked here too, not only by the timer below: under a flood a read is always ready first.
+                if room && now >= drain_deadline {
+                    eof = true;
+                    continue;
+                }
             }
             // SECURITY: a session only read-only clients ever saw ends with its last one (see `Rights::keeps`).
             let linger = if self.kept {
@@ -232,6 +244,7 @@ impl Hub {
                     Ok(status) => {
                         exit = Some(status);
                         drain_deadline = Instant::now() + DRAIN_AFTER_EXIT;
+                        (drain_checked, drain_had_room) = (Instant::now(), room);
                     }
                     Err(error) => {
                         tracing::error!(%error, "cannot wait for the program");
