@@ -184,8 +184,10 @@ async function flood(t, url) {
     while (Date.now() < deadline) {
       const done = await t.page.evaluate(() => {
         const b = window.webterm.term.buffer.active;
-        for (let i = b.length - 1; i >= Math.max(0, b.length - 5); i--) {
-          if (b.getLine(i)?.translateToString(true) === 'flood-done') return true;
+        // The terminal echoes the NULs typed meanwhile as ^@, which may land before the marker, and after it on
+        // the prompt's line, which wraps.
+        for (let i = b.length - 1; i >= Math.max(0, b.length - 20); i--) {
+          if (b.getLine(i)?.translateToString(true).replaceAll('^@', '') === 'flood-done') return true;
         }
         return false;
       });
