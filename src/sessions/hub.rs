@@ -243,8 +243,9 @@ impl Hub {
                 status = self.session.wait(), if exit.is_none() => match status {
                     Ok(status) => {
                         exit = Some(status);
-                        drain_deadline = Instant::now() + DRAIN_AFTER_EXIT;
-                        (drain_checked, drain_had_room) = (Instant::now(), room);
+                        let now = Instant::now();
+                        drain_deadline = now + DRAIN_AFTER_EXIT;
+                        (drain_checked, drain_had_room) = (now, room);
                     }
                     Err(error) => {
                         tracing::error!(%error, "cannot wait for the program");
@@ -299,10 +300,8 @@ impl Hub {
                 }
                 // A client that fell behind did not make room for the final screen in time.
                 _ = sleep_until(catch_up_deadline.unwrap_or_else(Instant::now)), if catch_up_deadline.is_some() => {}
-                _ = sleep_until(drain_deadline), if exit.is_some() && !eof && room => {
-                    // Another process still holds the terminal open; what the program wrote has been read.
-                    eof = true;
-                }
+                // Another process may still hold the terminal open: the drain's time is up (decided at the top).
+                _ = sleep_until(drain_deadline), if exit.is_some() && !eof && room => {}
             }
         };
         // No new client from here on; a queued attach gets no reply and so "not found".
