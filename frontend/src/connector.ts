@@ -12,7 +12,7 @@ import type { Terminal } from '@xterm/xterm';
 import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { ReconnectWait, backoffSeconds } from './reconnect_wait';
-import { rememberSessionId } from './session_id';
+import { keepControl, rememberSessionId, takeKeptControl } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
 import { urlArgs } from './url_args';
@@ -138,7 +138,16 @@ export class Connector {
    * first connection starts a new session.
    */
   connect(sessionId?: string): void {
-    if (sessionId !== undefined) this.session = sessionId;
+    if (sessionId !== undefined) {
+      this.session = sessionId;
+      // A reload of a page that had the keyboard asks for it back, as after a dead network.
+      const kept = takeKeptControl(sessionId);
+      if (kept !== undefined) {
+        this.reclaim = true;
+        this.reclaimFrom = kept.client;
+        this.lastHeard = kept.heard;
+      }
+    }
     this.wait.stop();
     this.connection?.close();
     this.hello = undefined;
@@ -279,6 +288,21 @@ export class Connector {
     return this.owner.name === undefined || this.approved === this.session;
   }
 
+  /**
+   * The page is going (`pagehide`: a reload, or leaving it). If it has the keyboard under the `single` policy, or
+   * was getting it back, the next page in this tab (a reload) asks for it back from this page's client.
+   */
+  leaving(): void {
+    const hello = this.hello;
+    let kept: { client: number; heard: number } | undefined;
+    if (hello?.client !== undefined && hello.input === 'single' && this.writable && !this.awaitingControl) {
+      kept = { client: hello.client, heard: this.connection?.lastHeard ?? Date.now() };
+    } else if ((this.reclaim || this.awaitingControl) && this.reclaimFrom !== undefined) {
+      kept = { client: this.reclaimFrom, heard: this.lastHeard };
+    }
+    keepControl(kept && this.session !== undefined ? { session: this.session, ...kept } : undefined);
+  }
+
   /** Forgets the old session and starts a new one, after fresh modes and `note` (local text, not the program's). */
   private startNewSession(note: string): void {
     // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
@@ -308,8 +332,15 @@ export class Connector {
     // reconnects by itself must not take the keyboard from the one in use).
     const recent = Date.now() - this.lastHeard < RECLAIM_WINDOW_MS;
     const seen = document.visibilityState === 'visible';
+    // Only where what is typed here goes to the program: a reload forgets "Type here" on another user's session.
     const reclaiming =
-      this.reclaim && recent && seen && !hello.writable && hello.input === 'single' && hello.role === 'write';
+      this.reclaim &&
+      recent &&
+      seen &&
+      !hello.writable &&
+      hello.input === 'single' &&
+      hello.role === 'write' &&
+      this.mayTypeHere() === true;
     this.reclaim = false;
     if (!reclaiming) this.awaitingControl = false;
     this.showWritable(hello.writable);

@@ -108,6 +108,9 @@ term.onData((data) => connector.input(keybar.transform(data)));
 term.onBinary((data) => connector.binaryInput(data));
 term.onResize(() => sessionSize.resized());
 
+// A reload of a page with the keyboard (the `single` policy) takes it back.
+window.addEventListener('pagehide', () => connector.leaving());
+
 Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connector }) });
 
 new ResizeObserver(() => sessionSize.windowChanged()).observe(frame);

@@ -50,3 +50,56 @@ export function rememberSessionId(id: string | undefined): void {
     // Storage is blocked: the page still resumes after a drop, only not after a reload.
   }
 }
+
+/**
+ * What a page that had the keyboard (the `single` input policy) leaves for its reload: its session, its client number
+ * there (the connection the server may still think types, when the network was dead), and when that connection was
+ * last heard from. The reloaded page asks for control back from that client only (`take_control`), as after a drop.
+ */
+export interface KeptControl {
+  session: string;
+  client: number;
+  heard: number;
+}
+
+function controlKey(): string {
+  return `webterm.control:${location.pathname}`;
+}
+
+/**
+ * Keeps `kept` for the next page in this tab, or forgets what was kept. Written as the page goes (`pagehide`), so a
+ * duplicated tab, which copies the storage of an open tab, finds none; and it starts a session of its own anyway.
+ */
+export function keepControl(kept: KeptControl | undefined): void {
+  try {
+    if (kept === undefined) sessionStorage.removeItem(controlKey());
+    else sessionStorage.setItem(controlKey(), JSON.stringify(kept));
+  } catch {
+    // Storage is blocked: a reload comes back without the keyboard, as a new tab would.
+  }
+}
+
+/** What the page before this one kept for `session`, if anything; read once (it is forgotten here). */
+export function takeKeptControl(session: string): KeptControl | undefined {
+  let stored: string | null = null;
+  try {
+    stored = sessionStorage.getItem(controlKey());
+    sessionStorage.removeItem(controlKey());
+  } catch {
+    return undefined;
+  }
+  try {
+    const kept = JSON.parse(stored ?? 'null') as Partial<KeptControl> | null;
+    if (
+      kept?.session === session &&
+      Number.isSafeInteger(kept.client) &&
+      typeof kept.heard === 'number' &&
+      Number.isFinite(kept.heard)
+    ) {
+      return { session, client: kept.client as number, heard: kept.heard };
+    }
+  } catch {
+    // Not ours, or damaged: nothing was kept.
+  }
+  return undefined;
+}

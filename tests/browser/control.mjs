@@ -1,10 +1,11 @@
-// Browser scenarios for who may type: which tab takes control back by itself after a dead network under the `single`
-// input policy, and what a read-only page does with the keys typed into it. scenarios.mjs runs them by name;
-// tests/it/browser.rs starts each against a server with the options it needs (named in each scenario's comment).
+// Browser scenarios for who may type: which tab takes control back by itself after a dead network or a reload
+// under the `single` input policy, and what a read-only page does with the keys typed into it. scenarios.mjs runs
+// them by name; tests/it/browser.rs starts each against a server with the options it needs (named in each
+// scenario's comment).
 // The first scenarios of taking control back (`reclaim`, `reclaim-late`) are in tabs.mjs.
 
 import { start } from './harness.mjs';
-import { startProxy, waitForStatus } from './sessions.mjs';
+import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
 
 /** What the status bar says while another connection has the keyboard and this page may take it. */
 const OFFERED = 'another client is typing: take control to type here';
@@ -190,11 +191,65 @@ async function readToken(t, url) {
   });
 }
 
+/**
+ * Server as for `reclaim` but without HTTP keep-alive (the proxy silences every open connection, and a reload must
+ * not wait on an idle one), the first tab behind a TCP proxy, a second tab on the same session. The tab that types
+ * is reloaded (F5): the second tab gets control as the first's connection closes, and the reloaded page takes it
+ * back. Then its network goes silent and it is reloaded before it notices: the server still counts the old
+ * connection as the one that types (until its ping timeout, a minute away), and the reloaded page takes control
+ * back from it at once. Each time the second tab is left read-only and a line typed in the first runs in its shell.
+ */
+async function reloadReclaim(t, url) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    await reloadReclaimThrough(t, url, proxy);
+  } finally {
+    proxy.close();
+  }
+}
+
+async function reloadReclaimThrough(t, url, proxy) {
+  await start(t, proxy.url);
+  const pid = await t.step('the first tab types and tells the shell pid', async () => {
+    await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
+    return shellPid(t, 'first');
+  });
+  const link = new URL(url);
+  link.searchParams.set('session', await t.page.evaluate(() => window.webterm.connector.sessionId));
+  const second = await t.openPage();
+  await t.step('a second tab attaches read-only', async () => {
+    await second.page.goto(link.href, { timeout: 10_000 });
+    await second.waitForState('connected');
+    await waitForStatus(second, OFFERED);
+  });
+  const reloaded = async (label) => {
+    await t.page.bringToFront();
+    await t.page.reload();
+    await t.waitForState('connected', 10_000);
+    await waitForStatus(t, 'session resumed');
+    await t.page.waitForFunction(() => document.body.dataset.writable === 'true', undefined, { timeout: 5_000 });
+    await waitForStatus(second, OFFERED);
+    await expectWritable(second, false);
+    await t.page.locator('#terminal').click();
+    const again = await shellPid(t, label);
+    if (again !== pid) throw new Error(`the shell was ${pid} before the reload and is ${again} after it`);
+  };
+  await t.step('reloaded, the first tab has control again and types into its shell; the second is read-only', () =>
+    reloaded('reloaded'),
+  );
+  const step = 'reloaded on a dead network, before it noticed, it takes control back from its old connection';
+  await t.step(step, async () => {
+    proxy.freezeAll();
+    await reloaded('after-dead-network');
+  });
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const CONTROL_SCENARIOS = {
   'no-reclaim': noReclaim,
   'reclaim-others-session': reclaimOthersSession,
   'read-token': readToken,
+  'reload-reclaim': reloadReclaim,
 };
 
 /** The binary frames (input: typed keys, pastes) page `p` sends from now on, on any of its connections. */

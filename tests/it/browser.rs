@@ -200,6 +200,15 @@ async fn with_the_single_input_policy_a_tab_read_only_or_in_the_background_when_
     run_scenario_with(single_input_slow_to_drop(), "no-reclaim").await;
 }
 
+#[tokio::test]
+async fn with_the_single_input_policy_a_reloaded_tab_that_had_control_has_it_again_even_on_a_dead_network()
+ {
+    let mut config = single_input_slow_to_drop();
+    // No idle HTTP connection the proxy would silence with the WebSocket's: the reload opens new ones.
+    config.http.keep_alive_secs = 0;
+    run_scenario_with(config, "reload-reclaim").await;
+}
+
 /// `sh` under the `single` input policy, with pings every 2 s (so the page soon notices a dead network) and a
 /// 60 s ping timeout: the server keeps a dead connection, and its control, that long.
 fn single_input_slow_to_drop() -> Config {
