@@ -1,8 +1,12 @@
 //! What output may make the screen keep beyond its cells, bounded. The scrollback budget counts cells; these
 //! come on top and grow with output alone, so each has a limit: the title (and the titles pushed to be restored
-//! later), the zero-width characters on one cell, and the links. Past a limit the terminal still shows the
-//! output; the server's screen, and so a snapshot, leaves the excess out.
+//! later), the zero-width characters on one cell, and the links (counted again, now and then, as they scroll
+//! away). Past a limit the terminal still shows the output; the server's screen, and so a snapshot, leaves the
+//! excess out.
 
+use alacritty_terminal::grid::{Dimensions, Grid};
+use alacritty_terminal::index::Line;
+use alacritty_terminal::term::cell::{Cell, Hyperlink as CellLink};
 use alacritty_terminal::vte::ansi::Hyperlink;
 use unicode_width::UnicodeWidthChar;
 
@@ -15,8 +19,12 @@ pub const MAX_PUSHED_TITLES: usize = 16;
 /// The most zero-width characters (combining marks) kept on one cell.
 pub const MAX_ZERO_WIDTH: usize = 16;
 
-/// Bytes of link targets kept since the last full reset; the links after them are shown as plain text.
+/// Bytes of link targets (and ids) the screen may hold; past them, new links are shown as plain text.
 pub const MAX_LINK_BYTES: usize = 4 * 1024 * 1024;
+
+/// Bytes of link targets offered between two counts of what the screen still holds: a count reads every cell,
+/// so a program that keeps the screen full of links cannot make each new link cost one.
+const LINK_BYTES_BETWEEN_COUNTS: usize = MAX_LINK_BYTES / 2;
 
 /// The counts behind the limits, kept across reads of output.
 #[derive(Debug, Default)]
@@ -24,7 +32,10 @@ pub(super) struct Bounds {
     zero_width_run: usize,
     pushed_titles: usize,
     titles_not_pushed: usize,
-    link_bytes: usize,
+    /// Bytes of the links given to each screen (primary, alternate) since it was last counted: at least what it
+    /// holds (a link can scroll away or be overwritten).
+    link_bytes: [usize; 2],
+    links_offered_since_count: usize,
 }
 
 impl Bounds {
@@ -74,17 +85,53 @@ impl Bounds {
         }
     }
 
-    /// The link to give the screen for `link`: none once [`MAX_LINK_BYTES`] of targets have been kept.
-    pub fn link(&mut self, link: Option<Hyperlink>) -> Option<Hyperlink> {
+    /// The link to give the active screen (the alternate one or not) for `link`: none while the screens hold
+    /// [`MAX_LINK_BYTES`] of links. Past that, what the active screen holds is counted again (`held`, now and then):
+    /// links that scrolled out of the scrollback or were overwritten no longer count.
+    pub fn link(
+        &mut self,
+        link: Option<Hyperlink>,
+        alternate: bool,
+        held: impl FnOnce() -> usize,
+    ) -> Option<Hyperlink> {
         let link = link?;
-        self.link_bytes += link.uri.len() + link.id.as_ref().map_or(0, String::len);
-        (self.link_bytes <= MAX_LINK_BYTES).then_some(link)
+        let size = link.uri.len() + link.id.as_ref().map_or(0, String::len);
+        let fits = |bytes: &[usize; 2]| bytes[0] + bytes[1] + size <= MAX_LINK_BYTES;
+        if !fits(&self.link_bytes) && self.links_offered_since_count >= LINK_BYTES_BETWEEN_COUNTS {
+            self.link_bytes[usize::from(alternate)] = held();
+            self.links_offered_since_count = 0;
+        }
+        self.links_offered_since_count += size;
+        if !fits(&self.link_bytes) {
+            return None;
+        }
+        self.link_bytes[usize::from(alternate)] += size;
+        Some(link)
     }
 
     /// A full reset (RIS) emptied the screen, its pushed titles and its links.
     pub fn reset(&mut self) {
         *self = Bounds::default();
     }
+}
+
+/// Bytes of the links `grid` holds, scrollback included: each run of cells with the same link counts it once.
+pub(super) fn held_link_bytes(grid: &Grid<Cell>) -> usize {
+    let mut bytes = 0;
+    let mut previous: Option<CellLink> = None;
+    for line in grid.topmost_line().0..=grid.bottommost_line().0 {
+        for cell in &grid[Line(line)] {
+            let link = cell.hyperlink();
+            if let Some(link) = link
+                .as_ref()
+                .filter(|&link| previous.as_ref() != Some(link))
+            {
+                bytes += link.uri().len() + link.id().len();
+            }
+            previous = link;
+        }
+    }
+    bytes
 }
 
 #[cfg(test)]
@@ -140,23 +187,82 @@ mod tests {
         assert_eq!(grid.columns(), 80);
     }
 
-    #[test]
-    fn links_past_the_budget_are_shown_as_plain_text() {
-        let mut screen = screen();
-        let uri = "x".repeat(1000);
-        for n in 0..5000 {
-            screen.feed(format!("\x1b]8;;http://{n}/{uri}\x1b\\l\x1b]8;;\x1b\\\r\n").as_bytes());
+    /// A one-cell link to a URI of about 1000 bytes, its own for each `n`.
+    fn link(n: usize) -> String {
+        format!(
+            "\x1b]8;;http://{n}/{}\x1b\\l\x1b]8;;\x1b\\",
+            "x".repeat(1000)
+        )
+    }
+
+    /// A 200 by 50 screen with a link on each cell (but the last: no scrolling), about 10 MB of them.
+    fn fill_with_links() -> Screen {
+        let mut screen = Screen::new(
+            Size {
+                cols: 200,
+                rows: 50,
+            },
+            1 << 20,
+        );
+        for n in 0..200 * 50 - 1 {
+            screen.feed(link(n).as_bytes());
         }
-        let grid = screen.term.grid();
-        let linked = |line: i32| grid[Line(line)][Column(0)].hyperlink().is_some();
+        screen
+    }
+
+    fn linked(screen: &Screen, line: i32, column: usize) -> bool {
+        screen.term.grid()[Line(line)][Column(column)]
+            .hyperlink()
+            .is_some()
+    }
+
+    #[test]
+    fn links_past_the_budget_are_shown_as_plain_text_until_a_reset() {
+        let mut screen = fill_with_links();
+        assert!(linked(&screen, 0, 0), "the first link");
         assert!(
-            !linked(grid.screen_lines() as i32 - 2),
+            !linked(&screen, 49, 198),
             "the last link is past the budget"
         );
-        screen.feed(b"\x1bc\x1b]8;;http://after-a-reset/\x1b\\l\x1b]8;;\x1b\\");
+        screen.feed(format!("\x1bc{}", link(0)).as_bytes());
+        assert!(linked(&screen, 0, 0), "a reset starts over");
+    }
+
+    #[test]
+    fn links_that_scrolled_away_or_were_overwritten_no_longer_count() {
+        // About 10 MB of links, but never more than the scrollback holds at once.
+        let mut screen = screen();
+        for n in 0..10_000 {
+            screen.feed(format!("{}\r\n", link(n)).as_bytes());
+        }
+        let last = screen.term.grid().screen_lines() as i32 - 2;
+        assert!(linked(&screen, last, 0), "a link after 10 MB of them");
+        // About 10 MB of links on one cell.
+        for n in 0..10_000 {
+            screen.feed(format!("\r{}", link(n)).as_bytes());
+        }
         assert!(
-            screen.term.grid()[Line(0)][Column(0)].hyperlink().is_some(),
-            "a reset starts over"
+            linked(&screen, last + 1, 0),
+            "a link on a cell that had 10 MB of them"
         );
+    }
+
+    #[test]
+    fn links_on_the_primary_screen_count_while_the_alternate_one_is_shown() {
+        let mut screen = fill_with_links();
+        screen.feed(b"\x1b[?1049h\x1b[H");
+        for n in 0..5_000 {
+            screen.feed(format!("\r{}", link(n)).as_bytes());
+        }
+        assert!(
+            !linked(&screen, 0, 0),
+            "the primary screen holds the budget"
+        );
+        // Clearing the screen moves it into the scrollback: then the scrollback is cleared.
+        screen.feed(b"\x1b[?1049l\x1b[2J\x1b[3J\x1b[H");
+        for n in 0..5_000 {
+            screen.feed(format!("\r{}", link(n)).as_bytes());
+        }
+        assert!(linked(&screen, 0, 0), "the primary screen was cleared");
     }
 }

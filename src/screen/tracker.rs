@@ -2,10 +2,10 @@
 //! `Term` keeps private but a snapshot must reproduce: the scroll region, the SI/SO character set and the
 //! tab stops. Each rule below mirrors the `Term` method it follows (alacritty_terminal 0.26).
 
-use super::bounds::Bounds;
+use super::bounds::{Bounds, held_link_bytes};
 use alacritty_terminal::event::EventListener;
 use alacritty_terminal::grid::Dimensions;
-use alacritty_terminal::term::Term;
+use alacritty_terminal::term::{Term, TermMode};
 use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
 use alacritty_terminal::vte::ansi::{
     Attr, CharsetIndex, ClearMode, CursorShape, CursorStyle, Handler, Hyperlink, KeyboardModes,
@@ -372,7 +372,12 @@ impl<T: EventListener> Handler for Tracker<'_, T> {
     }
 
     fn set_hyperlink(&mut self, hyperlink: Option<Hyperlink>) {
-        self.term.set_hyperlink(self.bounds.link(hyperlink));
+        let alternate = self.term.mode().contains(TermMode::ALT_SCREEN);
+        let term = &*self.term;
+        let link = self
+            .bounds
+            .link(hyperlink, alternate, || held_link_bytes(term.grid()));
+        self.term.set_hyperlink(link);
     }
 
     fn set_mouse_cursor_icon(&mut self, icon: CursorIcon) {
