@@ -8,6 +8,7 @@
 //! (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the client
 //! queues, the screen and its scrollback budget, and the output waiting to be parsed into the screen (`model.rs`).
 
+mod commands;
 mod ending;
 
 use std::path::PathBuf;
@@ -23,15 +24,12 @@ use tracing::Instrument;
 use self::ending::Why;
 use super::clients::Clients;
 use super::model::Model;
-use super::{
-    Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Joined, Rights, Sessions,
-    ToClient,
-};
+use super::{Attachment, CLIENT_QUEUE, ClientId, Command, Ending, Entry, Info, Rights, Sessions};
 use crate::client_limit::ClientSlot;
 use crate::metrics::Metrics;
-use crate::protocol::{ExitStatus, InputPolicy, Size};
+use crate::protocol::{ExitStatus, InputPolicy};
 use crate::pty::{Burst, Session};
-use crate::queue::{self, Receiver, Sender};
+use crate::queue::{self, Receiver};
 use crate::recording::Recorder;
 use crate::shutdown::Shutdown;
 
@@ -310,68 +308,6 @@ impl Hub {
         self.end(why, entry, started).await;
     }
 
-    /// Handles one command from a connection.
-    fn command(&mut self, command: Command) {
-        match command {
-            Command::Attach {
-                rights,
-                size,
-                queue,
-                reply,
-            } => {
-                let joined = self.add_client(rights, size, queue, true);
-                let client = joined.client;
-                if reply.send(joined).is_err() {
-                    // The connection went away while waiting.
-                    self.remove_client(client);
-                }
-            }
-            Command::Detach(client) => self.remove_client(client),
-            Command::Resize(client, size) => {
-                if self.clients.may_type(client) {
-                    self.resize(size);
-                    // Every accepted resize is answered, even one to the size the session has: a page tells the
-                    // answer to its own resize from another client's by it (`frontend/src/session_size.ts`).
-                    self.announce_size(None, Some(client));
-                }
-            }
-            Command::TakeControl(client, from) => self.clients.take_control(client, from),
-        }
-    }
-
-    /// Adds a client; a resumed one first gets the screen.
-    fn add_client(
-        &mut self,
-        rights: Rights,
-        size: Option<Size>,
-        queue: Sender<ToClient>,
-        resumed: bool,
-    ) -> Joined {
-        let Rights { role, keeps } = rights;
-        self.kept |= keeps;
-        let id = self.clients.add(role, queue, resumed);
-        let writable = self.clients.may_type(id);
-        if let (Some(size), true) = (size, writable) {
-            if size != self.session.size() {
-                self.resize(size);
-                // The new client learns the size from its `hello`; the others from this.
-                self.announce_size(Some(id), None);
-            }
-        }
-        self.info.live().clients = self.clients.len();
-        Joined {
-            client: id,
-            writable,
-            size: self.session.size(),
-            resumed,
-        }
-    }
-
-    fn remove_client(&mut self, id: ClientId) {
-        self.clients.remove(id);
-        self.info.live().clients = self.clients.len();
-    }
-
     /// Drops clients whose connection is gone, and sends every client what it could not be sent before: a
     /// change of control or size, or the screen if it fell behind and has room again.
     fn catch_up(&mut self) {
@@ -399,27 +335,6 @@ impl Hub {
         self.bytes_in += bytes.len();
         record(&mut self.recorder, |r| r.input(bytes));
         self.info.live().last_activity = std::time::Instant::now();
-    }
-
-    /// Tells every client but `except` the session's size, in order with its output (`catch_up` sends it), as
-    /// the answer to its resize to `resized_by`.
-    fn announce_size(&mut self, except: Option<ClientId>, resized_by: Option<ClientId>) {
-        self.clients
-            .announce_size(self.session.size(), except, resized_by);
-        self.catch_up();
-    }
-
-    fn resize(&mut self, size: Size) {
-        if size == self.session.size() {
-            return;
-        }
-        if let Err(error) = self.session.resize(size) {
-            tracing::warn!(%error, "resizing the terminal failed");
-            return;
-        }
-        self.screen.resize(size);
-        self.info.live().size = size;
-        record(&mut self.recorder, |r| r.resize(size));
     }
 }
 
