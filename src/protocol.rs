@@ -104,6 +104,14 @@ pub enum ClientMessage {
     /// Is the connection alive? The server answers `pong`. Browsers cannot see WebSocket ping frames, so the
     /// page sends this every `heartbeat` seconds and after a sleep, and reconnects when no answer comes.
     Ping,
+    /// A page whose previous connection to the session (client `from`) dropped asks how much of the input it sent
+    /// there the session took, to send the rest again. From now on the session takes no more input from `from`
+    /// (what is still on its way from it is sent again by the page). Answered with `input_taken`.
+    #[serde(rename = "resume_input")]
+    ResumeInput {
+        /// The client number of this page's previous connection to the session.
+        from: u64,
+    },
 }
 
 /// Who may type when several clients share a session (a route's `input`).
@@ -219,6 +227,16 @@ pub enum ServerMessage {
     Shutdown,
     /// The answer to a client's `ping`.
     Pong,
+    /// The answer to `resume_input`: how many bytes of client `from`'s input the session took for the program
+    /// (written, in order; input it refused counts as not taken), or `None` when the session does not know
+    /// `from` (never attached, or left long ago).
+    #[serde(rename = "input_taken")]
+    InputTaken {
+        /// The client asked about.
+        from: u64,
+        /// Bytes of its input taken, in all.
+        bytes: Option<u64>,
+    },
 }
 
 impl ServerMessage {

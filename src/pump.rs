@@ -190,6 +190,10 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                         attachment.took.notify_one();
                         outbox.push_back(text(ServerMessage::Size { cols: size.cols, rows: size.rows }));
                     }
+                    Some(ToClient::InputTaken { from, bytes }) => {
+                        attachment.took.notify_one();
+                        outbox.push_back(text(ServerMessage::InputTaken { from, bytes }));
+                    }
                     None => {
                         // The session ended; all its output has been taken.
                         closing = Some(ended(attachment.ending.get(), &mut outbox));
@@ -245,6 +249,13 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                             message: "take_control refused: this connection is read-only".into(),
                         })),
                         Ok(ClientMessage::Ping) => outbox.push_back(text(ServerMessage::Pong)),
+                        // SECURITY: only a client that may type can stop another client's input.
+                        Ok(ClientMessage::ResumeInput { from }) if attachment.role == Role::Write => {
+                            attachment.resume_input(from).await;
+                        }
+                        Ok(ClientMessage::ResumeInput { .. }) => outbox.push_back(text(ServerMessage::Error {
+                            message: "resume_input refused: this connection is read-only".into(),
+                        })),
                         Ok(ClientMessage::Ack { bytes }) => match acknowledge(bytes, sent, acked) {
                             Ok(()) => acked = Some(bytes),
                             Err(message) => {

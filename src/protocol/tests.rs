@@ -15,6 +15,7 @@ fn client_messages_round_trip() {
         ClientMessage::TakeControl { from: Some(3) },
         ClientMessage::Ping,
         ClientMessage::Ack { bytes: 1 << 40 },
+        ClientMessage::ResumeInput { from: 2 },
     ] {
         let text = serde_json::to_string(&message).unwrap();
         assert_eq!(ClientMessage::parse(&text).unwrap(), message);
@@ -69,6 +70,22 @@ fn server_messages_have_the_documented_shape() {
     assert_eq!(error.to_json(), r#"{"type":"error","message":"no"}"#);
     assert_eq!(ServerMessage::Shutdown.to_json(), r#"{"type":"shutdown"}"#);
     assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
+    let taken = ServerMessage::InputTaken {
+        from: 4,
+        bytes: Some(10),
+    };
+    assert_eq!(
+        taken.to_json(),
+        r#"{"type":"input_taken","from":4,"bytes":10}"#
+    );
+    let unknown = ServerMessage::InputTaken {
+        from: 4,
+        bytes: None,
+    };
+    assert_eq!(
+        unknown.to_json(),
+        r#"{"type":"input_taken","from":4,"bytes":null}"#
+    );
     let all = [
         hello,
         control,
@@ -78,6 +95,8 @@ fn server_messages_have_the_documented_shape() {
         error,
         ServerMessage::Shutdown,
         ServerMessage::Pong,
+        taken,
+        unknown,
     ];
     for message in all {
         let back: ServerMessage = serde_json::from_str(&message.to_json()).unwrap();

@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 
+use super::input_taken::InputTaken;
 use super::{ClientId, ToClient};
 use crate::protocol::{InputPolicy, Role, Size};
 use crate::queue::{Sender, TrySendError};
@@ -27,6 +28,8 @@ struct Client {
     answer: Option<Size>,
     /// The session's size, not yet delivered (its queue was full).
     size: Option<Size>,
+    /// The answer to its `resume_input`, not yet delivered (its queue was full).
+    input_taken: Option<(ClientId, Option<u64>)>,
 }
 
 /// The clients of one session, in the order they attached.
@@ -41,6 +44,8 @@ pub(super) struct Clients {
     /// the one before it left.
     taken: bool,
     next: ClientId,
+    /// How much of each client's input was taken for the program.
+    input_taken: InputTaken,
 }
 
 impl Clients {
@@ -52,6 +57,7 @@ impl Clients {
             writer: None,
             taken: false,
             next: 0,
+            input_taken: InputTaken::default(),
         }
     }
 
@@ -72,9 +78,13 @@ impl Clients {
 
     /// Whether some client waits for something it could not be sent yet.
     pub fn waiting(&self) -> bool {
-        self.list
-            .iter()
-            .any(|c| c.lagged || c.control.is_some() || c.answer.is_some() || c.size.is_some())
+        self.list.iter().any(|c| {
+            c.lagged
+                || c.control.is_some()
+                || c.answer.is_some()
+                || c.size.is_some()
+                || c.input_taken.is_some()
+        })
     }
 
     /// Adds a client that sends to `queue`. Under the `single` policy the first that may write types. One that
@@ -93,13 +103,16 @@ impl Clients {
             control: None,
             answer: None,
             size: None,
+            input_taken: None,
         });
+        self.input_taken.attached(id);
         id
     }
 
     /// Removes client `id`; if it typed, control passes on (see [`Clients::catch_up`]).
     pub fn remove(&mut self, id: ClientId) {
         self.list.retain(|c| c.id != id);
+        self.input_taken.left(id);
         self.pass_control();
     }
 
@@ -120,6 +133,25 @@ impl Clients {
                 InputPolicy::Shared => true,
                 InputPolicy::Single => self.writer == Some(id),
             }
+    }
+
+    /// Whether `len` bytes of input from client `id` go to the program: it may type, and its page did not ask
+    /// since how much of its input was taken (`resume_input`). Counts them if so.
+    pub fn takes_input(&mut self, id: ClientId, len: usize) -> bool {
+        self.may_type(id) && self.input_taken.take(id, len)
+    }
+
+    /// Answers client `id` how much input was taken from client `from` (its page's previous connection); from
+    /// now on none is.
+    pub fn resume_input(&mut self, id: ClientId, from: ClientId) {
+        let bytes = if from == id {
+            None
+        } else {
+            self.input_taken.ask(from)
+        };
+        if let Some(client) = self.list.iter_mut().find(|c| c.id == id) {
+            client.input_taken = Some((from, bytes));
+        }
     }
 
     /// Under the `single` policy, gives control to client `id` if its role lets it type. With `from` (the
@@ -187,7 +219,14 @@ impl Clients {
     /// once, and may have none yet (a parse is in flight). Returns whether clients were dropped.
     pub fn catch_up(&mut self, mut snapshot: impl FnMut() -> Option<Bytes>) -> bool {
         let before = self.list.len();
-        self.list.retain(|c| !c.queue.is_closed());
+        let input_taken = &mut self.input_taken;
+        self.list.retain(|c| {
+            let open = !c.queue.is_closed();
+            if !open {
+                input_taken.left(c.id);
+            }
+            open
+        });
         let dropped = self.list.len() != before;
         if dropped {
             self.pass_control();
@@ -201,6 +240,15 @@ impl Clients {
                     .is_ok()
                 {
                     client.control = None;
+                }
+            }
+            if let Some((from, bytes)) = client.input_taken {
+                if client
+                    .queue
+                    .try_send(ToClient::InputTaken { from, bytes })
+                    .is_ok()
+                {
+                    client.input_taken = None;
                 }
             }
             if let Some(answer) = client.answer {

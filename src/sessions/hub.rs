@@ -266,7 +266,7 @@ impl Hub {
                 }
                 Some((client, bytes)) = inputs.recv(), if pending.is_none() => {
                     // SECURITY: the connection refuses input it may not send; this is the server's own check.
-                    if self.clients.may_type(client) && !bytes.is_empty() {
+                    if self.clients.takes_input(client, bytes.len()) && !bytes.is_empty() {
                         pending = Some(bytes);
                     }
                 }

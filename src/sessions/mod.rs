@@ -8,6 +8,7 @@
 
 mod clients;
 mod hub;
+mod input_taken;
 mod model;
 
 use std::collections::HashMap;
@@ -53,6 +54,13 @@ pub enum ToClient {
     },
     /// The session's size, after a resize by a client that may type.
     Size(Size),
+    /// The answer to [`Command::ResumeInput`]: the bytes of client `from`'s input the session took.
+    InputTaken {
+        /// The client asked about.
+        from: ClientId,
+        /// Bytes taken, in all; `None` when the session does not know `from`.
+        bytes: Option<u64>,
+    },
 }
 
 /// How a session ended, for the clients still attached; set once, before their queues close.
@@ -87,6 +95,9 @@ pub(crate) enum Command {
     /// The client takes control (the `single` input policy); with the client number of its page's previous
     /// connection, takes it back.
     TakeControl(ClientId, Option<ClientId>),
+    /// The client asks how much input the session took from client `from` (its page's previous connection), and
+    /// the session takes no more from `from`.
+    ResumeInput(ClientId, ClientId),
 }
 
 /// The hub's answer to an attach.
@@ -136,6 +147,15 @@ impl Attachment {
         let _ = self
             .commands
             .send(Command::TakeControl(self.client, from))
+            .await;
+    }
+
+    /// Asks how much input the session took from client `from`, this page's previous connection (answered with
+    /// [`ToClient::InputTaken`]); from now on it takes none from `from`.
+    pub async fn resume_input(&self, from: ClientId) {
+        let _ = self
+            .commands
+            .send(Command::ResumeInput(self.client, from))
             .await;
     }
 

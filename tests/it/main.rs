@@ -21,6 +21,8 @@
 //! - `flood`: a client that stops reading: bounded memory, a paused program, other sessions unaffected, and its
 //!   connection dropped once it misses its pings; a short unsent queue, so that `pause` acts at once, and no Nagle
 //!   delay; output a screen would keep for ever; attaching during a flood.
+//! - `input_resume`: a page back after a drop learns how much of its old connection's input arrived
+//!   (`resume_input`); the old connection types no more.
 //! - `input_wait`: input a program does not read waits in the server; the client's control messages and the
 //!   heartbeat go on.
 //! - `soak`: thousands of sessions against the real binary; nothing left behind.
@@ -41,6 +43,7 @@ mod browser;
 mod durable;
 mod flood;
 mod fuzz;
+mod input_resume;
 mod input_wait;
 mod operations;
 mod proxy;

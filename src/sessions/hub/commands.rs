@@ -33,6 +33,7 @@ impl Hub {
                 }
             }
             Command::TakeControl(client, from) => self.clients.take_control(client, from),
+            Command::ResumeInput(client, from) => self.clients.resume_input(client, from),
         }
     }
 
