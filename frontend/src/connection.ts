@@ -15,6 +15,7 @@ import {
   isValidSize,
   parseServerMessage,
 } from './protocol';
+import { type SentInput, SentLog, notTaken } from './sent_input';
 import { SESSION_PARAM } from './session_id';
 import { ARG_PARAM, urlArgs } from './url_args';
 import type { SessionSize } from './session_size';
@@ -68,10 +69,12 @@ export interface ConnectionEvents {
   refused(message: string): void;
   /**
    * The socket closed without an exit message (network, server restart, refused upgrade). `unsent` is the input
-   * handed in that never went out (the socket never opened, or was closing): the next connection to the same
-   * session can send it (`held`).
+   * handed in that never went out (the socket never opened, or was closing), and `sent` what went out and may not
+   * have arrived: the next connection to the same session can send them (`held`, `previous`).
    */
-  dropped(unsent: Uint8Array<ArrayBuffer>[]): void;
+  dropped(unsent: Uint8Array<ArrayBuffer>[], sent: SentInput | undefined): void;
+  /** `bytes` of input sent before the connection dropped did not arrive and could not be sent again. */
+  lost(bytes: number): void;
 }
 
 /**
@@ -94,6 +97,15 @@ export class Connection {
   private earlyFull = false;
   /** The server's last `error` message on this connection. */
   private serverError: string | undefined;
+  /** This connection's client number in the session, from its `hello`. */
+  private client: number | undefined;
+  /** The input sent on this connection: how much, and the last `MAX_HELD_INPUT` bytes of it. */
+  private readonly sent = new SentLog(MAX_HELD_INPUT);
+  /**
+   * What the page's connection before this one sent, until the server says how much of it was taken: then the rest
+   * goes first, before any input held here.
+   */
+  private previous: SentInput | undefined;
 
   constructor(
     private readonly term: Terminal,
@@ -101,7 +113,9 @@ export class Connection {
     private readonly size: SessionSize,
     private readonly events: ConnectionEvents,
     held: Uint8Array<ArrayBuffer>[] = [],
+    previous?: SentInput,
   ) {
+    this.previous = previous;
     this.early = held;
     this.earlyBytes = held.reduce((sum, bytes) => sum + bytes.length, 0);
     this.socket = new WebSocket(terminalSocketUrl(size.requested(session !== undefined), session));
@@ -112,9 +126,8 @@ export class Connection {
       (parsed) => this.sendControl({ type: 'ack', bytes: parsed }),
     );
     this.socket.addEventListener('open', () => {
-      for (const bytes of this.early) this.sendBytes(bytes);
-      this.early = [];
-      this.earlyBytes = 0;
+      // After a drop, what is held waits for what did not arrive on the connection before (`input_taken`).
+      if (this.previous === undefined) this.sendEarly();
     });
     this.socket.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => this.receive(event.data));
     this.socket.addEventListener('close', (event) => {
@@ -123,7 +136,7 @@ export class Connection {
       const error = this.serverError;
       if (event.code === CLOSE_NO_SESSION) this.events.gone();
       else if (event.code === CLOSE_START_FAILED && !this.greeted && error !== undefined) this.events.refused(error);
-      else this.events.dropped(this.takeEarly());
+      else this.events.dropped(this.takeEarly(), this.takeSent());
     });
   }
 
@@ -172,7 +185,39 @@ export class Connection {
     console.warn('webterm: the connection stopped answering; reconnecting');
     // A dead network may keep the closing handshake from ever finishing: report the drop now.
     this.close();
-    this.events.dropped(this.takeEarly());
+    this.events.dropped(this.takeEarly(), this.takeSent());
+  }
+
+  /** Sends the input held while the socket opened. */
+  private sendEarly(): void {
+    const early = this.takeEarly();
+    for (const bytes of early) this.sendBytes(bytes);
+  }
+
+  /**
+   * What went out on this connection and may not have arrived; or, while the server has not said how much of the
+   * previous connection's input arrived, what that one sent.
+   */
+  private takeSent(): SentInput | undefined {
+    return this.previous ?? this.sent.sent(this.client);
+  }
+
+  /**
+   * The server took the first `taken` bytes of the previous connection's input (`null`: unknown): sends the rest,
+   * then what is held.
+   */
+  private resume(taken: number | null): void {
+    const previous = this.previous;
+    if (previous === undefined) return;
+    this.previous = undefined;
+    if (taken === null) {
+      console.warn('webterm: what the connection before sent may not have arrived, and is not sent again');
+    } else {
+      const { rest, lost } = notTaken(previous, taken);
+      if (lost > 0) this.events.lost(lost);
+      for (const bytes of rest) this.sendBytes(bytes);
+    }
+    this.sendEarly();
   }
 
   /** The input held for the socket that never went out. */
@@ -193,9 +238,12 @@ export class Connection {
     return true;
   }
 
-  /** Sends `bytes`, or holds them while the socket opens (or closes); false when they were dropped. */
+  /**
+   * Sends `bytes`, or holds them while the socket opens (or closes), or while what the connection before sent is
+   * being sent again; false when they were dropped.
+   */
   private sendBytes(bytes: Uint8Array<ArrayBuffer>): boolean {
-    if (!this.isOpen()) {
+    if (!this.isOpen() || this.previous !== undefined) {
       // Keys typed while the socket opens (on page load, or the key or paste that started a reconnect and what
       // comes after it), or while it closes (they go on the next connection: `dropped`). Past the limit the rest
       // goes too: a paste cut short and the Enter after it would run something else than what was pasted.
@@ -212,6 +260,7 @@ export class Connection {
     for (let at = 0; at < bytes.length; at += MAX_INPUT_FRAME) {
       this.socket.send(bytes.subarray(at, at + MAX_INPUT_FRAME));
     }
+    this.sent.record(bytes);
     return true;
   }
 
@@ -242,7 +291,15 @@ export class Connection {
             () => this.silent(),
           );
         }
+        this.client = message.client;
         this.events.hello(message);
+        // After `take_control`, if the page asks for control back: what is sent again must be taken.
+        if (this.previous !== undefined && message.role === 'write') {
+          this.sendControl({ type: 'resume_input', from: this.previous.client });
+        } else if (this.previous !== undefined) {
+          // This connection may not type (the server's roles changed): nothing is sent again.
+          this.resume(null);
+        }
         break;
       case 'error':
         // A rejected control message or input; or, before a close with CLOSE_NO_SESSION, why the attach failed, and
@@ -262,6 +319,9 @@ export class Connection {
         this.term.write('\r\n\x1b[2m[webterm is shutting down]\x1b[0m\r\n');
         break;
       case 'pong':
+        break;
+      case 'input_taken':
+        if (message.from === this.previous?.client) this.resume(message.bytes);
         break;
       case 'exit': {
         this.end();

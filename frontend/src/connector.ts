@@ -12,6 +12,7 @@ import type { Terminal } from '@xterm/xterm';
 import { Connection, MAX_HELD_INPUT } from './connection';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { ReconnectWait, backoffSeconds } from './reconnect_wait';
+import type { SentInput } from './sent_input';
 import { keepControl, rememberSessionId, takeKeptControl } from './session_id';
 import type { SessionSize } from './session_size';
 import type { StatusBar } from './status';
@@ -94,6 +95,8 @@ export class Connector {
   private lost = 0;
   /** Input the last connection was handed but never sent (it did not open): the next one to the session sends it. */
   private unsent: Uint8Array<ArrayBuffer>[] = [];
+  /** What the connection that dropped sent, for the next one to send again what did not arrive. */
+  private sent: SentInput | undefined;
 
   /** `greeted` runs on every `hello` (to apply the server's options). */
   constructor(
@@ -165,10 +168,14 @@ export class Connector {
       exit: (status: ExitStatus) => this.onExit(status),
       gone: () => this.onGone(),
       refused: (message: string) => this.onRefused(message),
-      dropped: (unsent: Uint8Array<ArrayBuffer>[]) => this.onDrop(unsent),
+      dropped: (unsent: Uint8Array<ArrayBuffer>[], sent: SentInput | undefined) => this.onDrop(unsent, sent),
+      lost: (bytes: number) => this.lose(bytes),
     };
-    const connection = new Connection(this.term, this.session, this.size, events, this.unsent);
+    // What went out on the connection before is sent again only to the same session.
+    const sent = this.session === undefined ? undefined : this.sent;
+    const connection = new Connection(this.term, this.session, this.size, events, this.unsent, sent);
     this.unsent = [];
+    this.sent = undefined;
     this.connection = connection;
     // A new session is this page's own: what was typed goes now (the connection keeps it while its socket opens).
     this.releaseKept();
@@ -308,6 +315,7 @@ export class Connector {
     // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
     this.forgetKept();
     this.unsent = [];
+    this.sent = undefined;
     this.forgetLost();
     this.awaitingControl = false;
     this.setSession(undefined);
@@ -405,7 +413,7 @@ export class Connector {
   private onGone(): void {
     // Only an attach is answered with "gone"; anything else closing that way is an ordinary drop.
     if (this.session === undefined) {
-      this.onDrop([]);
+      this.onDrop([], undefined);
       return;
     }
     this.connection = undefined;
@@ -423,6 +431,7 @@ export class Connector {
     this.attempt = 0;
     this.forgetKept();
     this.unsent = [];
+    this.sent = undefined;
     // Enter must reach the page to try again, on a page that was read-only or holding too.
     this.term.options.disableStdin = false;
     this.status.showTakeControl(false);
@@ -431,9 +440,11 @@ export class Connector {
     this.status.show('disconnected', `${message}. Press Enter to try again`);
   }
 
-  private onDrop(unsent: Uint8Array<ArrayBuffer>[]): void {
-    // What the connection never sent goes on the next one, to the same session (or, with none, a new one again).
+  private onDrop(unsent: Uint8Array<ArrayBuffer>[], sent: SentInput | undefined): void {
+    // What the connection never sent goes on the next one, to the same session (or, with none, a new one again),
+    // after what it sent that did not arrive.
     this.unsent = unsent;
+    this.sent = sent;
     // A connection that ended before its `hello` changes nothing: the one before it decides.
     // Only a page that typed: one holding input on another user's session never takes the keyboard by itself.
     if (this.hello !== undefined) {

@@ -72,8 +72,17 @@ export interface Ping {
   type: 'ping';
 }
 
+/**
+ * How much of client `from`'s input (this page's previous connection) did the session take? Answered with
+ * `input_taken`; from then on the session takes none of `from`'s input.
+ */
+export interface ResumeInput {
+  type: 'resume_input';
+  from: number;
+}
+
 /** A control message from the client (a text frame). */
-export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping | Ack;
+export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping | Ack | ResumeInput;
 
 /**
  * Who may type when several clients share a session (a route's `input`): `shared`, every client with the `write`
@@ -218,8 +227,18 @@ export interface Pong {
   type: 'pong';
 }
 
+/**
+ * The answer to `resume_input`: the session took the first `bytes` bytes of client `from`'s input for the program;
+ * `null` when it does not know `from`.
+ */
+export interface InputTaken {
+  type: 'input_taken';
+  from: number;
+  bytes: number | null;
+}
+
 /** A control message from the server (a text frame). */
-export type ServerMessage = Hello | ErrorMessage | Control | SizeMessage | Exit | Shutdown | Pong;
+export type ServerMessage = Hello | ErrorMessage | Control | SizeMessage | Exit | Shutdown | Pong | InputTaken;
 
 /** The JSON text of a client message, ready to send as a text frame. */
 export function encodeClientMessage(message: ClientMessage): string {
@@ -309,9 +328,19 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return { type: 'shutdown' };
     case 'pong':
       return { type: 'pong' };
+    case 'input_taken':
+      if (isCount(v.from) && (v.bytes === null || isCount(v.bytes))) {
+        return { type: 'input_taken', from: v.from, bytes: v.bytes };
+      }
+      return null;
     default:
       return null;
   }
+}
+
+/** Whether `value` is a whole number of at least 0 (a client number, a count of bytes). */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 /** Words for how the program ended, e.g. `code 3` or `signal SIGKILL`. */

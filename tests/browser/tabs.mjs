@@ -121,6 +121,8 @@ async function duplicate(t, url) {
  * Server with the `single` input policy, `websocket.ping_interval_secs = 2` and `ping_timeout_secs = 60`, behind a
  * TCP proxy. The tab that types loses its network without a close: the server keeps the old connection, and its
  * control, until the ping timeout. Once the page has noticed (its heartbeat) and reattached, it can type at once.
+ * A line typed into the dead connection before the page noticed runs once it is back, once, before what was typed
+ * at the reconnect (`resume_input`).
  */
 async function reclaim(t, url) {
   const proxy = await startProxy(new URL(url));
@@ -132,12 +134,21 @@ async function reclaim(t, url) {
     });
     await t.step('the network goes silent; the page notices, and a line typed then reattaches and runs', async () => {
       proxy.freezeAll();
+      // Into the dead connection: the page does not know yet. (Each answer starts a line of its own: the shell may
+      // get both lines at once, and print its prompt before the second answer.)
+      await t.typeLine('echo; echo typed""-while-silent');
       await t.waitForState('reconnecting', 10_000);
       // The first key reconnects at once; all of them wait until the server gives this page control back.
-      await t.typeLine('echo typed""-at-reconnect');
+      await t.typeLine('echo; echo typed""-at-reconnect');
       await t.waitForState('connected', 5_000);
       await waitForStatus(t, 'session resumed');
       await t.waitForLine('typed-at-reconnect');
+      const lines = (await t.screenText()).split('\n').map((line) => line.trimEnd());
+      const times = lines.filter((line) => line === 'typed-while-silent').length;
+      if (times !== 1) throw new Error(`the line typed into the dead connection ran ${times} times`);
+      if (lines.indexOf('typed-while-silent') > lines.indexOf('typed-at-reconnect')) {
+        throw new Error('the line typed into the dead connection ran after the one typed later');
+      }
     });
     await t.step('it has control again, well before the old connection times out, and types into the same shell', async () => {
       await t.page.waitForFunction(() => document.body.dataset.writable === 'true', undefined, { timeout: 5_000 });
