@@ -181,7 +181,7 @@ pub enum ServerMessage {
         /// Whether this client's input reaches the program, now.
         writable: bool,
         /// This client's number in the session (what a later connection of the same page names in
-        /// `take_control`'s `from`).
+        /// `take_control`'s and `resume_input`'s `from`).
         client: u64,
         /// Whether the session was already running (a reattach); its screen follows as output.
         resumed: bool,

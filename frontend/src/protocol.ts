@@ -170,7 +170,7 @@ export interface Hello {
   rows: number;
   /** Whether this client's input reaches the program, now. */
   writable: boolean;
-  /** This client's number in the session (named by a later connection's `take_control` `from`). */
+  /** This client's number in the session (the `from` of a later connection's `take_control` and `resume_input`). */
   client?: number;
   /** Whether the session was already running (a reattach); its screen follows as output. */
   resumed: boolean;

@@ -1,5 +1,6 @@
 //! What a connection asks of its session's hub (`Command`): to attach a client (with the screen first, when it
-//! resumes the session), to detach one, to resize the terminal, to take control; and the size changes that follow.
+//! resumes the session), to detach one, to resize the terminal, to take control, to learn how much of its page's
+//! previous connection's input was taken; and the size changes that follow.
 
 use super::{Hub, record};
 use crate::protocol::Size;
