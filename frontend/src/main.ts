@@ -16,6 +16,7 @@ import { initialSessionId } from './session_id';
 import { confirmUrlArgs } from './url_args';
 import { SessionSize } from './session_size';
 import { SettingsPanel } from './settings_panel';
+import { showSizeChanges } from './size_overlay';
 import { installShortcuts } from './shortcuts';
 import { StatusBar } from './status';
 import { openTerminal } from './terminal';
@@ -97,6 +98,7 @@ installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => sear
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
 const setPageTitle = followTitle(term);
 flashOnBell(term, frame);
+showSizeChanges(term, element('size-overlay', HTMLElement));
 term.onKey(() => connector.keyPressed());
 // Text that comes without a key press counts as one too: a phone's keyboard and an IME send `input` and
 // `compositionend`, not keys, and a paste is typing as well. Caught on the way down to xterm's textarea, so that

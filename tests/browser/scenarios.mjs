@@ -19,6 +19,16 @@ import { TAB_SCENARIOS } from './tabs.mjs';
 
 /** The window size changes `stty size`. */
 async function resize(t, url) {
+  // Every size the page shows over the terminal (`#size-overlay`), in `window.sizesShown`.
+  await t.page.addInitScript(() => {
+    window.sizesShown = [];
+    document.addEventListener('DOMContentLoaded', () => {
+      const overlay = document.getElementById('size-overlay');
+      new MutationObserver(() => {
+        if (!overlay.hidden) window.sizesShown.push(overlay.textContent);
+      }).observe(overlay, { attributes: true, childList: true, characterData: true, subtree: true });
+    });
+  });
   await start(t, url);
   const before = await t.step('the shell sees the terminal size', async () => {
     const size = await termSize(t);
@@ -38,6 +48,12 @@ async function resize(t, url) {
   await t.step(`the program sees ${after.rows} rows x ${after.cols} columns`, () =>
     t.waitForLine(`winch=${after.rows} ${after.cols}`),
   );
+  await t.step(`the page showed the new size over the terminal for a moment: ${after.cols}×${after.rows}`, async () => {
+    await t.page.waitForFunction((size) => window.sizesShown.includes(size), `${after.cols}×${after.rows}`);
+    // What it looks like, when the machine is quick enough to catch it.
+    await t.screenshot('size-shown.png');
+    await t.page.locator('#size-overlay').waitFor({ state: 'hidden', timeout: 5_000 });
+  });
   await t.step('screenshot small.png', () => t.screenshot('small.png'));
   await t.step('a window too large for the limits gets the largest terminal the server accepts', async () => {
     // 7000 x 4000 pixels with a 4 px font is about 2900 x 800 cells; the server accepts 1000 columns and
