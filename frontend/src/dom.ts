@@ -7,6 +7,11 @@ export function element<T extends HTMLElement>(id: string, type: { new (): T; pr
   return found;
 }
 
+/** Whether the page runs on a Mac (as xterm.js decides it, by `navigator.platform`). */
+export function isMac(): boolean {
+  return navigator.platform.startsWith('Mac');
+}
+
 /**
  * Shows `href` in the address bar instead of the page's address, where the browser allows it: not in a page loaded
  * from an address with a user name and password in it (`http://user:pw@host/`), which Chromium refuses to rewrite.

@@ -35,7 +35,11 @@ let serverOptions: ClientOptions = {};
 const page = openTerminal(element('terminal', HTMLElement), effectiveLook(serverOptions, settings));
 const { term } = page;
 const focusTerminal = () => term.focus();
-const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
+const applyLook = () => {
+  page.setLook(effectiveLook(serverOptions, settings));
+  term.options.macOptionIsMeta = settings.optionIsMeta === true;
+};
+applyLook();
 
 const takeControl = element('take-control-button', HTMLButtonElement);
 const typeHere = element('type-here-button', HTMLButtonElement);

@@ -1,5 +1,5 @@
-// What the user changed in the settings panel (font size, theme), kept in localStorage, and how it combines with
-// the server's options into the terminal's look.
+// What the user changed in the settings panel (font size, theme, the Mac's Option key), kept in localStorage, and
+// how it combines with the server's options into the terminal's look.
 
 import type { ClientOptions } from './protocol';
 import { DEFAULT_LOOK, type Look } from './terminal';
@@ -16,6 +16,8 @@ export interface LocalSettings {
   fontSize?: number;
   /** The id of a built-in theme (`themes.ts`). */
   theme?: string;
+  /** On a Mac, the Option key sends Alt (Meta) combinations (Option+F: ESC f) instead of typing special characters. */
+  optionIsMeta?: boolean;
 }
 
 /** Reads the stored settings; anything missing, unreadable or out of range is left out. */
@@ -33,6 +35,7 @@ export function loadSettings(storage: Storage | undefined = safeStorage()): Loca
     settings.fontSize = v.fontSize;
   }
   if (typeof v.theme === 'string' && themeById(v.theme) !== undefined) settings.theme = v.theme;
+  if (v.optionIsMeta === true) settings.optionIsMeta = true;
   return settings;
 }
 

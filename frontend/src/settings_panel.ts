@@ -1,14 +1,16 @@
-// The settings panel: font size and theme, changed locally and remembered in localStorage.
+// The settings panel: font size, theme and (on a Mac) the Option key, changed locally and remembered in
+// localStorage.
 
 import { FONT_SIZE_RANGE, type LocalSettings, saveSettings } from './settings';
 import { THEMES } from './themes';
-import { element } from './dom';
+import { element, isMac } from './dom';
 
 /** The panel's form, filled from and written to the user's settings. */
 export class SettingsPanel {
   private readonly form: HTMLFormElement;
   private readonly fontSize: HTMLInputElement;
   private readonly theme: HTMLSelectElement;
+  private readonly optionIsMeta: HTMLInputElement;
   private readonly button: HTMLElement | null;
 
   /**
@@ -24,6 +26,9 @@ export class SettingsPanel {
     this.form = element('settings', HTMLFormElement);
     this.fontSize = element('settings-font-size', HTMLInputElement);
     this.theme = element('settings-theme', HTMLSelectElement);
+    this.optionIsMeta = element('settings-option-meta', HTMLInputElement);
+    // Only a Mac has an Option key that types characters of its own.
+    element('settings-option-meta-label', HTMLLabelElement).hidden = !isMac();
     this.button = document.getElementById('settings-button');
     this.fontSize.min = String(FONT_SIZE_RANGE.min);
     this.fontSize.max = String(FONT_SIZE_RANGE.max);
@@ -40,6 +45,9 @@ export class SettingsPanel {
     });
     this.theme.addEventListener('change', () => {
       this.update({ ...this.settings, theme: this.theme.value || undefined });
+    });
+    this.optionIsMeta.addEventListener('change', () => {
+      this.update({ ...this.settings, optionIsMeta: this.optionIsMeta.checked || undefined });
     });
     element('settings-reset', HTMLButtonElement).addEventListener('click', () => this.update({}));
     element('settings-close', HTMLButtonElement).addEventListener('click', () => this.close());
@@ -74,5 +82,6 @@ export class SettingsPanel {
   private fill(): void {
     this.fontSize.value = String(this.settings.fontSize ?? this.fontSizeInUse());
     this.theme.value = this.settings.theme ?? '';
+    this.optionIsMeta.checked = this.settings.optionIsMeta === true;
   }
 }

@@ -4,7 +4,7 @@
 //
 // URL is the terminal page of a running webterm whose program is `sh` (tests/it/browser.rs sets the server options
 // some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs,
-// sessions.mjs, tabs.mjs and control.mjs.
+// sessions.mjs, tabs.mjs, control.mjs and keyboard.mjs.
 // Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success, 1 on any failure.
 // Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
 
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { CLIENT_SCENARIOS, DEVICES } from './client.mjs';
 import { CONTROL_SCENARIOS } from './control.mjs';
 import { openBrowser, start } from './harness.mjs';
+import { KEYBOARD_SCENARIOS } from './keyboard.mjs';
 import { SESSION_SCENARIOS } from './sessions.mjs';
 import { TAB_SCENARIOS } from './tabs.mjs';
 
@@ -322,6 +323,9 @@ async function features(t, url) {
   });
   await t.step('the settings panel changes font size and theme, and remembers them', async () => {
     await t.page.locator('#settings-button').click();
+    if (await t.page.locator('#settings-option-meta-label').isVisible()) {
+      throw new Error('the settings offer the Option key on a page that is not a Mac');
+    }
     await t.page.locator('#settings-font-size').fill('20');
     await t.page.locator('#settings-font-size').dispatchEvent('change');
     await t.page.locator('#settings-theme').selectOption('light');
@@ -378,6 +382,7 @@ const SCENARIOS = {
   ...SESSION_SCENARIOS,
   ...TAB_SCENARIOS,
   ...CONTROL_SCENARIOS,
+  ...KEYBOARD_SCENARIOS,
 };
 
 function termSize(t) {

@@ -116,6 +116,11 @@ async fn title_bell_ime_search_and_settings_work_in_the_page() {
 }
 
 #[tokio::test]
+async fn on_a_mac_the_option_key_sends_alt_combinations_once_the_settings_say_so() {
+    run_browser("tests/browser/scenarios.mjs", &["mac-option"]).await;
+}
+
+#[tokio::test]
 async fn after_a_dropped_connection_the_page_reattaches_to_the_same_shell_and_its_screen() {
     run_browser("tests/browser/scenarios.mjs", &["reconnect"]).await;
     assert_screenshots(&["reconnect-waiting.png", "reconnect-reconnected.png"]);
