@@ -35,11 +35,12 @@ let serverOptions: ClientOptions = {};
 const page = openTerminal(element('terminal', HTMLElement), effectiveLook(serverOptions, settings));
 const { term } = page;
 const focusTerminal = () => term.focus();
-const applyLook = () => {
-  page.setLook(effectiveLook(serverOptions, settings));
+const applyLook = () => page.setLook(effectiveLook(serverOptions, settings));
+// The user's choice alone (the server has no say): set now, and again when the settings change.
+const applyOptionKey = () => {
   term.options.macOptionIsMeta = settings.optionIsMeta === true;
 };
-applyLook();
+applyOptionKey();
 
 const takeControl = element('take-control-button', HTMLButtonElement);
 const typeHere = element('type-here-button', HTMLButtonElement);
@@ -58,6 +59,7 @@ new SettingsPanel(
   (changed) => {
     settings = changed;
     applyLook();
+    applyOptionKey();
   },
   focusTerminal,
 );
