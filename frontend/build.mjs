@@ -3,12 +3,14 @@
 //     node build.mjs [OUT_DIR]      (default: ../target/frontend)
 //
 // Writes app.js + app.css (the terminal page), echo.js (the /echo page), replay.js (the /replay page), the
-// chunks they share (xterm.js, once, instead of in both pages that use it) and the three HTML pages. The pages
-// load their script as an ES module, which imports its chunks relative to itself, so a sub-path works.
+// chunks they share (xterm.js, once, instead of in both pages that use it) and the three HTML pages, each gzipped
+// (NAME.gz). The pages load their script as an ES module, which imports its chunks relative to itself, so a
+// sub-path works.
 
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,4 +46,12 @@ await rm(path.join(outdir, 'replay.css'));
 
 for (const page of ['index.html', 'echo.html', 'replay.html']) {
   await copyFile(path.join(here, page), path.join(outdir, page));
+}
+
+// Every file is kept gzipped, as NAME.gz: a third of the size in the binary and on the wire (the server sends
+// the gzipped bytes to a browser that accepts them, and unzips them for a client that does not).
+for (const name of await readdir(outdir)) {
+  const file = path.join(outdir, name);
+  await writeFile(`${file}.gz`, gzipSync(await readFile(file), { level: 9 }));
+  await rm(file);
 }

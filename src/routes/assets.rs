@@ -1,13 +1,18 @@
 //! The frontend, bundled by `build.rs` and embedded in the binary: the page at `/` and its files.
 
-use actix_web::http::header::{self, ContentType, EntityTag, IfNoneMatch};
+use std::io::Read;
+
+use actix_web::http::header::{
+    self, AcceptEncoding, ContentType, Encoding, EntityTag, Header, IfNoneMatch,
+};
 use actix_web::{HttpRequest, HttpResponse};
+use flate2::read::GzDecoder;
 use rust_embed::RustEmbed;
 
 use super::terminal::Route;
 use crate::auth::Identity;
 
-/// The files `build.rs` put in `$OUT_DIR/frontend`.
+/// The files `build.rs` put in `$OUT_DIR/frontend`, each gzipped (`NAME.gz`).
 #[derive(RustEmbed)]
 #[folder = "$OUT_DIR/frontend"]
 struct Frontend;
@@ -53,12 +58,13 @@ fn not_found() -> HttpResponse {
 }
 
 /// Answers with the embedded file `name`, with its content type and a strong ETag (304 when the client
-/// already has it).
+/// already has it): gzipped to a client that accepts gzip, else unzipped here.
 pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
     // SECURITY: only names the embed table knows are served; there is no filesystem path to traverse.
-    let Some(file) = Frontend::get(name) else {
+    let Some(file) = Frontend::get(&format!("{name}.gz")) else {
         return not_found();
     };
+    let gzip = accepts_gzip(req);
     let hash: String = file
         .metadata
         .sha256_hash()
@@ -66,8 +72,9 @@ pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
         .take(16)
         .map(|b| format!("{b:02x}"))
         .collect();
-    let etag = EntityTag::new_strong(hash);
-    let unchanged = match header::Header::parse(req) {
+    // The two encodings are two representations: each has its own tag (RFC 9110, 8.8.3).
+    let etag = EntityTag::new_strong(if gzip { format!("{hash}-gz") } else { hash });
+    let unchanged = match IfNoneMatch::parse(req) {
         Ok(IfNoneMatch::Any) => true,
         Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.strong_eq(&etag)),
         Err(_) => false,
@@ -75,14 +82,39 @@ pub fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
     if unchanged {
         return HttpResponse::NotModified()
             .insert_header(header::ETag(etag))
+            .insert_header((header::VARY, "accept-encoding"))
             .finish();
     }
-    HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .insert_header((header::CONTENT_TYPE, content_type(name)))
         .insert_header(header::ETag(etag))
+        .insert_header((header::VARY, "accept-encoding"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(file.data.into_owned())
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if gzip {
+        return response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(file.data.into_owned());
+    }
+    let mut body = Vec::new();
+    match GzDecoder::new(&file.data[..]).read_to_end(&mut body) {
+        Ok(_) => response.body(body),
+        // The build wrote every file with gzip: this is a broken build, not a bad request.
+        Err(error) => {
+            tracing::error!(file = name, %error, "an embedded file does not unzip");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip (and prefers it to no encoding at all, as every browser does).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    let Ok(accept) = AcceptEncoding::parse(req) else {
+        return false;
+    };
+    let offered = [Encoding::gzip(), Encoding::identity()];
+    accept.negotiate(offered.iter()) == Some(Encoding::gzip())
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -107,6 +139,9 @@ mod tests {
     #[test]
     fn every_file_of_the_page_has_a_dot_that_no_terminal_path_can_have() {
         for name in Frontend::iter() {
+            let name = name
+                .strip_suffix(".gz")
+                .expect("every embedded file is gzipped");
             assert!(
                 name.contains('.'),
                 "a [[terminal]] at /{name} would hide the file {name}: add it to server::OWN_PATHS"

@@ -1,4 +1,4 @@
-//! The embedded frontend: the page, its files, content types, ETags, and nothing else.
+//! The embedded frontend: the page, its files, content types, gzip, ETags, and nothing else.
 
 use crate::support::{TestServer, http_get};
 
@@ -102,4 +102,107 @@ async fn with_a_base_path_everything_moves_under_it() {
     }
     let mut client = crate::support::Client::connect_path(&server, "/term/ws").await;
     assert_eq!(client.ask("under-a-prefix").await, "under-a-prefix");
+}
+
+/// The value of header `name` (lower case) in `headers`.
+fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+    headers
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_gzip_gets_the_files_gzipped_and_any_other_client_the_same_bytes_unzipped()
+ {
+    use std::io::Read;
+
+    let server = TestServer::with_command(&["sh"]);
+    for path in ["/", "/app.js", "/app.css", "/echo"] {
+        let (status, plain_headers, plain) = http_get(server.addr, path, "").await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&plain_headers, "content-encoding"), None, "{path}");
+        assert_eq!(
+            header(&plain_headers, "vary"),
+            Some("accept-encoding"),
+            "{path}"
+        );
+
+        let (status, headers, zipped) = http_get(
+            server.addr,
+            path,
+            "Accept-Encoding: gzip, deflate, br, zstd\r\n",
+        )
+        .await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&headers, "content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(header(&headers, "vary"), Some("accept-encoding"), "{path}");
+        assert_eq!(
+            header(&headers, "content-type"),
+            header(&plain_headers, "content-type"),
+            "{path}"
+        );
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain, "{path}: the same file either way");
+        if path == "/app.js" {
+            assert!(
+                zipped.len() * 2 < plain.len(),
+                "{path}: {} of {} bytes",
+                zipped.len(),
+                plain.len()
+            );
+        }
+
+        // Refusing gzip, or asking only for what is not offered, gets the file as it is.
+        for refusal in ["gzip;q=0, identity", "identity", "br"] {
+            let (status, headers, body) = http_get(
+                server.addr,
+                path,
+                &format!("Accept-Encoding: {refusal}\r\n"),
+            )
+            .await;
+            assert_eq!(status, 200, "{path} {refusal}");
+            assert_eq!(
+                header(&headers, "content-encoding"),
+                None,
+                "{path} {refusal}"
+            );
+            assert_eq!(body, plain, "{path} {refusal}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_encoding_has_its_own_etag_and_a_304_only_for_its_own() {
+    let server = TestServer::with_command(&["sh"]);
+    let gzip = "Accept-Encoding: gzip\r\n";
+    let (_, headers, _) = http_get(server.addr, "/app.js", "").await;
+    let plain_tag = header(&headers, "etag").expect("an etag").to_string();
+    let (_, headers, _) = http_get(server.addr, "/app.js", gzip).await;
+    let gzip_tag = header(&headers, "etag").expect("an etag").to_string();
+    assert_ne!(plain_tag, gzip_tag);
+
+    let if_none = |tag: &str| format!("If-None-Match: {tag}\r\n");
+    let (status, headers, body) = http_get(
+        server.addr,
+        "/app.js",
+        &format!("{gzip}{}", if_none(&gzip_tag)),
+    )
+    .await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    assert_eq!(header(&headers, "etag"), Some(gzip_tag.as_str()));
+    // A cache that holds the gzipped file does not get a 304 for a request that wants it unzipped, nor the reverse.
+    let (status, _, body) = http_get(server.addr, "/app.js", &if_none(&gzip_tag)).await;
+    assert_eq!(status, 200);
+    assert!(!body.is_empty());
+    let (status, _, _) = http_get(
+        server.addr,
+        "/app.js",
+        &format!("{gzip}{}", if_none(&plain_tag)),
+    )
+    .await;
+    assert_eq!(status, 200);
 }
