@@ -32,6 +32,9 @@ const options = {
   minify: true,
   sourcemap: false,
   logLevel: 'warning',
+  // trzsz also runs under Node.js (its own `trz`/`tsz`): those paths `require` Node's modules, which the browser
+  // never reaches (it tells itself apart by `require` failing).
+  external: ['child_process', 'fs', 'util'],
 };
 
 try {

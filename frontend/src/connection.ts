@@ -2,6 +2,7 @@
 // It knows nothing of reconnecting; `connector.ts` decides what happens when it ends.
 
 import type { Terminal } from '@xterm/xterm';
+import { FileTransfer } from './file_transfer';
 import { WriteFlow } from './flow';
 import { Heartbeat } from './heartbeat';
 import {
@@ -85,6 +86,8 @@ export class Connection {
   private readonly socket: WebSocket;
   private readonly encoder = new TextEncoder();
   private readonly flow: WriteFlow;
+  /** Output goes to the terminal through it: `trz` and `tsz` transfer files in the output and input. */
+  private readonly transfer: FileTransfer;
   /** Watches for a dead connection, from `hello` on (when the server says how often to ping). */
   private heartbeat: Heartbeat | undefined;
   private ended = false;
@@ -112,6 +115,7 @@ export class Connection {
     session: string | undefined,
     private readonly size: SessionSize,
     private readonly events: ConnectionEvents,
+    typing: () => boolean,
     held: Uint8Array<ArrayBuffer>[] = [],
     previous?: SentInput,
   ) {
@@ -125,6 +129,7 @@ export class Connection {
       () => this.sendControl({ type: 'resume' }),
       (parsed) => this.sendControl({ type: 'ack', bytes: parsed }),
     );
+    this.transfer = new FileTransfer(term, (bytes) => this.sendBytes(bytes), typing);
     this.socket.addEventListener('open', () => {
       // After a drop, what is held waits for what did not arrive on the connection before (`input_taken`).
       if (this.previous === undefined) this.sendEarly();
@@ -148,9 +153,22 @@ export class Connection {
     return this.flow.pendingBytes;
   }
 
-  /** Sends typed or pasted text; false when it was dropped (past `MAX_HELD_INPUT` while the socket opens). */
+  /**
+   * Sends typed or pasted text; false when it was dropped (past `MAX_HELD_INPUT` while the socket opens). While a
+   * file transfer runs, the text goes to the transfer instead (Ctrl-C stops it).
+   */
   sendText(data: string): boolean {
+    if (this.transfer.busy) {
+      this.transfer.input(data);
+      return true;
+    }
+    this.transfer.typed();
     return this.sendBytes(this.encoder.encode(data));
+  }
+
+  /** Uploads dropped files to the program's current directory with `trz` (`file_transfer.ts`). */
+  upload(items: DataTransferItemList): Promise<void> {
+    return this.transfer.upload(items);
   }
 
   /** Sends bytes given as one UTF-16 code unit each (xterm's `onBinary`, some mouse reports). */
@@ -175,6 +193,7 @@ export class Connection {
   /** Nothing more is reported or sent on this connection. */
   private end(): void {
     this.ended = true;
+    this.transfer.close();
     this.size.disconnected();
     this.heartbeat?.stop();
   }
@@ -270,7 +289,7 @@ export class Connection {
     this.heartbeat?.heard();
     if (data instanceof ArrayBuffer) {
       const bytes = new Uint8Array(data);
-      this.term.write(bytes, this.flow.written(bytes.length));
+      this.transfer.output(bytes, this.flow.written(bytes.length));
       return;
     }
     const message = parseServerMessage(data);

@@ -173,7 +173,15 @@ export class Connector {
     };
     // What went out on the connection before is sent again only to the same session.
     const sent = this.session === undefined ? undefined : this.sent;
-    const connection = new Connection(this.term, this.session, this.size, events, this.unsent, sent);
+    const connection = new Connection(
+      this.term,
+      this.session,
+      this.size,
+      events,
+      () => this.typing,
+      this.unsent,
+      sent,
+    );
     this.unsent = [];
     this.sent = undefined;
     this.connection = connection;
@@ -256,6 +264,12 @@ export class Connector {
     this.keptLength = 0;
     this.keptFull = false;
     return kept;
+  }
+
+  /** Uploads dropped files to the session's current directory (`file_transfer.ts`), when this page types. */
+  async upload(items: DataTransferItemList): Promise<void> {
+    if (this.connection === undefined || !this.typing) throw new Error('this page does not type into the session');
+    await this.connection.upload(items);
   }
 
   /** Hands binary input (xterm's `onBinary`) to the connection. */

@@ -7,6 +7,7 @@ import { flashOnBell } from './bell';
 import { Clipboard } from './clipboard';
 import { Connector } from './connector';
 import { element } from './dom';
+import { uploadDroppedFiles } from './file_transfer';
 import { installFullscreen } from './fullscreen';
 import { KeyBar } from './keybar';
 import type { ClientOptions } from './protocol';
@@ -100,6 +101,8 @@ const keybar = new KeyBar(
 frame.addEventListener('click', (event) => {
   if (!(event.target instanceof Element && event.target.closest('.xterm'))) focusTerminal();
 });
+// Files dropped on the terminal are uploaded to the shell's current directory (trzsz's `trz`).
+uploadDroppedFiles(frame, term, (items) => connector.upload(items));
 installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
 const setPageTitle = followTitle(term);

@@ -4,7 +4,7 @@
 //
 // URL is the terminal page of a running webterm whose program is `sh` (tests/it/browser.rs sets the server options
 // some scenarios need). SCENARIO is one of the names in `SCENARIOS` below, several of them from client.mjs,
-// sessions.mjs, tabs.mjs, control.mjs and keyboard.mjs.
+// sessions.mjs, tabs.mjs, control.mjs, keyboard.mjs and transfer.mjs.
 // Screenshots of the key states go to ARTIFACT_DIR as SCENARIO-*.png. Exits 0 on success, 1 on any failure.
 // Numbers worth watching (the flood's timings and memory) are printed as `measure:` lines.
 
@@ -17,6 +17,7 @@ import { openBrowser, start } from './harness.mjs';
 import { KEYBOARD_SCENARIOS } from './keyboard.mjs';
 import { SESSION_SCENARIOS } from './sessions.mjs';
 import { TAB_SCENARIOS } from './tabs.mjs';
+import { TRANSFER_SCENARIOS } from './transfer.mjs';
 
 /** The window size changes `stty size`. */
 async function resize(t, url) {
@@ -383,6 +384,7 @@ const SCENARIOS = {
   ...TAB_SCENARIOS,
   ...CONTROL_SCENARIOS,
   ...KEYBOARD_SCENARIOS,
+  ...TRANSFER_SCENARIOS,
 };
 
 function termSize(t) {

@@ -121,6 +121,18 @@ async fn on_a_mac_the_option_key_sends_alt_combinations_once_the_settings_say_so
 }
 
 #[tokio::test]
+async fn tsz_downloads_and_trz_uploads_a_binary_file_byte_for_byte_beside_a_second_tab() {
+    run_browser("tests/browser/scenarios.mjs", &["file-transfer"]).await;
+    assert_screenshots(&["file-transfer-downloaded.png"]);
+}
+
+#[tokio::test]
+async fn a_file_dropped_on_the_page_is_uploaded_to_the_shells_directory() {
+    run_browser("tests/browser/scenarios.mjs", &["file-drop"]).await;
+    assert_screenshots(&["file-drop-uploaded.png"]);
+}
+
+#[tokio::test]
 async fn after_a_dropped_connection_the_page_reattaches_to_the_same_shell_and_its_screen() {
     run_browser("tests/browser/scenarios.mjs", &["reconnect"]).await;
     assert_screenshots(&["reconnect-waiting.png", "reconnect-reconnected.png"]);

@@ -1,0 +1,170 @@
+// File transfer in the terminal's own byte stream, with trzsz (https://trzsz.github.io): `tsz FILE...` in the
+// shell downloads files to a folder the person picks, `trz` uploads files they pick, and files dropped on the page
+// are uploaded to the shell's current directory. The server carries the bytes like any other output and input;
+// the program side is PyPI's or Go's `trzsz` (`trz`, `tsz`) on the server.
+
+import type { Terminal } from '@xterm/xterm';
+import { TrzszFilter } from 'trzsz';
+
+/** What `trz` and `tsz` print to start a transfer. */
+const MAGIC = new TextEncoder().encode('::TRZSZ:TRANSFER:');
+
+/**
+ * A transfer starts only within this long after the page sent typed input: the person typed `tsz` or `trz` here.
+ * As long as the browser lets a key press open a file picker (its transient activation).
+ */
+const TYPED_WITHIN_MS = 5_000;
+
+/** ESC c, with which a snapshot of the session's screen starts (it shows an old transfer's start, not a new one). */
+const SNAPSHOT_START = [0x1b, 0x63];
+
+/** Whether `bytes` holds the start of a transfer. */
+export function holdsTransferStart(bytes: Uint8Array): boolean {
+  for (let at = bytes.indexOf(MAGIC[0]); at >= 0 && at + MAGIC.length <= bytes.length; ) {
+    if (MAGIC.every((byte, i) => bytes[at + i] === byte)) return true;
+    at = bytes.indexOf(MAGIC[0], at + 1);
+  }
+  return false;
+}
+
+/**
+ * The transfers of one connection. Output passes through `output`: while a transfer runs, the transfer takes it;
+ * otherwise it goes to the terminal. A transfer starts only in the page the person typed the command in, right
+ * after they typed it (`TYPED_WITHIN_MS`), so that other tabs on the same session leave it to that one, and an old
+ * start shown again (a snapshot of the screen) does nothing.
+ */
+export class FileTransfer {
+  private readonly filter: TrzszFilter;
+  private readonly encoder = new TextEncoder();
+  /** An upload of dropped files, from the page's `trz` until its transfer ends. */
+  private uploading = false;
+  /** Output handed to the filter that it may give back to the terminal, and the write callback it needs. */
+  private passing: { bytes: Uint8Array; done: () => void } | undefined;
+  private closed = false;
+  /** When the page last sent typed input (`Date.now()`). */
+  private lastTyped = -Infinity;
+
+  /** `send` takes input for the program; `typing` says whether this page's input reaches it now. */
+  constructor(
+    private readonly term: Terminal,
+    private readonly send: (bytes: Uint8Array<ArrayBuffer>) => void,
+    private readonly typing: () => boolean,
+  ) {
+    this.filter = new TrzszFilter({
+      writeToTerminal: (data) => this.writeToTerminal(data),
+      sendToServer: (data) => {
+        if (this.closed) return;
+        this.send(typeof data === 'string' ? this.encoder.encode(data) : Uint8Array.from(data));
+      },
+      terminalColumns: term.cols,
+    });
+  }
+
+  /** Whether a transfer runs: the keyboard then only stops it (Ctrl-C). */
+  get busy(): boolean {
+    return this.filter.isTransferringFiles();
+  }
+
+  /** Output from the program; `done` is called once the terminal has parsed it (or the transfer took it). */
+  output(bytes: Uint8Array, done: () => void): void {
+    if (this.busy) {
+      this.filter.processServerOutput(bytes);
+      done();
+      return;
+    }
+    if (this.uploading || (this.mayStart() && !isSnapshot(bytes) && holdsTransferStart(bytes))) {
+      this.filter.setTerminalColumns(this.term.cols);
+      this.passing = { bytes, done };
+      this.filter.processServerOutput(bytes);
+      // Not given back (the filter hides the echo of its own `trz`): parsed all the same.
+      if (this.passing !== undefined) done();
+      this.passing = undefined;
+      return;
+    }
+    this.term.write(bytes, done);
+  }
+
+  /** Typed input while `busy`: Ctrl-C stops the transfer, the rest is dropped. */
+  input(data: string): void {
+    this.filter.processTerminalInput(data);
+  }
+
+  /** The page sent typed input to the program (a transfer it starts may be this page's). */
+  typed(): void {
+    this.lastTyped = Date.now();
+  }
+
+  /**
+   * Uploads dropped files and folders (a drop's `dataTransfer.items`) to the shell's current directory, by typing
+   * `trz` (`trz -d` for folders) for the person. Rejects when the upload cannot start (no `trz` on the server).
+   */
+  async upload(items: DataTransferItemList): Promise<void> {
+    if (this.busy || this.uploading) throw new Error('a transfer is already running');
+    this.uploading = true;
+    try {
+      await this.filter.uploadFiles(items);
+    } finally {
+      this.uploading = false;
+    }
+  }
+
+  /** The connection ended: a transfer that still runs neither sends nor writes any more. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private mayStart(): boolean {
+    return this.typing() && Date.now() - this.lastTyped < TYPED_WITHIN_MS;
+  }
+
+  /** The filter writes: output given back (with its callback), or its own progress bar and messages. */
+  private writeToTerminal(data: string | ArrayBuffer | Uint8Array | Blob): void {
+    if (this.closed) return;
+    const passing = this.passing;
+    if (passing !== undefined && data === passing.bytes) {
+      this.passing = undefined;
+      this.term.write(passing.bytes, passing.done);
+    } else if (typeof data === 'string') {
+      this.term.write(data);
+    } else if (data instanceof ArrayBuffer || data instanceof Uint8Array) {
+      this.term.write(new Uint8Array(data));
+    }
+  }
+}
+
+function isSnapshot(bytes: Uint8Array): boolean {
+  return bytes[0] === SNAPSHOT_START[0] && bytes[1] === SNAPSHOT_START[1];
+}
+
+/**
+ * Files and folders dropped on `target` go to `upload` (`Connector.upload`); when the upload fails to start, the
+ * terminal says why.
+ */
+export function uploadDroppedFiles(
+  target: HTMLElement,
+  term: Terminal,
+  upload: (items: DataTransferItemList) => Promise<void>,
+): void {
+  const files = (event: DragEvent) => (event.dataTransfer?.types.includes('Files') ? event.dataTransfer : undefined);
+  target.addEventListener('dragover', (event) => {
+    const transfer = files(event);
+    if (transfer === undefined) return;
+    event.preventDefault();
+    transfer.dropEffect = 'copy';
+  });
+  target.addEventListener('drop', (event) => {
+    const transfer = files(event);
+    if (transfer === undefined) return;
+    // Else the browser opens the file instead of the page.
+    event.preventDefault();
+    // The items are read now: after the event, the browser hides them.
+    upload(transfer.items).catch((error: unknown) => {
+      // trzsz rejects with a string when no `trz` answered its own `trz` command.
+      const reason =
+        error === 'Upload does not start'
+          ? 'no trz answered: install trzsz on the server (pip install trzsz)'
+          : String(error instanceof Error ? error.message : error);
+      term.write(`\r\n\x1b[2m[webterm: the upload did not start: ${reason}]\x1b[0m\r\n`);
+    });
+  });
+}

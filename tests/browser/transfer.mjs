@@ -1,0 +1,196 @@
+// Browser scenarios for file transfer with trzsz: `tsz` downloads, `trz` and a drop on the page upload. The
+// server's shell runs PyPI's `trzsz` (scripts/test installs it). scenarios.mjs runs them by name.
+//
+// Headless Chromium shows no file dialogs: where the page would ask the person for a folder or files
+// (`showDirectoryPicker`, `showOpenFilePicker`), the test answers with a folder of the page's own private file
+// system (OPFS), a real one the transfer writes to and reads from. The drop is a real drag of a real file
+// (DevTools' Input.dispatchDragEvent).
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { start } from './harness.mjs';
+
+/** Bytes of every value, so that the transfer must be binary-safe, in random order. */
+const FILE_BYTES = 300_000;
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** The pickers answer with the OPFS folder `picked`: for `tsz`, the folder; for `trz`, every file in it. */
+function pickFromPrivateFolder() {
+  const folder = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+  window.showDirectoryPicker = folder;
+  window.showOpenFilePicker = async () => {
+    const files = [];
+    for await (const handle of (await folder()).values()) if (handle.kind === 'file') files.push(handle);
+    return files;
+  };
+}
+
+/** The SHA-256 (hex) of file `name` in the OPFS folder `picked`, or null while it is missing or short of `size`. */
+function privateFileDigest(t, name, size) {
+  return t.page.evaluate(
+    async ({ name, size }) => {
+      const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+      let file;
+      try {
+        file = await (await folder.getFileHandle(name)).getFile();
+      } catch {
+        return null;
+      }
+      if (file.size < size) return null;
+      const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+      return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+    },
+    { name, size },
+  );
+}
+
+/** Polls `probe` until it gives something other than null; fails after `ms`. */
+async function until(probe, what, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until trzsz has said `count` times that it saved a file (`Saved 1 file/directory to ...`). */
+function waitForSaved(t, count) {
+  return t.page.waitForFunction(
+    (count) => {
+      const buffer = window.webterm.term.buffer.active;
+      let seen = 0;
+      for (let i = 0; i < buffer.length; i++) {
+        if (/^Saved 1 file/.test(buffer.getLine(i)?.translateToString(true) ?? '')) seen += 1;
+      }
+      return seen >= count;
+    },
+    count,
+    { timeout: 20_000, polling: 100 },
+  );
+}
+
+/** Starts the page in a fresh directory of its own, with trzsz's commands at hand. */
+async function startInFreshDirectory(t, url) {
+  await start(t, url);
+  await t.step('the shell has trz and tsz and a fresh directory', async () => {
+    await t.typeLine('cd "$(mktemp -d)" && command -v trz tsz >/dev/null && echo "transfer""-ready"');
+    await t.waitForLine('transfer-ready');
+  });
+}
+
+/**
+ * Default server. `tsz` downloads a binary file to the folder picked, byte for byte, while a second tab is
+ * attached to the same session (it leaves the transfer to the tab that typed); `trz` uploads a file picked from
+ * the page, byte for byte; the shell is usable after each.
+ */
+async function fileTransfer(t, url) {
+  await t.page.addInitScript(pickFromPrivateFolder);
+  await startInFreshDirectory(t, url);
+  const expected = await t.step('a binary file of every byte value is made on the server', async () => {
+    await t.typeLine(`head -c ${FILE_BYTES} /dev/urandom > down.bin && sha256sum down.bin | cut -c1-64`);
+    const line = await t.page.waitForFunction(() => {
+      const buffer = window.webterm.term.buffer.active;
+      for (let i = buffer.length - 1; i >= 0; i--) {
+        const text = buffer.getLine(i)?.translateToString(true).trim() ?? '';
+        if (/^[0-9a-f]{64}$/.test(text)) return text;
+      }
+      return false;
+    });
+    return line.jsonValue();
+  });
+  const id = await t.page.evaluate(() => window.webterm.connector.sessionId);
+  const link = new URL(t.page.url());
+  link.searchParams.set('session', id);
+  const second = await t.openPage();
+  await t.step('a second tab attaches to the same session', async () => {
+    await second.page.goto(link.href, { timeout: 10_000 });
+    await second.waitForState('connected');
+    await t.page.bringToFront();
+  });
+  await t.step('tsz down.bin downloads it to the folder picked, byte for byte', async () => {
+    await t.typeLine('tsz down.bin');
+    const digest = await until(() => privateFileDigest(t, 'down.bin', FILE_BYTES), 'down.bin in the folder');
+    if (digest !== expected) throw new Error(`down.bin arrived as ${digest}, not ${expected}`);
+  });
+  await t.step('trzsz says it is done and the shell answers again', async () => {
+    await waitForSaved(t, 1);
+    await t.screenshot('downloaded.png');
+    await t.typeLine('echo after""-download');
+    await t.waitForLine('after-download');
+  });
+  const upload = randomBytes(FILE_BYTES);
+  await t.step('trz uploads a file picked in the page, byte for byte', async () => {
+    await t.page.evaluate(async (bytes) => {
+      const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+      await folder.removeEntry('down.bin');
+      const writable = await (await folder.getFileHandle('up.bin', { create: true })).createWritable();
+      await writable.write(new Uint8Array(bytes));
+      await writable.close();
+    }, Array.from(upload));
+    await t.typeLine('trz');
+    await waitForSaved(t, 2);
+    await t.typeLine('sha256sum up.bin | cut -c1-64');
+    await t.waitForLine(sha256(upload));
+    await t.typeLine('echo after""-upload');
+    await t.waitForLine('after-upload');
+  });
+}
+
+/** Drags `file` from outside the browser and drops it on the terminal. */
+async function dropFile(t, file) {
+  const cdp = await t.context.newCDPSession(t.page);
+  const box = await t.page.locator('#terminal').boundingBox();
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const data = { items: [], files: [file], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop']) {
+    await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+  }
+  await cdp.detach();
+}
+
+/**
+ * Default server. A file dropped on the page (a real drag from DevTools) is uploaded to the shell's directory,
+ * byte for byte: the page types `trz` for the person. Where no `trz` answers, the terminal says so.
+ */
+async function fileDrop(t, url) {
+  await startInFreshDirectory(t, url);
+  const dir = await mkdtemp(path.join(tmpdir(), 'webterm-drop-'));
+  try {
+    const bytes = randomBytes(FILE_BYTES);
+    const file = path.join(dir, 'dropped.bin');
+    await writeFile(file, bytes);
+    await t.step('where trz does nothing, a drop says that the upload did not start', async () => {
+      await t.typeLine('alias trz=true');
+      await dropFile(t, file);
+      await t.page.waitForFunction(() => {
+        const buffer = window.webterm.term.buffer.active;
+        for (let i = 0; i < buffer.length; i++) {
+          const line = buffer.getLine(i)?.translateToString(true) ?? '';
+          if (line.includes('[webterm: the upload did not start: no trz answered')) return true;
+        }
+        return false;
+      });
+      await t.typeLine('unalias trz; ls -A | wc -l');
+      await t.waitForLine('0');
+    });
+    await t.step('dropping a file on the terminal uploads it', async () => {
+      await dropFile(t, file);
+      await waitForSaved(t, 1);
+      await t.typeLine('sha256sum dropped.bin | cut -c1-64');
+      await t.waitForLine(sha256(bytes));
+      await t.screenshot('uploaded.png');
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const TRANSFER_SCENARIOS = {
+  'file-transfer': fileTransfer,
+  'file-drop': fileDrop,
+};
