@@ -15,6 +15,9 @@ import { start } from './harness.mjs';
 /** Bytes of every value, so that the transfer must be binary-safe, in random order. */
 const FILE_BYTES = 300_000;
 
+/** A file that takes seconds to download, to stop on the way. */
+const BIG_FILE_BYTES = 300_000_000;
+
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /** The pickers answer with the OPFS folder `picked`: for `tsz`, the folder; for `trz`, every file in it. */
@@ -83,10 +86,18 @@ async function startInFreshDirectory(t, url) {
   });
 }
 
+/** Removes the directory `startInFreshDirectory` made. */
+async function leaveFreshDirectory(t) {
+  await t.step('the scenario removes its directory', async () => {
+    await t.typeLine('cd / && rm -rf "$OLDPWD" && echo removed""-it');
+    await t.waitForLine('removed-it');
+  });
+}
+
 /**
  * Default server. `tsz` downloads a binary file to the folder picked, byte for byte, while a second tab is
  * attached to the same session (it leaves the transfer to the tab that typed); `trz` uploads a file picked from
- * the page, byte for byte; the shell is usable after each.
+ * the page, byte for byte; Ctrl-C stops a download on its way; the shell is usable after each.
  */
 async function fileTransfer(t, url) {
   await t.page.addInitScript(pickFromPrivateFolder);
@@ -139,6 +150,32 @@ async function fileTransfer(t, url) {
     await t.typeLine('echo after""-upload');
     await t.waitForLine('after-upload');
   });
+  await t.step('Ctrl-C stops a download that runs, and the shell answers again', async () => {
+    await t.typeLine(`head -c ${BIG_FILE_BYTES} /dev/urandom > big.bin && echo big""-made`);
+    await t.waitForLine('big-made');
+    const started = Date.now();
+    await t.typeLine('tsz big.bin');
+    // The progress bar: `big.bin [███░░░] 12% | 23.5 MB | 11.7 MB/s | 00:07 ETA`.
+    await t.page.waitForFunction(() => {
+      const buffer = window.webterm.term.buffer.active;
+      for (let i = 0; i < buffer.length; i++) {
+        if (/^big\.bin .*\d%/.test(buffer.getLine(i)?.translateToString(true) ?? '')) return true;
+      }
+      return false;
+    });
+    console.log(`measure: file-transfer: progress shown ${Date.now() - started} ms after tsz`);
+    await t.page.keyboard.press('Control+C');
+    await t.page.waitForFunction(() => {
+      const buffer = window.webterm.term.buffer.active;
+      for (let i = 0; i < buffer.length; i++) {
+        if ((buffer.getLine(i)?.translateToString(true) ?? '').includes('Stopped')) return true;
+      }
+      return false;
+    });
+    await t.typeLine('echo after""-stop');
+    await t.waitForLine('after-stop');
+  });
+  await leaveFreshDirectory(t);
 }
 
 /** Drags `file` from outside the browser and drops it on the terminal. */
@@ -185,6 +222,7 @@ async function fileDrop(t, url) {
       await t.waitForLine(sha256(bytes));
       await t.screenshot('uploaded.png');
     });
+    await leaveFreshDirectory(t);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
