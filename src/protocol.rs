@@ -197,6 +197,9 @@ pub enum ServerMessage {
         title: Option<String>,
         /// Seconds between the client's `ping`s (the server's `websocket.ping_interval_secs`).
         heartbeat: u64,
+        /// Seconds the session outlives its last client (`session.linger_secs`): 0 means that closing the last
+        /// page ends the program, and the page asks before it closes.
+        linger: u64,
         /// The user who started the session, when that is not this client's user (an admin, a viewer, a shared
         /// link): the page says whose terminal it shows before anyone types into it.
         #[serde(default, skip_serializing_if = "Option::is_none")]

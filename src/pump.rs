@@ -126,6 +126,7 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
         options: Some(settings.options),
         title: settings.title.clone(),
         heartbeat: settings.ping_interval.as_secs(),
+        linger: attachment.info.linger.as_secs(),
         owner: (attachment.info.owner != settings.user).then(|| attachment.info.owner.clone()),
     })]);
     // The input frame waiting for room in the session's queue, and what the client typed after it meanwhile.

@@ -124,6 +124,14 @@ export class Connector {
     return this.hello !== undefined && this.typingNow;
   }
 
+  /**
+   * Whether closing the page would end the program: the session does not linger (`session.linger_secs = 0`), and
+   * this page types into it (ask before it closes, as ttyd does).
+   */
+  get closingEndsSession(): boolean {
+    return this.hello?.linger === 0 && this.typing;
+  }
+
   /** Output bytes of the current connection handed to the terminal and not parsed yet (for the debug hook). */
   get unparsedBytes(): number {
     return this.connection?.unparsedBytes ?? 0;

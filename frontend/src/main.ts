@@ -121,6 +121,10 @@ term.onResize(() => sessionSize.resized());
 
 // A reload of a page with the keyboard (the `single` policy) takes it back.
 window.addEventListener('pagehide', () => connector.leaving());
+// Where closing the page ends the program, the browser asks first (after the person has used the page).
+window.addEventListener('beforeunload', (event) => {
+  if (connector.closingEndsSession) event.preventDefault();
+});
 
 Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connector }) });
 

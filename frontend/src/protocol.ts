@@ -183,6 +183,11 @@ export interface Hello {
   title?: string;
   /** Seconds between the client's `ping`s; absent from older servers (then the page does not ping). */
   heartbeat?: number;
+  /**
+   * Seconds the session outlives its last client; 0: closing the last page ends the program. Absent from older
+   * servers.
+   */
+  linger?: number;
   /** The user who started the session, when that is not this client's user (an admin, a viewer, a shared link). */
   owner?: string;
 }
@@ -303,6 +308,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
         if (typeof v.heartbeat === 'number' && Number.isInteger(v.heartbeat) && v.heartbeat > 0) {
           hello.heartbeat = v.heartbeat;
         }
+        if (typeof v.linger === 'number' && Number.isSafeInteger(v.linger) && v.linger >= 0) hello.linger = v.linger;
         if (typeof v.owner === 'string') hello.owner = v.owner;
         if (typeof v.client === 'number' && Number.isSafeInteger(v.client) && v.client >= 0) hello.client = v.client;
         return hello;

@@ -45,11 +45,12 @@ fn server_messages_have_the_documented_shape() {
         options: None,
         title: None,
         heartbeat: 20,
+        linger: 300,
         owner: None,
     };
     assert_eq!(
         hello.to_json(),
-        r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"client":0,"resumed":false,"input":"shared","role":"write","heartbeat":20}"#
+        r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"client":0,"resumed":false,"input":"shared","role":"write","heartbeat":20,"linger":300}"#
     );
     let control = ServerMessage::Control { writable: false };
     assert_eq!(control.to_json(), r#"{"type":"control","writable":false}"#);
@@ -133,12 +134,13 @@ fn hello_carries_the_client_options_in_camel_case() {
         options: Some(Box::new(options)),
         title: Some("Logs".into()),
         heartbeat: 20,
+        linger: 0,
         owner: Some("ann".into()),
     };
     let json = hello.to_json();
     assert!(
         json.ends_with(
-            r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs","heartbeat":20,"owner":"ann"}"##
+            r##""options":{"fontFamily":"monospace","fontSize":15,"theme":{"background":"#000000","brightWhite":"#ffffff"},"cursorStyle":"bar","scrollback":1000,"renderer":"dom","copyOnSelect":true,"clipboardOsc52":false},"title":"Logs","heartbeat":20,"linger":0,"owner":"ann"}"##
         ),
         "{json}"
     );

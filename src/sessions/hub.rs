@@ -101,6 +101,7 @@ impl Hub {
             route.to_owned(),
             session.command().to_owned(),
             settings.input,
+            settings.linger,
             size,
         ));
         let (commands, command_queue) = queue::channel(COMMAND_QUEUE);

@@ -13,7 +13,7 @@ mod model;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -178,6 +178,8 @@ pub struct Info {
     pub command: String,
     /// Who types when several clients share it.
     pub input: InputPolicy,
+    /// How long it outlives its last client (`session.linger_secs` when it started).
+    pub linger: Duration,
     /// When it started.
     pub started: SystemTime,
     live: Mutex<Live>,
@@ -213,6 +215,7 @@ impl Info {
         route: String,
         command: String,
         input: InputPolicy,
+        linger: Duration,
         size: Size,
     ) -> Info {
         Info {
@@ -221,6 +224,7 @@ impl Info {
             route,
             command,
             input,
+            linger,
             started: SystemTime::now(),
             live: Mutex::new(Live {
                 size,

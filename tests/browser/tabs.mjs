@@ -314,6 +314,60 @@ async function othersSessionIn(t, url, dir) {
   });
 }
 
+/**
+ * Any server; tests/it/browser.rs runs it with `session.linger_secs = 0` and with the default (300). Closing a tab
+ * whose session would end with it (no linger) asks first, like ttyd; dismissed, the shell goes on. Where the
+ * session lingers, or once its program has exited, the tab closes without a question.
+ */
+async function leaveAlert(t, url) {
+  await start(t, url);
+  const linger = await t.step('hello says how long the session lingers', async () => {
+    const seconds = await t.page.evaluate(() => window.webterm.connector.currentHello.linger);
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`hello's linger is ${seconds}`);
+    return seconds;
+  });
+  const dialogs = [];
+  t.page.on('dialog', (dialog) => {
+    dialogs.push(dialog.type());
+    void dialog.dismiss();
+  });
+  const closeAsking = () => t.page.close({ runBeforeUnload: true });
+  if (linger === 0) {
+    await t.step('closing the tab asks first; dismissed, the tab and its shell stay', async () => {
+      await closeAsking();
+      const deadline = Date.now() + 5_000;
+      while (dialogs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (dialogs.join() !== 'beforeunload') throw new Error(`dialogs: ${JSON.stringify(dialogs)}`);
+      await t.typeLine('echo still""-here');
+      await t.waitForLine('still-here');
+    });
+    await t.step('once the program has exited, the tab closes without asking', async () => {
+      await t.typeLine('exit');
+      await t.waitForState('exited');
+      await closeAsking();
+      await until(() => t.page.isClosed(), 'the tab closed');
+      if (dialogs.length !== 1) throw new Error(`dialogs: ${JSON.stringify(dialogs)}`);
+    });
+  } else {
+    await t.step(`the session lingers (${linger} s): the tab closes without asking`, async () => {
+      await t.typeLine('echo typed""-here');
+      await t.waitForLine('typed-here');
+      await closeAsking();
+      await until(() => t.page.isClosed(), 'the tab closed');
+      if (dialogs.length !== 0) throw new Error(`dialogs: ${JSON.stringify(dialogs)}`);
+    });
+  }
+}
+
+/** Waits until `probe()` is true (5 s at most). */
+async function until(probe, what) {
+  const deadline = Date.now() + 5_000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`not ${what} after 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
 export const TAB_SCENARIOS = {
   'shared-size': sharedSize,
@@ -322,6 +376,7 @@ export const TAB_SCENARIOS = {
   'reclaim-late': reclaimLate,
   'reclaim-taken': reclaimTaken,
   'others-session': othersSession,
+  'leave-alert': leaveAlert,
 };
 
 /** The id of the session page `p` is attached to. */

@@ -127,6 +127,18 @@ async fn tsz_downloads_and_trz_uploads_a_binary_file_byte_for_byte_beside_a_seco
 }
 
 #[tokio::test]
+async fn where_closing_the_tab_ends_the_session_the_browser_asks_first() {
+    let mut config = config(&["sh"]);
+    config.session.linger_secs = 0;
+    run_scenario_with(config, "leave-alert").await;
+}
+
+#[tokio::test]
+async fn where_the_session_lingers_the_tab_closes_without_a_question() {
+    run_browser("tests/browser/scenarios.mjs", &["leave-alert"]).await;
+}
+
+#[tokio::test]
 async fn a_file_dropped_on_the_page_is_uploaded_to_the_shells_directory() {
     run_browser("tests/browser/scenarios.mjs", &["file-drop"]).await;
     assert_screenshots(&["file-drop-uploaded.png"]);
