@@ -6,7 +6,8 @@
 //! us read back; `cells` decides how each grid cell is written (and which cell states a client cannot hold);
 //! `pen` writes the attributes characters are printed with; `snapshot` writes the rest; `sequence` follows
 //! where the output stands between escape sequences, and bounds the strings the parser keeps; `bounds` bounds
-//! what the `Term` keeps beyond its cells (titles, combining marks, links).
+//! what the `Term` keeps beyond its cells (titles, combining marks, links); `transfers` keeps file transfers (trzsz)
+//! out of the model.
 
 mod bounds;
 mod cells;
@@ -16,10 +17,11 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 mod tracker;
+mod transfers;
 
 use std::mem;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alacritty_terminal::event::{Event, EventListener};
 use alacritty_terminal::grid::{Dimensions, Grid};
@@ -39,6 +41,7 @@ pub struct Screen {
     term: Term<TitleEvents>,
     parser: Processor<NoSyncUpdates>,
     sequences: sequence::Sequences,
+    transfers: transfers::Transfers,
     bounds: bounds::Bounds,
     hidden: tracker::Hidden,
     titles: mpsc::Receiver<Option<String>>,
@@ -62,6 +65,7 @@ impl Screen {
             term,
             parser: Processor::new(),
             sequences: sequence::Sequences::new(),
+            transfers: transfers::Transfers::default(),
             bounds: bounds::Bounds::default(),
             hidden: tracker::Hidden::new(usize::from(size.cols)),
             titles,
@@ -72,10 +76,17 @@ impl Screen {
 
     /// Feeds program output. Chunks may split escape sequences and UTF-8 characters anywhere.
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.feed_at(bytes, Instant::now());
+    }
+
+    /// [`Screen::feed`], with the output's arrival time given (`transfers` gives up on a silent transfer).
+    fn feed_at(&mut self, bytes: &[u8], now: Instant) {
         let mut tracker = tracker::Tracker::new(&mut self.term, &mut self.hidden, &mut self.bounds);
         let parser = &mut self.parser;
-        self.sequences
-            .scan(bytes, |part| parser.advance(&mut tracker, part));
+        let sequences = &mut self.sequences;
+        self.transfers.filter(bytes, now, |shown| {
+            sequences.scan(shown, |part| parser.advance(&mut tracker, part));
+        });
         self.take_title_events();
     }
 

@@ -134,6 +134,14 @@ async function fileTransfer(t, url) {
     await t.typeLine('echo after""-download');
     await t.waitForLine('after-download');
   });
+  await t.step("after a reload, the server's screen shows the shell, not the transfer's data", async () => {
+    await t.page.reload();
+    await t.waitForState('connected');
+    await t.waitForLine('after-download');
+    const screen = await t.screenText();
+    if (/^#(CFG|NUM|NAME|SIZE|DATA|MD5):/m.test(screen)) throw new Error(`the transfer is on the screen:\n${screen}`);
+    if (!screen.includes(`${expected}\n# tsz down.bin\n`)) throw new Error(`the screen before is gone:\n${screen}`);
+  });
   const upload = randomBytes(FILE_BYTES);
   await t.step('trz uploads a file picked in the page, byte for byte', async () => {
     await t.page.evaluate(async (bytes) => {

@@ -188,3 +188,28 @@ fn a_screen_can_move_between_threads() {
     fn assert_send<T: Send>() {}
     assert_send::<Screen>();
 }
+
+#[test]
+fn a_file_transfer_leaves_the_screen_and_the_scrollback_as_they_were_but_for_its_last_word() {
+    let mut output =
+        b"before\r\n$ tsz f\r\n\x1b7::TRZSZ:TRANSFER:S:1.1.7:9636428792800\r\n#CFG:eJyrVg==\n"
+            .to_vec();
+    for _ in 0..3000 {
+        output.extend_from_slice(
+            b"#DATA:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1\n",
+        );
+    }
+    output.extend_from_slice(b"\x1b8\x1b[0JSaved 1 file/directory\r\n- f\r\n$ ");
+    let mut screen = fed(80, 24, &output);
+    let lines = screen.lines();
+    assert_eq!(
+        lines[..5],
+        ["before", "$ tsz f", "Saved 1 file/directory", "- f", "$"],
+        "{lines:?}"
+    );
+    let snapshot = screen.snapshot();
+    assert!(
+        !snapshot.windows(6).any(|w| w == b"#DATA:"),
+        "the transfer is in the snapshot"
+    );
+}

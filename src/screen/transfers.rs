@@ -1,0 +1,213 @@
+//! File transfers in the output (trzsz's `tsz` and `trz`, which the page answers: `frontend/src/file_transfer.ts`)
+//! are kept out of the model. A transfer is lines of encoded file data that the page never shows; drawn into the
+//! model, they would fill the scrollback and the screen that a client attaching later gets.
+//!
+//! A transfer starts with trzsz's marker (`::TRZSZ:TRANSFER:`, after `ESC 7`, which saves the cursor) and ends with
+//! `ESC 8` (restore the cursor), then `ESC [0J` and trzsz's last word, whether it succeeded, failed or was stopped.
+//! The model gets the output up to the end of the marker, nothing until that `ESC 8`, and all from it on: the
+//! marker is then erased from the model as from the page. A transfer whose program died without its `ESC 8` is
+//! given up after `GIVE_UP_AFTER` without output.
+
+use std::time::{Duration, Instant};
+
+/// What `trz` and `tsz` print to start a transfer.
+const MARKER: &[u8] = b"::TRZSZ:TRANSFER:";
+
+/// ESC 8 (DECRC), trzsz's first bytes after a transfer.
+const END: [u8; 2] = [0x1b, b'8'];
+
+/// A transfer with no output for this long is over (its program died): the output is drawn again.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
+
+/// Where the output stands: between transfers (and how much of the marker the last bytes began), or in one.
+#[derive(Debug)]
+pub enum Transfers {
+    Between { matched: usize },
+    In { escape: bool, last_output: Instant },
+}
+
+impl Default for Transfers {
+    fn default() -> Self {
+        Transfers::Between { matched: 0 }
+    }
+}
+
+impl Transfers {
+    /// Hands to `draw` the parts of `bytes` (output that came at `now`) that are not a transfer's, in order.
+    pub fn filter(&mut self, mut bytes: &[u8], now: Instant, mut draw: impl FnMut(&[u8])) {
+        while !bytes.is_empty() {
+            match self {
+                Transfers::Between { matched } => match find_marker(bytes, matched) {
+                    Some(end) => {
+                        draw(&bytes[..end]);
+                        bytes = &bytes[end..];
+                        *self = Transfers::In {
+                            escape: false,
+                            last_output: now,
+                        };
+                    }
+                    None => {
+                        draw(bytes);
+                        return;
+                    }
+                },
+                Transfers::In {
+                    escape,
+                    last_output,
+                } => {
+                    if now.duration_since(*last_output) >= GIVE_UP_AFTER {
+                        *self = Transfers::default();
+                        continue;
+                    }
+                    *last_output = now;
+                    if *escape && bytes[0] == END[1] {
+                        // The end's ESC came last in the bytes before.
+                        draw(&END[..1]);
+                        *self = Transfers::default();
+                        continue;
+                    }
+                    match bytes.windows(2).position(|pair| pair == END) {
+                        Some(at) => {
+                            bytes = &bytes[at..];
+                            *self = Transfers::default();
+                        }
+                        None => {
+                            *escape = bytes.last() == Some(&END[0]);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where in `bytes` the marker ends, counting the `matched` bytes of it that the bytes before ended with; else
+/// None, with `matched` the marker's bytes that `bytes` ends with.
+fn find_marker(bytes: &[u8], matched: &mut usize) -> Option<usize> {
+    let mut at = 0;
+    while at < bytes.len() {
+        if *matched == 0 {
+            // Most output has no `:`: on to the next one in one search.
+            at += bytes[at..].iter().position(|&b| b == MARKER[0])?;
+        }
+        let byte = bytes[at];
+        *matched = if byte == MARKER[*matched] {
+            *matched + 1
+        } else {
+            restart(*matched, byte)
+        };
+        at += 1;
+        if *matched == MARKER.len() {
+            *matched = 0;
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// How much of the marker is matched once `byte` broke a match of its first `matched` bytes: the longest start of
+/// the marker that those bytes and `byte` end with.
+fn restart(matched: usize, byte: u8) -> usize {
+    (1..=matched)
+        .rev()
+        .find(|&k| MARKER[k - 1] == byte && MARKER[..matched].ends_with(&MARKER[..k - 1]))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{GIVE_UP_AFTER, Transfers};
+
+    /// What a `tsz` download writes, around two lines of shell output.
+    const DOWNLOAD: &[u8] = b"$ tsz f\r\n\x1b7::TRZSZ:TRANSFER:S:1.1.7:9636428792800\r\n#CFG:eJyrVg==\n#NUM:1\n\
+#NAME:Zg==\n#DATA:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n#MD5:YWJj\n\x1b8\x1b[0JSaved 1 file\r\n$ ";
+
+    /// What the model gets of DOWNLOAD.
+    const DRAWN: &[u8] = b"$ tsz f\r\n\x1b7::TRZSZ:TRANSFER:\x1b8\x1b[0JSaved 1 file\r\n$ ";
+
+    /// What `Transfers` draws of `chunks`, fed in turn at `now`.
+    fn drawn(transfers: &mut Transfers, chunks: &[&[u8]], now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in chunks {
+            transfers.filter(chunk, now, |part| out.extend_from_slice(part));
+        }
+        out
+    }
+
+    #[test]
+    fn output_without_a_transfer_is_drawn_as_it_is() {
+        let output: &[u8] = b"a: b :: c ::TRZSZ: ::TRZSZ:TRANSFE \x1b8 \x1b7 :";
+        let mut transfers = Transfers::default();
+        assert_eq!(drawn(&mut transfers, &[output], Instant::now()), output);
+    }
+
+    #[test]
+    fn a_transfer_is_left_out_from_the_end_of_its_marker_to_its_esc_8() {
+        let mut transfers = Transfers::default();
+        assert_eq!(drawn(&mut transfers, &[DOWNLOAD], Instant::now()), DRAWN);
+        // And the next one, too.
+        assert_eq!(
+            drawn(&mut transfers, &[DOWNLOAD, DOWNLOAD], Instant::now()),
+            [DRAWN, DRAWN].concat()
+        );
+    }
+
+    #[test]
+    fn the_same_wherever_the_reads_cut_the_output() {
+        let now = Instant::now();
+        for cut in 0..=DOWNLOAD.len() {
+            let (a, b) = DOWNLOAD.split_at(cut);
+            assert_eq!(
+                drawn(&mut Transfers::default(), &[a, b], now),
+                DRAWN,
+                "cut at {cut}"
+            );
+        }
+        let bytes: Vec<&[u8]> = DOWNLOAD.chunks(1).collect();
+        assert_eq!(
+            drawn(&mut Transfers::default(), &bytes, now),
+            DRAWN,
+            "byte by byte"
+        );
+    }
+
+    #[test]
+    fn a_marker_after_a_false_start_is_found() {
+        for output in [
+            &b":::TRZSZ:TRANSFER:x\x1b8y"[..],
+            b"::TRZSZ::TRZSZ:TRANSFER:x\x1b8y",
+            b"::TRZSZ:TRANSFE::TRZSZ:TRANSFER:x\x1b8y",
+        ] {
+            let end = output.windows(2).position(|w| w == b"\x1b8").unwrap();
+            let marker_end = end - 1;
+            let expected = [&output[..marker_end], &output[end..]].concat();
+            let bytes: Vec<&[u8]> = output.chunks(1).collect();
+            let now = Instant::now();
+            assert_eq!(drawn(&mut Transfers::default(), &[output], now), expected);
+            assert_eq!(drawn(&mut Transfers::default(), &bytes, now), expected);
+        }
+    }
+
+    #[test]
+    fn a_transfer_silent_for_long_is_given_up_and_the_output_drawn_again() {
+        let start = Instant::now();
+        let mut transfers = Transfers::default();
+        let begun = drawn(
+            &mut transfers,
+            &[b"\x1b7::TRZSZ:TRANSFER:S:1\r\n#NUM:1\n"],
+            start,
+        );
+        assert_eq!(begun, b"\x1b7::TRZSZ:TRANSFER:");
+        let later = start + GIVE_UP_AFTER - Duration::from_secs(1);
+        assert_eq!(drawn(&mut transfers, &[b"#DATA:AA==\n"], later), b"");
+        // The program died: the shell's prompt comes after a silence.
+        let prompt = later + GIVE_UP_AFTER;
+        assert_eq!(
+            drawn(&mut transfers, &[b"Killed\r\n$ "], prompt),
+            b"Killed\r\n$ "
+        );
+    }
+}
