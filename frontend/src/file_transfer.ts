@@ -18,20 +18,29 @@ const TYPED_WITHIN_MS = 5_000;
 /** ESC c, with which a snapshot of the session's screen starts (it shows an old transfer's start, not a new one). */
 const SNAPSHOT_START = [0x1b, 0x63];
 
-/** Whether `bytes` holds the start of a transfer. */
-export function holdsTransferStart(bytes: Uint8Array): boolean {
+/** ESC 8 (restore the cursor): trzsz's first bytes after a transfer, whatever its outcome. */
+const END = [0x1b, 0x38];
+
+/**
+ * A transfer that this page leaves to another (or that nobody answers) and that has had no output for this long is
+ * over (its program died): output shows again.
+ */
+const GIVE_UP_MS = 30_000;
+
+/** Where in `bytes` the start of a transfer (its marker) ends; -1 when it holds none. */
+export function transferStart(bytes: Uint8Array): number {
   for (let at = bytes.indexOf(MAGIC[0]); at >= 0 && at + MAGIC.length <= bytes.length; ) {
-    if (MAGIC.every((byte, i) => bytes[at + i] === byte)) return true;
+    if (MAGIC.every((byte, i) => bytes[at + i] === byte)) return at + MAGIC.length;
     at = bytes.indexOf(MAGIC[0], at + 1);
   }
-  return false;
+  return -1;
 }
 
 /**
  * The transfers of one connection. Output passes through `output`: while a transfer runs, the transfer takes it;
  * otherwise it goes to the terminal. A transfer starts only in the page the person typed the command in, right
- * after they typed it (`TYPED_WITHIN_MS`), so that other tabs on the same session leave it to that one, and an old
- * start shown again (a snapshot of the screen) does nothing.
+ * after they typed it (`TYPED_WITHIN_MS`), so that other tabs on the same session leave it to that one (and do not
+ * show its encoded data), and an old start shown again (a snapshot of the screen) does nothing.
  */
 export class FileTransfer {
   private readonly filter: TrzszFilter;
@@ -43,6 +52,11 @@ export class FileTransfer {
   private closed = false;
   /** When the page last sent typed input (`Date.now()`). */
   private lastTyped = -Infinity;
+  /**
+   * A transfer this page does not answer runs (another tab's): its output is not shown, as the server's screen
+   * does not keep it (`src/screen/transfers.rs`). When output of it last came, and whether it ended with an ESC.
+   */
+  private othersTransfer: { last: number; escape: boolean } | undefined;
 
   /** `send` takes input for the program; `typing` says whether this page's input reaches it now. */
   constructor(
@@ -72,16 +86,68 @@ export class FileTransfer {
       done();
       return;
     }
-    if (this.uploading || (this.mayStart() && !isSnapshot(bytes) && holdsTransferStart(bytes))) {
-      this.filter.setTerminalColumns(this.term.cols);
-      this.passing = { bytes, done };
-      this.filter.processServerOutput(bytes);
-      // Not given back (the filter hides the echo of its own `trz`): parsed all the same.
-      if (this.passing !== undefined) done();
-      this.passing = undefined;
+    if (isSnapshot(bytes)) {
+      // The server's screen, which never holds a transfer: shown whole, and an old transfer's start does nothing.
+      this.othersTransfer = undefined;
+      this.term.write(bytes, done);
       return;
     }
-    this.term.write(bytes, done);
+    let from = 0;
+    if (this.othersTransfer !== undefined) {
+      from = this.othersTransferEnd(bytes);
+      if (from < 0) {
+        done();
+        return;
+      }
+    }
+    const start = transferStart(bytes.subarray(from));
+    if (this.uploading || (start >= 0 && this.mayStart())) {
+      this.answer(bytes.subarray(from), done);
+    } else if (start >= 0) {
+      // Another page's: shown up to its marker, as the server's screen has it, and again from its end.
+      this.term.write(bytes.subarray(from, from + start));
+      this.othersTransfer = { last: Date.now(), escape: false };
+      this.output(bytes.subarray(from + start), done);
+    } else {
+      this.term.write(bytes.subarray(from), done);
+    }
+  }
+
+  /**
+   * Where in `bytes` the other page's transfer ends (its ESC 8), which ends `othersTransfer`; -1 while it goes on.
+   */
+  private othersTransferEnd(bytes: Uint8Array): number {
+    const transfer = this.othersTransfer;
+    if (transfer === undefined) return 0;
+    const now = Date.now();
+    if (now - transfer.last >= GIVE_UP_MS) {
+      this.othersTransfer = undefined;
+      return 0;
+    }
+    transfer.last = now;
+    let end = -1;
+    if (transfer.escape && bytes[0] === END[1]) {
+      // The ESC came last before: the terminal gets it back.
+      this.term.write(new Uint8Array([END[0]]));
+      end = 0;
+    } else {
+      for (let at = bytes.indexOf(END[0]); at >= 0 && end < 0; at = bytes.indexOf(END[0], at + 1)) {
+        if (bytes[at + 1] === END[1]) end = at;
+      }
+    }
+    if (end >= 0) this.othersTransfer = undefined;
+    else transfer.escape = bytes[bytes.length - 1] === END[0];
+    return end;
+  }
+
+  /** Hands output to trzsz, which answers a transfer's start (or the page's own `trz`) and gives the rest back. */
+  private answer(bytes: Uint8Array, done: () => void): void {
+    this.filter.setTerminalColumns(this.term.cols);
+    this.passing = { bytes, done };
+    this.filter.processServerOutput(bytes);
+    // Not given back (the filter hides the echo of its own `trz`): parsed all the same.
+    if (this.passing !== undefined) done();
+    this.passing = undefined;
   }
 
   /** Typed input while `busy`: Ctrl-C stops the transfer, the rest is dropped. */

@@ -61,6 +61,13 @@ async function until(probe, what, ms = 20_000) {
   }
 }
 
+/** Fails if page `p` shows any of a transfer's encoded lines; returns what it shows. */
+async function noTransferShown(p) {
+  const screen = await p.screenText();
+  if (/^#(CFG|NUM|NAME|SIZE|DATA|MD5):/m.test(screen)) throw new Error(`the transfer is on the screen:\n${screen}`);
+  return screen;
+}
+
 /** Waits until trzsz has said `count` times that it saved a file (`Saved 1 file/directory to ...`). */
 function waitForSaved(t, count) {
   return t.page.waitForFunction(
@@ -134,12 +141,15 @@ async function fileTransfer(t, url) {
     await t.typeLine('echo after""-download');
     await t.waitForLine('after-download');
   });
+  await t.step("the second tab showed the shell, not the transfer's data", async () => {
+    await second.waitForLine('after-download');
+    await noTransferShown(second);
+  });
   await t.step("after a reload, the server's screen shows the shell, not the transfer's data", async () => {
     await t.page.reload();
     await t.waitForState('connected');
     await t.waitForLine('after-download');
-    const screen = await t.screenText();
-    if (/^#(CFG|NUM|NAME|SIZE|DATA|MD5):/m.test(screen)) throw new Error(`the transfer is on the screen:\n${screen}`);
+    const screen = await noTransferShown(t);
     if (!screen.includes(`${expected}\n# tsz down.bin\n`)) throw new Error(`the screen before is gone:\n${screen}`);
   });
   const upload = randomBytes(FILE_BYTES);
