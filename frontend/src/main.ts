@@ -7,6 +7,7 @@ import { flashOnBell } from './bell';
 import { Clipboard } from './clipboard';
 import { Connector } from './connector';
 import { element } from './dom';
+import { installFilePickerFallbacks } from './file_pickers';
 import { uploadDroppedFiles } from './file_transfer';
 import { installFullscreen } from './fullscreen';
 import { KeyBar } from './keybar';
@@ -101,8 +102,10 @@ const keybar = new KeyBar(
 frame.addEventListener('click', (event) => {
   if (!(event.target instanceof Element && event.target.closest('.xterm'))) focusTerminal();
 });
-// Files dropped on the terminal are uploaded to the shell's current directory (trzsz's `trz`).
+// Files dropped on the terminal are uploaded to the shell's current directory (trzsz's `trz`); where the browser
+// has no file pickers of its own, `tsz` saves downloads and `trz` asks for files the way any page does.
 uploadDroppedFiles(frame, term, (items) => connector.upload(items));
+installFilePickerFallbacks();
 installShortcuts(term, { copy: () => clipboard.copySelection(), find: () => search.open() });
 installFullscreen(document.getElementById('fullscreen-button'), focusTerminal);
 const setPageTitle = followTitle(term);

@@ -7,7 +7,7 @@
 // (DevTools' Input.dispatchDragEvent).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start } from './harness.mjs';
@@ -246,7 +246,67 @@ async function fileDrop(t, url) {
   }
 }
 
+/**
+ * Default server, in a page whose browser lacks the File System Access pickers (as Firefox and Safari do): `tsz`
+ * saves the file as a download (the browser's own, caught by Playwright) and `trz` asks for files with the
+ * browser's file chooser (answered by Playwright), byte for byte both ways.
+ */
+async function fileTransferWithoutPickers(t, url) {
+  await t.page.addInitScript(() => {
+    for (const name of ['showDirectoryPicker', 'showOpenFilePicker']) {
+      Object.defineProperty(window, name, { value: undefined, writable: true, configurable: true });
+    }
+  });
+  await startInFreshDirectory(t, url);
+  const dir = await mkdtemp(path.join(tmpdir(), 'webterm-pick-'));
+  try {
+    const down = randomBytes(FILE_BYTES);
+    await t.step('tsz saves the file as a download, byte for byte', async () => {
+      await t.typeLine(`head -c ${FILE_BYTES} /dev/urandom > down.bin && echo made""-it`);
+      await t.waitForLine('made-it');
+      const expected = await shellSha256(t, 'down.bin');
+      const downloading = t.page.waitForEvent('download', { timeout: 20_000 });
+      await t.typeLine('tsz down.bin');
+      const download = await downloading;
+      if (download.suggestedFilename() !== 'down.bin') throw new Error(`saved as ${download.suggestedFilename()}`);
+      const saved = path.join(dir, 'saved.bin');
+      await download.saveAs(saved);
+      const digest = sha256(await readFile(saved));
+      if (digest !== expected) throw new Error(`down.bin arrived as ${digest}, not ${expected}`);
+      await waitForSaved(t, 1);
+    });
+    await t.step("trz asks with the browser's file chooser and uploads the file, byte for byte", async () => {
+      const file = path.join(dir, 'up.bin');
+      await writeFile(file, down);
+      const choosing = t.page.waitForEvent('filechooser', { timeout: 20_000 });
+      await t.typeLine('trz');
+      const chooser = await choosing;
+      await chooser.setFiles(file);
+      await waitForSaved(t, 2);
+      if ((await shellSha256(t, 'up.bin')) !== sha256(down)) throw new Error('up.bin arrived changed');
+    });
+    await leaveFreshDirectory(t);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The SHA-256 (hex) of `file` in the shell's directory, as `sha256sum` says. */
+async function shellSha256(t, file) {
+  await t.typeLine(`sha256sum ${file} | cut -c1-64 | sed 's/^/${file}=/'`);
+  const line = await t.page.waitForFunction((file) => {
+    const buffer = window.webterm.term.buffer.active;
+    for (let i = buffer.length - 1; i >= 0; i--) {
+      const text = buffer.getLine(i)?.translateToString(true).trim() ?? '';
+      if (text.startsWith(`${file}=`) && /=[0-9a-f]{64}$/.test(text)) return text.slice(file.length + 1);
+    }
+    return false;
+  }, file);
+  return line.jsonValue();
+}
+
 export const TRANSFER_SCENARIOS = {
   'file-transfer': fileTransfer,
+  'file-transfer-without-pickers': fileTransferWithoutPickers,
   'file-drop': fileDrop,
 };

@@ -139,6 +139,15 @@ async fn where_the_session_lingers_the_tab_closes_without_a_question() {
 }
 
 #[tokio::test]
+async fn without_the_browsers_file_pickers_tsz_saves_a_download_and_trz_uses_the_file_chooser() {
+    run_browser(
+        "tests/browser/scenarios.mjs",
+        &["file-transfer-without-pickers"],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_file_dropped_on_the_page_is_uploaded_to_the_shells_directory() {
     run_browser("tests/browser/scenarios.mjs", &["file-drop"]).await;
     assert_screenshots(&["file-drop-uploaded.png"]);
