@@ -28,7 +28,7 @@ const END = [0x1b, 0x38];
 const GIVE_UP_MS = 30_000;
 
 /** Where in `bytes` the start of a transfer (its marker) ends; -1 when it holds none. */
-export function transferStart(bytes: Uint8Array): number {
+function transferStart(bytes: Uint8Array): number {
   for (let at = bytes.indexOf(MAGIC[0]); at >= 0 && at + MAGIC.length <= bytes.length; ) {
     if (MAGIC.every((byte, i) => bytes[at + i] === byte)) return at + MAGIC.length;
     at = bytes.indexOf(MAGIC[0], at + 1);
@@ -203,8 +203,8 @@ function isSnapshot(bytes: Uint8Array): boolean {
 }
 
 /**
- * Files and folders dropped on `target` go to `upload` (`Connector.upload`); when the upload fails to start, the
- * terminal says why.
+ * Files and folders dropped on `target` go to `upload` (`Connector.upload`); when the upload does not start or
+ * fails, the terminal says why.
  */
 export function uploadDroppedFiles(
   target: HTMLElement,
@@ -225,12 +225,12 @@ export function uploadDroppedFiles(
     event.preventDefault();
     // The items are read now: after the event, the browser hides them.
     upload(transfer.items).catch((error: unknown) => {
-      // trzsz rejects with a string when no `trz` answered its own `trz` command.
-      const reason =
+      // trzsz rejects with this string when no `trz` answered the `trz` it typed.
+      const message =
         error === 'Upload does not start'
-          ? 'no trz answered: install trzsz on the server (pip install trzsz)'
-          : String(error instanceof Error ? error.message : error);
-      term.write(`\r\n\x1b[2m[webterm: the upload did not start: ${reason}]\x1b[0m\r\n`);
+          ? 'the upload did not start: no trz answered (install trzsz on the server: pip install trzsz)'
+          : `the upload failed: ${error instanceof Error ? error.message : String(error)}`;
+      term.write(`\r\n\x1b[2m[webterm: ${message}]\x1b[0m\r\n`);
     });
   });
 }
