@@ -9,7 +9,8 @@
 // timeout (up to a minute), and the person at this page was the one typing.
 
 import type { Terminal } from '@xterm/xterm';
-import { Connection, MAX_HELD_INPUT } from './connection';
+import { Connection } from './connection';
+import { KeptInput, LostInput, utf8Length } from './kept_input';
 import { type ExitStatus, type Hello, describeExit } from './protocol';
 import { ReconnectWait, backoffSeconds } from './reconnect_wait';
 import type { SentInput } from './sent_input';
@@ -80,19 +81,10 @@ export class Connector {
   private approved: string | undefined;
   /** Whose `session` is, as its last `hello` said: `name` is the owner when that is not this page's user. */
   private owner: { session: string; name: string | undefined } | undefined;
-  /**
-   * Text typed before it is known whether it may be sent: while the page finds out which session is its own, and
-   * while it attaches to a session until `hello` says whose it is.
-   */
-  private kept: string[] = [];
-  private keptLength = 0;
-  /** Something was not kept (over `MAX_HELD_INPUT`): nothing more is, until what was kept is sent or forgotten. */
-  private keptFull = false;
-  /**
-   * Text typed or pasted since the connection last dropped that could not be held for the next connection, in
-   * bytes (UTF-8); the status bar says so until the next drop.
-   */
-  private lost = 0;
+  /** Text typed before it is known whether it may be sent (`kept_input.ts`). */
+  private readonly kept = new KeptInput();
+  /** Text typed or pasted that could not be held for the next connection; said until the next drop. */
+  private readonly lost: LostInput;
   /** Input the last connection was handed but never sent (it did not open): the next one to the session sends it. */
   private unsent: Uint8Array<ArrayBuffer>[] = [];
   /** What the connection that dropped sent, for the next one to send again what did not arrive. */
@@ -104,7 +96,9 @@ export class Connector {
     private readonly status: StatusBar,
     private readonly size: SessionSize,
     private readonly greeted: (hello: Hello) => void,
-  ) {}
+  ) {
+    this.lost = new LostInput(status);
+  }
 
   /** The id of this page's session: attached to again after a drop or a reload; undefined starts a new one. */
   get sessionId(): string | undefined {
@@ -177,7 +171,7 @@ export class Connector {
       gone: () => this.onGone(),
       refused: (message: string) => this.onRefused(message),
       dropped: (unsent: Uint8Array<ArrayBuffer>[], sent: SentInput | undefined) => this.onDrop(unsent, sent),
-      lost: (bytes: number) => this.lose(bytes),
+      lost: (bytes: number) => this.lost.lose(bytes),
     };
     // What went out on the connection before is sent again only to the same session.
     const sent = this.session === undefined ? undefined : this.sent;
@@ -224,54 +218,24 @@ export class Connector {
     }
     if (this.phase === 'waiting') return;
     const may = this.phase === 'starting' ? undefined : this.mayType();
-    if (may === undefined) this.keep(data);
-    else if (may) this.send(data);
-  }
-
-  /**
-   * Keeps `data` until it is known whether it may be sent. Past `MAX_HELD_INPUT` the rest goes too: a paste cut
-   * short and the Enter after it would run something else than what was pasted.
-   */
-  private keep(data: string): void {
-    const length = utf8Length(data);
-    if (this.keptFull || this.keptLength + length > MAX_HELD_INPUT) {
-      this.keptFull = true;
-      this.lose(length);
-      return;
+    if (may === undefined) {
+      if (!this.kept.keep(data)) this.lost.lose(utf8Length(data));
+    } else if (may) {
+      this.send(data);
     }
-    this.kept.push(data);
-    this.keptLength += length;
   }
 
   /** Sends `data` on the current connection, which holds it while it opens; says so when it could not. */
   private send(data: string): void {
-    if (this.connection !== undefined && !this.connection.sendText(data)) this.lose(utf8Length(data));
-  }
-
-  /** `length` bytes of typed or pasted text were dropped: the status bar says so, with the total. */
-  private lose(length: number): void {
-    this.lost += length;
-    this.status.setNote(
-      `${describeAmount(this.lost)} typed or pasted while disconnected was not sent: ` +
-        `more than the ${describeAmount(MAX_HELD_INPUT)} the page holds`,
-    );
+    if (this.connection !== undefined && !this.connection.sendText(data)) this.lost.lose(utf8Length(data));
   }
 
   /** Sends what was kept if it may be sent now, forgets it if it may not, and keeps it while that is unknown. */
   private releaseKept(): void {
     const may = this.mayType();
     if (may === undefined) return;
-    const kept = this.forgetKept();
+    const kept = this.kept.take();
     if (may) for (const data of kept) this.send(data);
-  }
-
-  /** Empties what was kept; returns it. */
-  private forgetKept(): string[] {
-    const kept = this.kept;
-    this.kept = [];
-    this.keptLength = 0;
-    this.keptFull = false;
-    return kept;
   }
 
   /** Uploads dropped files to the session's current directory (`file_transfer.ts`), when this page types. */
@@ -335,10 +299,10 @@ export class Connector {
   /** Forgets the old session and starts a new one, after fresh modes and `note` (local text, not the program's). */
   private startNewSession(note: string): void {
     // Keys kept for the old session (waiting for its `hello` or for control) are not for a new shell.
-    this.forgetKept();
+    this.kept.take();
     this.unsent = [];
     this.sent = undefined;
-    this.forgetLost();
+    this.lost.forget();
     this.awaitingControl = false;
     this.setSession(undefined);
     this.attempt = 0;
@@ -384,7 +348,7 @@ export class Connector {
     if (this.awaitingControl) {
       this.awaitingControl = false;
       if (writable) this.releaseKept();
-      else this.forgetKept();
+      else this.kept.take();
     }
     this.showWritable(writable);
   }
@@ -418,7 +382,7 @@ export class Connector {
 
   private onExit(status: ExitStatus): void {
     this.phase = 'exited';
-    this.forgetLost();
+    this.lost.forget();
     this.reclaim = false;
     this.connection = undefined;
     this.hello = undefined;
@@ -451,7 +415,7 @@ export class Connector {
     this.connection = undefined;
     this.hello = undefined;
     this.attempt = 0;
-    this.forgetKept();
+    this.kept.take();
     this.unsent = [];
     this.sent = undefined;
     // Enter must reach the page to try again, on a page that was read-only or holding too.
@@ -489,7 +453,7 @@ export class Connector {
     this.status.showTypeHere(false);
     const wait = backoffSeconds(this.attempt) * 1000;
     // A new outage: what was lost in the last one has been told.
-    if (this.attempt === 0) this.forgetLost();
+    if (this.attempt === 0) this.lost.forget();
     this.attempt += 1;
     // Local text only: a resumed session's screen begins with a full reset, which wipes it.
     if (this.attempt === 1) this.term.write('\r\n[connection lost]\r\n');
@@ -498,27 +462,4 @@ export class Connector {
       this.status.show('reconnecting', retry + hint);
     });
   }
-
-  /** Stops saying that typed text was lost. */
-  private forgetLost(): void {
-    this.lost = 0;
-    this.status.setNote(undefined);
-  }
-}
-
-/** `bytes` as the status bar says them: KiB below a MiB, else MiB with one decimal. */
-function describeAmount(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
-
-/** The length of `text` in UTF-8, as the connection sends it. */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A surrogate (half of a pair) is 2 of a character's 4 bytes; a lone one is sent as U+FFFD, 3 bytes.
-    bytes += unit < 0x80 ? 1 : unit < 0x800 ? 2 : unit >= 0xd800 && unit < 0xe000 ? 2 : 3;
-  }
-  return bytes;
 }
