@@ -68,20 +68,30 @@ async function noTransferShown(p) {
   return screen;
 }
 
+/**
+ * Waits until some line of the terminal, trimmed, matches `pattern` (a RegExp's source) `count` times; returns the
+ * last such line.
+ */
+async function waitForMatch(t, pattern, { count = 1, timeout = 20_000 } = {}) {
+  const line = await t.page.waitForFunction(
+    ({ pattern, count }) => {
+      const buffer = window.webterm.term.buffer.active;
+      const matching = [];
+      for (let i = 0; i < buffer.length; i++) {
+        const text = buffer.getLine(i)?.translateToString(true).trim() ?? '';
+        if (new RegExp(pattern).test(text)) matching.push(text);
+      }
+      return matching.length >= count && matching[matching.length - 1];
+    },
+    { pattern, count },
+    { timeout, polling: 100 },
+  );
+  return line.jsonValue();
+}
+
 /** Waits until trzsz has said `count` times that it saved a file (`Saved 1 file/directory to ...`). */
 function waitForSaved(t, count) {
-  return t.page.waitForFunction(
-    (count) => {
-      const buffer = window.webterm.term.buffer.active;
-      let seen = 0;
-      for (let i = 0; i < buffer.length; i++) {
-        if (/^Saved 1 file/.test(buffer.getLine(i)?.translateToString(true) ?? '')) seen += 1;
-      }
-      return seen >= count;
-    },
-    count,
-    { timeout: 20_000, polling: 100 },
-  );
+  return waitForMatch(t, '^Saved 1 file', { count });
 }
 
 /** Starts the page in a fresh directory of its own, with trzsz's commands at hand. */
@@ -110,16 +120,9 @@ async function fileTransfer(t, url) {
   await t.page.addInitScript(pickFromPrivateFolder);
   await startInFreshDirectory(t, url);
   const expected = await t.step('a binary file of every byte value is made on the server', async () => {
-    await t.typeLine(`head -c ${FILE_BYTES} /dev/urandom > down.bin && sha256sum down.bin | cut -c1-64`);
-    const line = await t.page.waitForFunction(() => {
-      const buffer = window.webterm.term.buffer.active;
-      for (let i = buffer.length - 1; i >= 0; i--) {
-        const text = buffer.getLine(i)?.translateToString(true).trim() ?? '';
-        if (/^[0-9a-f]{64}$/.test(text)) return text;
-      }
-      return false;
-    });
-    return line.jsonValue();
+    await t.typeLine(`head -c ${FILE_BYTES} /dev/urandom > down.bin && echo made""-it`);
+    await t.waitForLine('made-it');
+    return shellSha256(t, 'down.bin');
   });
   const id = await t.page.evaluate(() => window.webterm.connector.sessionId);
   const link = new URL(t.page.url());
@@ -174,22 +177,10 @@ async function fileTransfer(t, url) {
     const started = Date.now();
     await t.typeLine('tsz big.bin');
     // The progress bar: `big.bin [███░░░] 12% | 23.5 MB | 11.7 MB/s | 00:07 ETA`.
-    await t.page.waitForFunction(() => {
-      const buffer = window.webterm.term.buffer.active;
-      for (let i = 0; i < buffer.length; i++) {
-        if (/^big\.bin .*\d%/.test(buffer.getLine(i)?.translateToString(true) ?? '')) return true;
-      }
-      return false;
-    });
+    await waitForMatch(t, '^big\\.bin .*\\d%', { timeout: 10_000 });
     console.log(`measure: file-transfer: progress shown ${Date.now() - started} ms after tsz`);
     await t.page.keyboard.press('Control+C');
-    await t.page.waitForFunction(() => {
-      const buffer = window.webterm.term.buffer.active;
-      for (let i = 0; i < buffer.length; i++) {
-        if ((buffer.getLine(i)?.translateToString(true) ?? '').includes('Stopped')) return true;
-      }
-      return false;
-    });
+    await waitForMatch(t, 'Stopped', { timeout: 10_000 });
     await t.typeLine('echo after""-stop');
     await t.waitForLine('after-stop');
   });
@@ -222,14 +213,7 @@ async function fileDrop(t, url) {
     await t.step('where trz does nothing, a drop says that the upload did not start', async () => {
       await t.typeLine('alias trz=true');
       await dropFile(t, file);
-      await t.page.waitForFunction(() => {
-        const buffer = window.webterm.term.buffer.active;
-        for (let i = 0; i < buffer.length; i++) {
-          const line = buffer.getLine(i)?.translateToString(true) ?? '';
-          if (line.includes('[webterm: the upload did not start: no trz answered')) return true;
-        }
-        return false;
-      });
+      await waitForMatch(t, '^\\[webterm: the upload did not start: no trz answered', { timeout: 10_000 });
       await t.typeLine('unalias trz; ls -A | wc -l');
       await t.waitForLine('0');
     });
@@ -293,16 +277,11 @@ async function fileTransferWithoutPickers(t, url) {
 
 /** The SHA-256 (hex) of `file` in the shell's directory, as `sha256sum` says. */
 async function shellSha256(t, file) {
-  await t.typeLine(`sha256sum ${file} | cut -c1-64 | sed 's/^/${file}=/'`);
-  const line = await t.page.waitForFunction((file) => {
-    const buffer = window.webterm.term.buffer.active;
-    for (let i = buffer.length - 1; i >= 0; i--) {
-      const text = buffer.getLine(i)?.translateToString(true).trim() ?? '';
-      if (text.startsWith(`${file}=`) && /=[0-9a-f]{64}$/.test(text)) return text.slice(file.length + 1);
-    }
-    return false;
-  }, file);
-  return line.jsonValue();
+  // A tag of its own per call: a line an earlier call printed must not answer this one.
+  const tag = `${file}-${Math.random().toString(36).slice(2)}`;
+  await t.typeLine(`sha256sum ${file} | cut -c1-64 | sed 's/^/${tag}=/'`);
+  const line = await waitForMatch(t, `^${tag.replace('.', '\\.')}=[0-9a-f]{64}$`, { timeout: 10_000 });
+  return line.slice(tag.length + 1);
 }
 
 export const TRANSFER_SCENARIOS = {
