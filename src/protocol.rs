@@ -174,6 +174,8 @@ pub enum ServerMessage {
         protocol: u32,
         /// The session's id.
         session: String,
+        /// The terminal path the session runs under (`/`, or a `[[terminal]]`'s `path`), as `/api/sessions` lists it.
+        path: String,
         /// Columns.
         cols: u16,
         /// Rows.

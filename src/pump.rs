@@ -116,6 +116,7 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
     let mut outbox = VecDeque::from([text(ServerMessage::Hello {
         protocol: PROTOCOL_VERSION,
         session: attachment.info.id.clone(),
+        path: attachment.info.route.clone(),
         cols: attachment.size.cols,
         rows: attachment.size.rows,
         writable,

@@ -17,6 +17,7 @@ import { effectiveLook, loadSettings } from './settings';
 import { initialSessionId } from './session_id';
 import { confirmUrlArgs } from './url_args';
 import { SessionSize } from './session_size';
+import { SessionsPanel } from './sessions_panel';
 import { SettingsPanel } from './settings_panel';
 import { showSizeChanges } from './size_overlay';
 import { installShortcuts } from './shortcuts';
@@ -80,6 +81,7 @@ const connector = new Connector(
     if (hello.title !== undefined) setPageTitle(hello.title);
   },
 );
+new SessionsPanel(() => connector.currentHello, focusTerminal);
 typeHere.addEventListener('click', () => {
   connector.typeHere();
   focusTerminal();

@@ -174,6 +174,8 @@ export interface Hello {
   client?: number;
   /** Whether the session was already running (a reattach); its screen follows as output. */
   resumed: boolean;
+  /** The terminal path the session runs under (`/`, or a `[[terminal]]`'s), as `/api/sessions` lists it. */
+  path?: string;
   /** Who may type when several clients share the session. */
   input: InputPolicy;
   /** The most this client may do. */
@@ -305,6 +307,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
         };
         if (isRecord(v.options)) hello.options = parseClientOptions(v.options);
         if (typeof v.title === 'string') hello.title = v.title;
+        if (typeof v.path === 'string' && v.path.startsWith('/')) hello.path = v.path;
         if (typeof v.heartbeat === 'number' && Number.isInteger(v.heartbeat) && v.heartbeat > 0) {
           hello.heartbeat = v.heartbeat;
         }

@@ -35,6 +35,7 @@ fn server_messages_have_the_documented_shape() {
     let hello = ServerMessage::Hello {
         protocol: 1,
         session: "abc".into(),
+        path: "/".into(),
         cols: 80,
         rows: 24,
         writable: true,
@@ -50,7 +51,7 @@ fn server_messages_have_the_documented_shape() {
     };
     assert_eq!(
         hello.to_json(),
-        r#"{"type":"hello","protocol":1,"session":"abc","cols":80,"rows":24,"writable":true,"client":0,"resumed":false,"input":"shared","role":"write","heartbeat":20,"linger":300}"#
+        r#"{"type":"hello","protocol":1,"session":"abc","path":"/","cols":80,"rows":24,"writable":true,"client":0,"resumed":false,"input":"shared","role":"write","heartbeat":20,"linger":300}"#
     );
     let control = ServerMessage::Control { writable: false };
     assert_eq!(control.to_json(), r#"{"type":"control","writable":false}"#);
@@ -124,6 +125,7 @@ fn hello_carries_the_client_options_in_camel_case() {
     let hello = ServerMessage::Hello {
         protocol: 1,
         session: "abc".into(),
+        path: "/".into(),
         cols: 80,
         rows: 24,
         writable: true,

@@ -359,6 +359,39 @@ async function leaveAlert(t, url) {
   }
 }
 
+/**
+ * Default server. A second tab, on a session of its own, lists both sessions in its "Sessions" panel (its own as
+ * "this tab") and, from the other's link, attaches to it: the first tab's screen and shell.
+ */
+async function sessionList(t, url) {
+  await start(t, url);
+  await t.step('the first tab types', async () => {
+    await t.typeLine('echo first""-tab');
+    await t.waitForLine('first-tab');
+  });
+  const first = await sessionId(t);
+  const second = await t.openPage();
+  await start(t, url, second);
+  const own = await sessionId(second);
+  await t.step("the second tab's Sessions panel lists both sessions, its own as this tab's", async () => {
+    if (own === first) throw new Error('the second tab is on the first one’s session');
+    await second.page.locator('#sessions-button').click();
+    await second.page.locator(`#sessions-list li[data-session="${first}"] a`).waitFor();
+    const mine = await second.page.locator(`#sessions-list li[data-session="${own}"]`).textContent();
+    if (!mine.includes('(this tab)')) throw new Error(`its own session shows as ${JSON.stringify(mine)}`);
+    if ((await second.page.locator('#sessions-list li').count()) !== 2) throw new Error('not two sessions');
+    await second.page.screenshot({ path: path.join(t.artifacts, 'session-list-panel.png') });
+  });
+  await t.step("the other session's link attaches the second tab to it, screen and shell", async () => {
+    await second.page.locator(`#sessions-list li[data-session="${first}"] a`).click();
+    await second.waitForState('connected');
+    await second.waitForLine('first-tab');
+    if ((await sessionId(second)) !== first) throw new Error('the second tab is not on the first session');
+    await second.typeLine('echo second""-typed');
+    await t.waitForLine('second-typed');
+  });
+}
+
 /** Waits until `probe()` is true (5 s at most). */
 async function until(probe, what) {
   const deadline = Date.now() + 5_000;
@@ -377,6 +410,7 @@ export const TAB_SCENARIOS = {
   'reclaim-taken': reclaimTaken,
   'others-session': othersSession,
   'leave-alert': leaveAlert,
+  'session-list': sessionList,
 };
 
 /** The id of the session page `p` is attached to. */

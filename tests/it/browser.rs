@@ -127,6 +127,12 @@ async fn tsz_downloads_and_trz_uploads_a_binary_file_byte_for_byte_beside_a_seco
 }
 
 #[tokio::test]
+async fn the_sessions_panel_lists_the_users_sessions_and_attaches_the_tab_to_another() {
+    run_browser("tests/browser/scenarios.mjs", &["session-list"]).await;
+    assert_screenshots(&["session-list-panel.png"]);
+}
+
+#[tokio::test]
 async fn where_closing_the_tab_ends_the_session_the_browser_asks_first() {
     let mut config = config(&["sh"]);
     config.session.linger_secs = 0;

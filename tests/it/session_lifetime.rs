@@ -1,12 +1,13 @@
 //! When durable sessions end and how many there may be: after `session.linger_secs` without clients, when an admin
-//! deletes one through the session API (`/api/sessions`), with `session.once`; `session.max_sessions`.
+//! deletes one through the session API (`/api/sessions`, which lists a user who is not an admin their own sessions),
+//! with `session.once`; `session.max_sessions`.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::durable::{attach_path, lingering, refused_attach, session_id};
-use crate::security::{READ_TOKEN, TOKEN, bearer, token_config, upgrade};
+use crate::security::{READ_TOKEN, TOKEN, basic, bearer, cheap_hash, token_config, upgrade};
 use crate::support::{
     Binary, Client, PATIENCE, TestServer, config, http_request, process_exists, wait_for_child,
     wait_until_gone,
@@ -45,6 +46,76 @@ async fn a_session_without_clients_ends_after_linger_secs_and_leaves_no_process(
 async fn api(server: &TestServer, method: &str, path: &str, headers: &str) -> (u16, String) {
     let (status, _, body) = http_request(server.addr, method, path, headers).await;
     (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn a_user_who_is_not_an_admin_lists_only_their_own_sessions_and_ends_none() {
+    let mut config = config(&["sh"]);
+    config.auth.mode = webterm::config::AuthMode::Basic;
+    let hash = cheap_hash("pw");
+    config.auth.users = ["ann", "bob", "root"]
+        .map(|name| webterm::config::UserConfig {
+            name: name.into(),
+            hash: hash.clone(),
+            role: webterm::auth::Role::Write,
+        })
+        .into();
+    config.auth.admins = vec!["root".into()];
+    config.session.linger_secs = 60;
+    let server = TestServer::start(config);
+    let ann = upgrade(&server, "/ws", &[basic("ann", "pw")])
+        .await
+        .unwrap();
+    let bob = upgrade(&server, "/ws", &[basic("bob", "pw")])
+        .await
+        .unwrap();
+    let (ann_id, bob_id) = (session_id(&ann), session_id(&bob));
+    let header = |user: &str| {
+        let (name, value) = basic(user, "pw");
+        format!("{name}: {value}\r\n")
+    };
+    let listed = |body: String| -> Vec<(String, String)> {
+        let sessions: Value = serde_json::from_str(&body).unwrap();
+        let pairs = sessions.as_array().unwrap().iter();
+        let pair = |s: &Value| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["owner"].as_str().unwrap().to_owned(),
+            )
+        };
+        pairs.map(pair).collect()
+    };
+
+    let (status, body) = api(&server, "GET", "/api/sessions", &header("ann")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(listed(body), [(ann_id.clone(), "ann".to_owned())]);
+    let (status, body) = api(&server, "GET", "/api/sessions", &header("bob")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(listed(body), [(bob_id.clone(), "bob".to_owned())]);
+    let (status, body) = api(&server, "GET", "/api/sessions", &header("root")).await;
+    assert_eq!(status, 200, "{body}");
+    let mut all = listed(body);
+    all.sort();
+    let mut expected = [
+        (ann_id.clone(), "ann".to_owned()),
+        (bob_id.clone(), "bob".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(all, expected);
+
+    // Ending a session stays an admin's: not even its owner's through the API (the shell's `exit` is theirs).
+    for (user, id) in [("bob", &ann_id), ("ann", &ann_id)] {
+        let (status, body) = api(
+            &server,
+            "DELETE",
+            &format!("/api/sessions/{id}"),
+            &header(user),
+        )
+        .await;
+        assert_eq!(status, 403, "{user} deleting {id}: {body}");
+    }
+    let (_, body) = api(&server, "GET", "/api/sessions", &header("root")).await;
+    assert_eq!(listed(body).len(), 2, "both sessions live on");
 }
 
 #[tokio::test]
