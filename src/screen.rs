@@ -76,15 +76,10 @@ impl Screen {
 
     /// Feeds program output. Chunks may split escape sequences and UTF-8 characters anywhere.
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.feed_at(bytes, Instant::now());
-    }
-
-    /// [`Screen::feed`], with the output's arrival time given (`transfers` gives up on a silent transfer).
-    fn feed_at(&mut self, bytes: &[u8], now: Instant) {
         let mut tracker = tracker::Tracker::new(&mut self.term, &mut self.hidden, &mut self.bounds);
         let parser = &mut self.parser;
         let sequences = &mut self.sequences;
-        self.transfers.filter(bytes, now, |shown| {
+        self.transfers.filter(bytes, Instant::now(), |shown| {
             sequences.scan(shown, |part| parser.advance(&mut tracker, part));
         });
         self.take_title_events();

@@ -63,7 +63,7 @@ pub async fn list(
 ) -> HttpResponse {
     let config = config.get();
     let lister = lister(&config, &identity);
-    let what = "manage sessions: only auth.admins may (and the auth.token holder), and users who may type list their own";
+    let what = "manage sessions: a read-only client lists none";
     if let Some(refusal) = refuse(&req, &config, &identity, lister.is_some(), what) {
         return refusal;
     }
