@@ -22,7 +22,9 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 /// Where the output stands: between transfers (and how much of the marker the last bytes began), or in one.
 #[derive(Debug)]
 pub enum Transfers {
+    /// Output is drawn; its last `matched` bytes are the start of a marker.
     Between { matched: usize },
+    /// Output is a transfer's, until its end; `escape`: its last byte was the end's ESC.
     In { escape: bool, last_output: Instant },
 }
 
