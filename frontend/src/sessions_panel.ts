@@ -45,12 +45,9 @@ export class SessionsPanel {
     const path = hello?.path ?? '/';
     try {
       const sessions = (await listSessions(path)).filter((session) => session.path === path);
-      if (sessions.length === 0) this.list.replaceChildren(item('no sessions'));
-      else {
-        // An admin's list may hold other users' sessions: then each says whose it is.
-        const owners = new Set(sessions.map((session) => session.owner)).size > 1;
-        this.list.replaceChildren(...sessions.map((session) => row(session, hello, owners)));
-      }
+      // An admin's list may hold other users' sessions: then each says whose it is.
+      const owners = new Set(sessions.map((session) => session.owner)).size > 1;
+      this.list.replaceChildren(...sessions.map((session) => row(session, hello, owners)), newSession());
       this.list.querySelector('a')?.focus();
     } catch (error) {
       this.list.replaceChildren(item(`could not list the sessions: ${(error as Error).message}`));
@@ -105,6 +102,21 @@ function isListed(value: unknown): value is Listed {
   const strings = ['id', 'owner', 'path', 'command'].every((key) => typeof v[key] === 'string');
   const numbers = ['cols', 'rows', 'clients', 'started', 'idle_secs'].every((key) => typeof v[key] === 'number');
   return strings && numbers;
+}
+
+/** The last line: a new session, in a new tab (this tab keeps its own). */
+function newSession(): HTMLLIElement {
+  const line = document.createElement('li');
+  const link = document.createElement('a');
+  const page = new URL(location.href);
+  page.search = '';
+  link.href = page.href;
+  link.target = '_blank';
+  link.rel = 'noopener';
+  link.id = 'sessions-new';
+  link.textContent = 'new session';
+  line.append(link, note(' in a new tab'));
+  return line;
 }
 
 function item(text: string): HTMLLIElement {

@@ -361,7 +361,8 @@ async function leaveAlert(t, url) {
 
 /**
  * Default server. A second tab, on a session of its own, lists both sessions in its "Sessions" panel (its own as
- * "this tab") and, from the other's link, attaches to it: the first tab's screen and shell.
+ * "this tab") and, from the other's link, attaches to it: the first tab's screen and shell. "new session" there
+ * opens a third tab on a session of its own.
  */
 async function sessionList(t, url) {
   await start(t, url);
@@ -379,8 +380,19 @@ async function sessionList(t, url) {
     await second.page.locator(`#sessions-list li[data-session="${first}"] a`).waitFor();
     const mine = await second.page.locator(`#sessions-list li[data-session="${own}"]`).textContent();
     if (!mine.includes('(this tab)')) throw new Error(`its own session shows as ${JSON.stringify(mine)}`);
-    if ((await second.page.locator('#sessions-list li').count()) !== 2) throw new Error('not two sessions');
+    if ((await second.page.locator('#sessions-list li[data-session]').count()) !== 2) {
+      throw new Error('not two sessions');
+    }
     await second.page.screenshot({ path: path.join(t.artifacts, 'session-list-panel.png') });
+  });
+  await t.step('"new session" opens a new tab on a session of its own', async () => {
+    const opening = t.context.waitForEvent('page');
+    await second.page.locator('#sessions-new').click();
+    const third = await opening;
+    await third.waitForFunction(() => document.body.dataset.state === 'connected');
+    const id = await third.evaluate(() => window.webterm.connector.sessionId);
+    if (id === first || id === own) throw new Error(`the new tab is on session ${id}, not a new one`);
+    await third.close();
   });
   await t.step("the other session's link attaches the second tab to it, screen and shell", async () => {
     await second.page.locator(`#sessions-list li[data-session="${first}"] a`).click();
