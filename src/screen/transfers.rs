@@ -193,6 +193,42 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Output made of markers, ends, their halves and other bytes: drawn the same however the reads cut it.
+        #[test]
+        fn any_output_is_drawn_the_same_however_the_reads_cut_it(
+            pieces in proptest::collection::vec(proptest::sample::select(&PIECES[..]), 0..40),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+        ) {
+            let output: Vec<u8> = pieces.concat();
+            let now = Instant::now();
+            let whole = drawn(&mut Transfers::default(), &[&output], now);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|cut| cut.min(output.len())).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([output.len()]) {
+                chunks.push(&output[from..cut]);
+                from = cut;
+            }
+            proptest::prop_assert_eq!(drawn(&mut Transfers::default(), &chunks, now), whole);
+        }
+    }
+
+    /// What the property's output is made of.
+    const PIECES: [&[u8]; 10] = [
+        b"::TRZSZ:TRANSFER:",
+        b"::TRZSZ:",
+        b"TRANSFER:",
+        b":",
+        b"\x1b8",
+        b"\x1b",
+        b"8",
+        b"#DATA:AAEC\n",
+        b"text\r\n",
+        b"\x1b7",
+    ];
+
     #[test]
     fn a_transfer_silent_for_long_is_given_up_and_the_output_drawn_again() {
         let start = Instant::now();
