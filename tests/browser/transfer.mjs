@@ -7,7 +7,7 @@
 // (DevTools' Input.dispatchDragEvent).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start } from './harness.mjs';
@@ -187,7 +187,7 @@ async function fileTransfer(t, url) {
   await leaveFreshDirectory(t);
 }
 
-/** Drags `file` from outside the browser and drops it on the terminal. */
+/** Drags `file` (or a folder) from outside the browser and drops it on the terminal. */
 async function dropFile(t, file) {
   const cdp = await t.context.newCDPSession(t.page);
   const box = await t.page.locator('#terminal').boundingBox();
@@ -201,7 +201,8 @@ async function dropFile(t, file) {
 
 /**
  * Default server. A file dropped on the page (a real drag from DevTools) is uploaded to the shell's directory,
- * byte for byte: the page types `trz` for the person. Where no `trz` answers, the terminal says so.
+ * byte for byte: the page types `trz` for the person; a folder goes with what it holds (`trz -d`). Where no `trz`
+ * answers, the terminal says so.
  */
 async function fileDrop(t, url) {
   await startInFreshDirectory(t, url);
@@ -223,6 +224,17 @@ async function fileDrop(t, url) {
       await t.typeLine('sha256sum dropped.bin | cut -c1-64');
       await t.waitForLine(sha256(bytes));
       await t.screenshot('uploaded.png');
+    });
+    await t.step('dropping a folder uploads it with what it holds (trz -d)', async () => {
+      const folder = path.join(dir, 'folder');
+      await mkdir(path.join(folder, 'inner'), { recursive: true });
+      await writeFile(path.join(folder, 'a.txt'), 'first file\n');
+      await writeFile(path.join(folder, 'inner', 'b.bin'), bytes);
+      await dropFile(t, folder);
+      await waitForSaved(t, 2);
+      await t.typeLine('cat folder/a.txt; sha256sum folder/inner/b.bin | cut -c1-64');
+      await t.waitForLine('first file');
+      await t.waitForLine(sha256(bytes));
     });
     await leaveFreshDirectory(t);
   } finally {
