@@ -155,8 +155,15 @@ async fn a_client_that_accepts_gzip_gets_the_files_gzipped_and_any_other_client_
             );
         }
 
-        // Refusing gzip, or asking only for what is not offered, gets the file as it is.
-        for refusal in ["gzip;q=0, identity", "identity", "br"] {
+        // Refusing gzip, asking only for what is not offered, or a header that does not parse, gets the file as it is.
+        for refusal in [
+            "gzip;q=0, identity",
+            "identity",
+            "br",
+            ";;;",
+            "gzip;q=2",
+            "gzip;q=x",
+        ] {
             let (status, headers, body) = http_get(
                 server.addr,
                 path,
