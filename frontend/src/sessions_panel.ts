@@ -60,7 +60,6 @@ export class SessionsPanel {
     this.button.setAttribute('aria-expanded', 'false');
     this.closed();
   }
-
 }
 
 /**
