@@ -5,7 +5,7 @@
 // The first scenarios of taking control back (`reclaim`, `reclaim-late`) are in tabs.mjs.
 
 import { start } from './harness.mjs';
-import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
+import { shellPid, startProxy, waitForStatus, withProxy } from './sessions.mjs';
 
 /** What the status bar says while another connection has the keyboard and this page may take it. */
 const OFFERED = 'another client is typing: take control to type here';
@@ -94,12 +94,9 @@ async function noReclaimThrough(t, firstProxy, secondProxy) {
  * not take control back by itself: nobody chose to type there. Once root has taken control, it does.
  */
 async function reclaimOthersSession(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await reclaimOthersSessionThrough(t, url, proxy);
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 async function reclaimOthersSessionThrough(t, url, proxy) {
@@ -200,12 +197,9 @@ async function readToken(t, url) {
  * back from it at once. Each time the second tab is left read-only and a line typed in the first runs in its shell.
  */
 async function reloadReclaim(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await reloadReclaimThrough(t, url, proxy);
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 async function reloadReclaimThrough(t, url, proxy) {

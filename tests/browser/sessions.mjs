@@ -14,9 +14,8 @@ import { STEP_MS, slowNetwork, start } from './harness.mjs';
  * meanwhile reconnects at once and reaches the shell; a paste too large to hold is dropped, and the page says so.
  */
 async function reconnect(t, url) {
-  const proxy = await startProxy(new URL(url));
-  await t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(proxy.url).origin });
-  try {
+  await withProxy(url, async (proxy) => {
+    await t.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(proxy.url).origin });
     await start(t, proxy.url);
     const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
     await t.step('dropping every TCP connection shows "reconnecting" with a countdown', async () => {
@@ -91,9 +90,7 @@ async function reconnect(t, url) {
       const again = await shellPid(t, 'last');
       if (again !== pid) throw new Error(`the shell was ${pid} before the drops and is ${again} after them`);
     });
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 /** Default server, behind a TCP proxy: vim in insert mode survives a dropped connection, screen and all. */
@@ -319,8 +316,7 @@ async function takeControl(t, url) {
  * and reattaches to the same shell.
  */
 async function silentNetwork(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await start(t, proxy.url);
     await t.step('hello announces a 2 s heartbeat', () => waitForHeartbeat(t, 2));
     const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
@@ -334,9 +330,7 @@ async function silentNetwork(t, url) {
       const again = await shellPid(t, 'again');
       if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
     });
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 /**
@@ -346,8 +340,7 @@ async function silentNetwork(t, url) {
  * delays them just as a sleep does).
  */
 async function wake(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await start(t, proxy.url);
     await t.step('hello announces the default 20 s heartbeat', () => waitForHeartbeat(t, 20));
     const pid = await t.step('the shell tells its pid', () => shellPid(t, 'first'));
@@ -379,9 +372,7 @@ async function wake(t, url) {
       const again = await shellPid(t, 'again');
       if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
     });
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 /**
@@ -391,8 +382,7 @@ async function wake(t, url) {
  * machine that slept none at all.
  */
 async function backoff(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await start(t, proxy.url);
     await t.step('with the server out of reach, the wait grows to 8 s', async () => {
       proxy.refuse(true);
@@ -433,9 +423,7 @@ async function backoff(t, url) {
       if (proxy.accepted() !== before) throw new Error(`${proxy.accepted() - before} connections were opened`);
       if ((await t.page.evaluate(() => document.body.dataset.state)) !== 'connected') throw new Error('it left "connected"');
     });
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 /** Waits until `condition()` (checked in Node) is true; after `timeout` ms fails with `message`. */
@@ -544,6 +532,16 @@ async function waitForScreen(p, want, timeout = 5_000) {
     }
   }
   throw new Error(`the screen differs from before: ${diff.join('; ')}`);
+}
+
+/** Runs `action(proxy)` with a `startProxy` in front of the server at `url`, and closes the proxy after it. */
+export async function withProxy(url, action) {
+  const proxy = await startProxy(new URL(url));
+  try {
+    return await action(proxy);
+  } finally {
+    proxy.close();
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SENTINEL, expectClipboardStays, grantClipboard, waitForClipboard } from './client.mjs';
 import { slowNetwork, start } from './harness.mjs';
-import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
+import { shellPid, waitForStatus, withProxy } from './sessions.mjs';
 
 /**
  * Default server (shared input). Two tabs of different window sizes on one session: the terminal has the size of the
@@ -16,12 +16,9 @@ import { shellPid, startProxy, waitForStatus } from './sessions.mjs';
  */
 async function sharedSize(t, url) {
   // The second tab goes through a proxy, to drop its connection at the end.
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await sharedSizeThrough(t, url, proxy);
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 async function sharedSizeThrough(t, url, proxy) {
@@ -125,8 +122,7 @@ async function duplicate(t, url) {
  * at the reconnect (`resume_input`).
  */
 async function reclaim(t, url) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await start(t, proxy.url);
     const pid = await t.step('the tab types and tells the shell pid', async () => {
       await t.page.waitForFunction(() => document.body.dataset.writable === 'true');
@@ -155,9 +151,7 @@ async function reclaim(t, url) {
       const again = await shellPid(t, 'again');
       if (again !== pid) throw new Error(`the shell was ${pid} before and is ${again} after`);
     });
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 /**
@@ -179,8 +173,7 @@ async function reclaimTaken(t, url) {
 
 /** The first tab loses its network for `awayMs` (its clock jumps so) while a second tab takes control. */
 async function backAfterAnotherTookControl(t, url, awayMs) {
-  const proxy = await startProxy(new URL(url));
-  try {
+  await withProxy(url, async (proxy) => {
     await start(t, proxy.url);
     const link = new URL(url);
     link.searchParams.set('session', await sessionId(t));
@@ -212,9 +205,7 @@ async function backAfterAnotherTookControl(t, url, awayMs) {
         throw new Error('the first tab can type');
       }
     });
-  } finally {
-    proxy.close();
-  }
+  });
 }
 
 /**
