@@ -11,7 +11,7 @@ import { installFilePickerFallbacks } from './file_pickers';
 import { uploadDroppedFiles } from './file_transfer';
 import { installFullscreen } from './fullscreen';
 import { KeyBar } from './keybar';
-import type { ClientOptions } from './protocol';
+import type { ClientOptions } from './client_options';
 import { SearchBar } from './search';
 import { effectiveLook, loadSettings } from './settings';
 import { initialSessionId } from './session_id';

@@ -1,7 +1,7 @@
 // What the user changed in the settings panel (font size, theme, the Mac's Option key), kept in localStorage, and
 // how it combines with the server's options into the terminal's look.
 
-import type { ClientOptions } from './protocol';
+import type { ClientOptions } from './client_options';
 import { DEFAULT_LOOK, type Look } from './terminal';
 import { themeById } from './themes';
 

@@ -7,7 +7,8 @@ import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
-import { type CursorStyle, type Renderer, type Size, clampSize, isValidSize } from './protocol';
+import type { CursorStyle, Renderer } from './client_options';
+import { type Size, clampSize, isValidSize } from './protocol';
 
 /**
  * The page's own look, used until the server's `hello` says otherwise. Mirrors the defaults of the `[client]`
