@@ -334,7 +334,26 @@ async function urlArgs(t, url) {
 }
 
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */
+/**
+ * Server with `[client]` font_size = 21, cursor_style = "bar", scrollback = 1234 and theme.background = "#102030"
+ * (tests/it/browser.rs). The page sets its terminal up with them.
+ */
+async function serverOptions(t, url) {
+  await start(t, url);
+  await t.step("the terminal takes the server's font size, cursor, scrollback and background", async () => {
+    const options = await t.page.evaluate(() => {
+      const { fontSize, cursorStyle, scrollback, theme } = window.webterm.term.options;
+      return { fontSize, cursorStyle, scrollback, background: theme?.background };
+    });
+    const want = { fontSize: 21, cursorStyle: 'bar', scrollback: 1234, background: '#102030' };
+    if (JSON.stringify(options) !== JSON.stringify(want)) {
+      throw new Error(`the terminal has ${JSON.stringify(options)}, not ${JSON.stringify(want)}`);
+    }
+  });
+}
+
 export const CLIENT_SCENARIOS = {
+  'server-options': serverOptions,
   copy,
   'clipboard-opt-in': clipboardOptIn,
   keybar,

@@ -271,6 +271,16 @@ async fn ctrl_shift_c_copies_ctrl_shift_v_pastes_and_programs_cannot_write_the_c
 }
 
 #[tokio::test]
+async fn the_page_sets_its_terminal_up_with_the_servers_client_options() {
+    let mut config = config(&["sh"]);
+    config.client.font_size = 21;
+    config.client.cursor_style = webterm::protocol::CursorStyle::Bar;
+    config.client.scrollback = 1234;
+    config.client.theme.background = Some("#102030".into());
+    run_scenario_with(config, "server-options").await;
+}
+
+#[tokio::test]
 async fn with_the_options_on_osc_52_and_selecting_text_both_copy() {
     let mut config = config(&["sh"]);
     config.client.clipboard_osc52 = true;
