@@ -112,6 +112,13 @@ pub enum ClientMessage {
         /// The client number of this page's previous connection to the session.
         from: u64,
     },
+    /// A file transfer runs in the output for this client (`active`), or no longer does. While one runs, the client
+    /// never falls behind: the session reads the program's output only when this client has room for it (the
+    /// program waits), instead of sending it a snapshot for what it missed, which would break the transfer.
+    Transfer {
+        /// Whether a transfer runs now.
+        active: bool,
+    },
 }
 
 /// Who may type when several clients share a session (a route's `input`).

@@ -258,6 +258,14 @@ pub async fn run(mut attachment: Attachment, out: Writer, mut inbox: Reader, set
                         Ok(ClientMessage::ResumeInput { .. }) => outbox.push_back(text(ServerMessage::Error {
                             message: "resume_input refused: this connection is read-only".into(),
                         })),
+                        // SECURITY: a client that makes the program wait for it must be one that may type: a
+                        // viewer could otherwise stall the session by not reading.
+                        Ok(ClientMessage::Transfer { active }) if attachment.role == Role::Write => {
+                            attachment.transfer(active).await;
+                        }
+                        Ok(ClientMessage::Transfer { .. }) => outbox.push_back(text(ServerMessage::Error {
+                            message: "transfer refused: this connection is read-only".into(),
+                        })),
                         Ok(ClientMessage::Ack { bytes }) => match acknowledge(bytes, sent, acked) {
                             Ok(()) => acked = Some(bytes),
                             Err(message) => {

@@ -129,7 +129,12 @@ export class Connection {
       () => this.sendControl({ type: 'resume' }),
       (parsed) => this.sendControl({ type: 'ack', bytes: parsed }),
     );
-    this.transfer = new FileTransfer(term, (bytes) => this.sendBytes(bytes), typing);
+    this.transfer = new FileTransfer(
+      term,
+      (bytes) => this.sendBytes(bytes),
+      (active) => this.sendControl({ type: 'transfer', active }),
+      typing,
+    );
     this.socket.addEventListener('open', () => {
       // After a drop, what is held waits for what did not arrive on the connection before (`input_taken`).
       if (this.previous === undefined) this.sendEarly();

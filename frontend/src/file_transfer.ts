@@ -52,16 +52,23 @@ export class FileTransfer {
   private closed = false;
   /** When the page last sent typed input (`Date.now()`). */
   private lastTyped = -Infinity;
+  /** When output was last handed to trzsz (`Date.now()`), and whether the server was told a transfer runs. */
+  private answered = -Infinity;
+  private announced = false;
   /**
    * A transfer this page does not answer runs (another tab's): its output is not shown, as the server's screen
    * does not keep it (`src/screen/transfers.rs`). When output of it last came, and whether it ended with an ESC.
    */
   private othersTransfer: { last: number; escape: boolean } | undefined;
 
-  /** `send` takes input for the program; `typing` says whether this page's input reaches it now. */
+  /**
+   * `send` takes input for the program; `announce` tells the server whether a transfer runs here (then it must not
+   * let this page miss output); `typing` says whether this page's input reaches it now.
+   */
   constructor(
     private readonly term: Terminal,
     private readonly send: (bytes: Uint8Array<ArrayBuffer>) => void,
+    private readonly announce: (active: boolean) => void,
     private readonly typing: () => boolean,
   ) {
     this.filter = new TrzszFilter({
@@ -81,6 +88,7 @@ export class FileTransfer {
 
   /** Output from the program; `done` is called once the terminal has parsed it (or the transfer took it). */
   output(bytes: Uint8Array, done: () => void): void {
+    this.announceTransfer();
     if (this.busy) {
       this.filter.processServerOutput(bytes);
       done();
@@ -140,8 +148,22 @@ export class FileTransfer {
     return end;
   }
 
+  /**
+   * Tells the server when a transfer starts or ends here: one runs from the output handed to trzsz (its start, or
+   * the page's own `trz`) until trzsz is done with it. The server then lets this page miss no output.
+   */
+  private announceTransfer(): void {
+    // trzsz looks at a start 10 ms after it got it: until then the output that handed it over counts.
+    const active = this.busy || this.uploading || Date.now() - this.answered < 1_000;
+    if (active === this.announced) return;
+    this.announced = active;
+    this.announce(active);
+  }
+
   /** Hands output to trzsz, which answers a transfer's start (or the page's own `trz`) and gives the rest back. */
   private answer(bytes: Uint8Array, done: () => void): void {
+    this.answered = Date.now();
+    this.announceTransfer();
     this.filter.setTerminalColumns(this.term.cols);
     this.passing = { bytes, done };
     this.filter.processServerOutput(bytes);

@@ -84,8 +84,17 @@ export interface ResumeInput {
   from: number;
 }
 
+/**
+ * A file transfer runs in this client's output (`active`), or no longer does: while one runs, the client misses no
+ * output (the program waits for it rather than the server sending it a snapshot).
+ */
+export interface Transfer {
+  type: 'transfer';
+  active: boolean;
+}
+
 /** A control message from the client (a text frame). */
-export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping | Ack | ResumeInput;
+export type ClientMessage = Resize | Pause | Resume | TakeControl | Ping | Ack | ResumeInput | Transfer;
 
 /**
  * Who may type when several clients share a session (a route's `input`): `shared`, every client with the `write`

@@ -16,6 +16,8 @@ fn client_messages_round_trip() {
         ClientMessage::Ping,
         ClientMessage::Ack { bytes: 1 << 40 },
         ClientMessage::ResumeInput { from: 2 },
+        ClientMessage::Transfer { active: true },
+        ClientMessage::Transfer { active: false },
     ] {
         let text = serde_json::to_string(&message).unwrap();
         assert_eq!(ClientMessage::parse(&text).unwrap(), message);
@@ -27,6 +29,10 @@ fn client_messages_round_trip() {
     assert_eq!(
         ClientMessage::parse(r#"{"type":"take_control","from":7}"#).unwrap(),
         ClientMessage::TakeControl { from: Some(7) }
+    );
+    assert_eq!(
+        ClientMessage::parse(r#"{"type":"transfer","active":true}"#).unwrap(),
+        ClientMessage::Transfer { active: true }
     );
 }
 

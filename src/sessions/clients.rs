@@ -2,8 +2,9 @@
 //!
 //! Each client has a queue of [`CLIENT_QUEUE`](super::CLIENT_QUEUE) frames. A client whose queue is full when
 //! output comes falls behind: it gets nothing more until it has room again, and then one snapshot of the screen
-//! instead of what it missed. A change of size or of who may type that finds a queue full waits here, and output
-//! waits behind a size: output drawn for a size must not reach a client before that size does.
+//! instead of what it missed; but a client in a file transfer misses nothing: output is read only when it has room.
+//! A change of size or of who may type that finds a queue full waits here, and output waits behind a size: output
+//! drawn for a size must not reach a client before that size does.
 
 use bytes::Bytes;
 
@@ -30,6 +31,8 @@ struct Client {
     size: Option<Size>,
     /// The answer to its `resume_input`, not yet delivered (its queue was full).
     input_taken: Option<(ClientId, Option<u64>)>,
+    /// A file transfer runs in its output: it must miss none, so output is read only when it has room.
+    transferring: bool,
 }
 
 /// The clients of one session, in the order they attached.
@@ -71,9 +74,22 @@ impl Clients {
         self.list.is_empty()
     }
 
-    /// Whether some client has room for another frame.
-    pub fn any_room(&self) -> bool {
-        self.list.iter().any(|c| c.queue.capacity() > 0)
+    /// Whether output may be read now: some client has room for another frame, and every client in a file
+    /// transfer (that has not already fallen behind) has room for it and no size waiting before it.
+    pub fn may_read(&self) -> bool {
+        let transfers_ready = self
+            .list
+            .iter()
+            .filter(|c| c.transferring && !c.lagged)
+            .all(|c| c.queue.capacity() > 0 && c.answer.is_none() && c.size.is_none());
+        transfers_ready && self.list.iter().any(|c| c.queue.capacity() > 0)
+    }
+
+    /// Client `id` runs a file transfer (`active`) or no longer does (see [`Clients::may_read`]).
+    pub fn transfer(&mut self, id: ClientId, active: bool) {
+        if let Some(client) = self.list.iter_mut().find(|c| c.id == id) {
+            client.transferring = active;
+        }
     }
 
     /// Whether some client waits for something it could not be sent yet.
@@ -104,6 +120,7 @@ impl Clients {
             answer: None,
             size: None,
             input_taken: None,
+            transferring: false,
         });
         self.input_taken.attached(id);
         id

@@ -5,7 +5,8 @@
 //! Flow control is per client (`clients.rs`). The PTY is read only while at least one client has room (or none
 //! is attached), so the slowest client does not set the pace, the fastest does; with one client that pauses or
 //! stops reading, the kernel blocks the program. A client that falls behind later gets one snapshot of the screen
-//! (which starts with a full reset) instead of what it missed. Memory per session stays bounded: the client
+//! (which starts with a full reset) instead of what it missed; a client in a file transfer (`transfer`) never
+//! falls behind: while one runs, the PTY is read only when that client has room too. Memory per session stays bounded: the client
 //! queues, the screen and its scrollback budget, and the output waiting to be parsed into the screen (`model.rs`).
 
 mod commands;
@@ -211,7 +212,7 @@ impl Hub {
                 alone_since = None;
             }
             let room =
-                self.screen.has_room() && (self.clients.is_empty() || self.clients.any_room());
+                self.screen.has_room() && (self.clients.is_empty() || self.clients.may_read());
             let waiting = self.clients.waiting();
             if exit.is_some() && !eof {
                 // The drain's time counts only while output may be read: a client slow to make room must not find

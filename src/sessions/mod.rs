@@ -98,6 +98,8 @@ pub(crate) enum Command {
     /// The client asks how much input the session took from client `from` (its page's previous connection), and
     /// the session takes no more from `from`.
     ResumeInput(ClientId, ClientId),
+    /// A file transfer runs for the client (true), or no longer does: while one runs it misses no output.
+    Transfer(ClientId, bool),
 }
 
 /// The hub's answer to an attach.
@@ -156,6 +158,14 @@ impl Attachment {
         let _ = self
             .commands
             .send(Command::ResumeInput(self.client, from))
+            .await;
+    }
+
+    /// Says whether a file transfer runs for this client: while one does, it misses no output (the program waits).
+    pub async fn transfer(&self, active: bool) {
+        let _ = self
+            .commands
+            .send(Command::Transfer(self.client, active))
             .await;
     }
 

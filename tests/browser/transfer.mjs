@@ -15,6 +15,12 @@ import { start } from './harness.mjs';
 /** Bytes of every value, so that the transfer must be binary-safe, in random order. */
 const FILE_BYTES = 300_000;
 
+/**
+ * The download beside a second tab: large enough that, were the server to let the downloading tab fall behind the
+ * other (and send it a snapshot instead of what it missed), the transfer would break.
+ */
+const SHARED_DOWNLOAD_BYTES = 20_000_000;
+
 /** A file that takes seconds to download, to stop on the way. */
 const BIG_FILE_BYTES = 300_000_000;
 
@@ -112,15 +118,16 @@ async function leaveFreshDirectory(t) {
 }
 
 /**
- * Default server. `tsz` downloads a binary file to the folder picked, byte for byte, while a second tab is
- * attached to the same session (it leaves the transfer to the tab that typed); `trz` uploads a file picked from
+ * Default server. `tsz` downloads a 20 MB binary file to the folder picked, byte for byte, while a second tab is
+ * attached to the same session (it leaves the transfer to the tab that typed, and the server lets the downloading
+ * tab miss no output however much faster the other reads); `trz` uploads a file picked from
  * the page, byte for byte; Ctrl-C stops a download on its way; the shell is usable after each.
  */
 async function fileTransfer(t, url) {
   await t.page.addInitScript(pickFromPrivateFolder);
   await startInFreshDirectory(t, url);
   const expected = await t.step('a binary file of every byte value is made on the server', async () => {
-    await t.typeLine(`head -c ${FILE_BYTES} /dev/urandom > down.bin && echo made""-it`);
+    await t.typeLine(`head -c ${SHARED_DOWNLOAD_BYTES} /dev/urandom > down.bin && echo made""-it`);
     await t.waitForLine('made-it');
     return shellSha256(t, 'down.bin');
   });
@@ -133,9 +140,19 @@ async function fileTransfer(t, url) {
     await second.waitForState('connected');
     await t.page.bringToFront();
   });
-  await t.step('tsz down.bin downloads it to the folder picked, byte for byte', async () => {
+  await t.step('tsz down.bin downloads it to the folder picked, byte for byte, in a tab slower than the other', async () => {
+    // The downloading tab reads slower than the other (a slow laptop beside a fast one): the server must wait
+    // for it, not let it fall behind.
+    const cdp = await t.context.newCDPSession(t.page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
     await t.typeLine('tsz down.bin');
-    const digest = await until(() => privateFileDigest(t, 'down.bin', FILE_BYTES), 'down.bin in the folder');
+    const digest = await until(
+      () => privateFileDigest(t, 'down.bin', SHARED_DOWNLOAD_BYTES),
+      'down.bin in the folder',
+      60_000,
+    );
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    await cdp.detach();
     if (digest !== expected) throw new Error(`down.bin arrived as ${digest}, not ${expected}`);
   });
   await t.step('trzsz says it is done and the shell answers again', async () => {

@@ -32,6 +32,8 @@ async fn bad_control_messages_get_an_error_and_the_session_goes_on() {
         (r#"{"type":"resize","cols":-5,"rows":24}"#, "malformed"),
         (r#"{"type":"ack","bytes":-1}"#, "malformed"),
         (r#"{"type":"ack","bytes":"10"}"#, "malformed"),
+        (r#"{"type":"transfer"}"#, "malformed"),
+        (r#"{"type":"transfer","active":"yes"}"#, "malformed"),
         // More than the server has sent (the shell's prompt, so far).
         (
             r#"{"type":"ack","bytes":1000000}"#,

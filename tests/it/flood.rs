@@ -1,7 +1,7 @@
 //! A client that stops reading while its program floods output: the server's memory stays bounded, the kernel
 //! pauses the program, another session still gets all of its output, and once the client misses its pings its
-//! connection goes. A client attaching during a flood, and output a screen would keep for ever. (The other way,
-//! input the program does not read: `input_wait.rs`.)
+//! connection goes. A client attaching during a flood, and output a screen would keep for ever. A client in a file
+//! transfer, which must miss no output. (The other way, input the program does not read: `input_wait.rs`.)
 
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, RawFd};
@@ -383,4 +383,82 @@ async fn output_that_the_terminal_would_keep_for_ever_does_not_grow_the_servers_
         "a snapshot of {} bytes",
         screen.len()
     );
+}
+
+#[tokio::test]
+async fn a_client_in_a_file_transfer_misses_no_output_while_another_reads_faster() {
+    // A page downloading a file (trzsz) beside a second tab that reads faster: were the downloading client to fall
+    // behind and get a snapshot instead of what it missed, the file would arrive broken. With `transfer` on, the
+    // program waits for it instead.
+    const LINES: usize = 300_000;
+    let mut config = crate::support::config(&["sh"]);
+    config.session.linger_secs = 60;
+    let server = TestServer::start(config);
+    let mut downloading = Client::connect(&server, "").await;
+    let id = downloading.hello["session"].as_str().unwrap().to_owned();
+    let mut other = Client::connect_path(&server, &format!("/ws?session={id}")).await;
+    other.expect_output("\x1bc").await;
+    // The other client reads all it gets, as fast as it comes.
+    let reader = tokio::spawn(async move {
+        other.expect_output("seq-done").await;
+    });
+    downloading
+        .control(serde_json::json!({"type": "transfer", "active": true}))
+        .await;
+    downloading
+        .type_text(&format!("seq 1 {LINES}; echo seq\"\"-done\r"))
+        .await;
+    // The downloading client reads nothing for a while (a slow page), then all of it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut output = Vec::new();
+    while !output.windows(8).any(|w| w == b"seq-done") {
+        match tokio::time::timeout(PATIENCE, downloading.ws.next()).await {
+            Ok(Some(Ok(Message::Binary(bytes)))) => {
+                assert!(
+                    !bytes.starts_with(b"\x1bc"),
+                    "a snapshot came in the transfer"
+                );
+                output.extend_from_slice(&bytes);
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("the output stopped: {other:?}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&output);
+    let numbers: Vec<usize> = text
+        .split("\r\n")
+        .filter_map(|line| line.parse().ok())
+        .collect();
+    assert!(
+        numbers.iter().copied().eq(1..=LINES),
+        "{} numbers, the first missing: {:?}",
+        numbers.len(),
+        (1..=LINES).zip(&numbers).find(|(want, got)| want != *got)
+    );
+    tokio::time::timeout(PATIENCE, reader)
+        .await
+        .expect("the other client gets all of it too")
+        .unwrap();
+    downloading
+        .control(serde_json::json!({"type": "transfer", "active": false}))
+        .await;
+    assert_eq!(downloading.ask("$((6*7))").await, "42");
+}
+
+#[tokio::test]
+async fn a_read_only_client_may_not_make_the_program_wait_for_it() {
+    let mut config = crate::support::config(&["sh"]);
+    config.session.writable = false;
+    let server = TestServer::start(config);
+    let mut viewer = Client::connect(&server, "").await;
+    viewer
+        .control(serde_json::json!({"type": "transfer", "active": true}))
+        .await;
+    assert_eq!(
+        viewer.expect_control("error").await["message"],
+        "transfer refused: this connection is read-only"
+    );
+    // The session goes on: the viewer still gets what the program prints.
+    viewer.control(serde_json::json!({"type": "ping"})).await;
+    viewer.expect_control("pong").await;
 }

@@ -1,6 +1,7 @@
 //! What a connection asks of its session's hub (`Command`): to attach a client (with the screen first, when it
 //! resumes the session), to detach one, to resize the terminal, to take control, to learn how much of its page's
-//! previous connection's input was taken; and the size changes that follow.
+//! previous connection's input was taken, to miss no output while a file transfer runs; and the size changes that
+//! follow.
 
 use super::{Hub, record};
 use crate::protocol::Size;
@@ -35,6 +36,7 @@ impl Hub {
             }
             Command::TakeControl(client, from) => self.clients.take_control(client, from),
             Command::ResumeInput(client, from) => self.clients.resume_input(client, from),
+            Command::Transfer(client, active) => self.clients.transfer(client, active),
         }
     }
 
