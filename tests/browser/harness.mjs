@@ -192,6 +192,20 @@ function pageHelpers(page, label) {
 }
 
 /**
+ * Waits until `condition()` (checked in Node; it may return a promise) gives something truthy, and returns it; after
+ * `timeout` ms fails with `message`.
+ */
+export async function waitUntil(condition, timeout, message) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
  * Opens the page, waits for the shell, and gives it the keyboard. `p` is the page to use: the first one, or one
  * from `t.openPage()`.
  */

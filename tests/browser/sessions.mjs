@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { STEP_MS, slowNetwork, start } from './harness.mjs';
+import { STEP_MS, slowNetwork, start, waitUntil } from './harness.mjs';
 
 /**
  * Default server, behind a TCP proxy. When the connection drops (not an exit), the page counts down, attaches to
@@ -424,15 +424,6 @@ async function backoff(t, url) {
       if ((await t.page.evaluate(() => document.body.dataset.state)) !== 'connected') throw new Error('it left "connected"');
     });
   });
-}
-
-/** Waits until `condition()` (checked in Node) is true; after `timeout` ms fails with `message`. */
-async function waitUntil(condition, timeout, message) {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(message);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Waits until page `p` has its `hello` and the heartbeat in it is `seconds`. */

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SENTINEL, expectClipboardStays, grantClipboard, waitForClipboard } from './client.mjs';
-import { slowNetwork, start } from './harness.mjs';
+import { slowNetwork, start, waitUntil } from './harness.mjs';
 import { shellPid, waitForStatus, withProxy } from './sessions.mjs';
 
 /**
@@ -336,7 +336,7 @@ async function leaveAlert(t, url) {
       await t.typeLine('exit');
       await t.waitForState('exited');
       await closeAsking();
-      await until(() => t.page.isClosed(), 'the tab closed');
+      await waitUntil(() => t.page.isClosed(), 5_000, 'the tab did not close in 5 s');
       if (dialogs.length !== 1) throw new Error(`dialogs: ${JSON.stringify(dialogs)}`);
     });
   } else {
@@ -344,7 +344,7 @@ async function leaveAlert(t, url) {
       await t.typeLine('echo typed""-here');
       await t.waitForLine('typed-here');
       await closeAsking();
-      await until(() => t.page.isClosed(), 'the tab closed');
+      await waitUntil(() => t.page.isClosed(), 5_000, 'the tab did not close in 5 s');
       if (dialogs.length !== 0) throw new Error(`dialogs: ${JSON.stringify(dialogs)}`);
     });
   }
@@ -393,15 +393,6 @@ async function sessionList(t, url) {
     await second.typeLine('echo second""-typed');
     await t.waitForLine('second-typed');
   });
-}
-
-/** Waits until `probe()` is true (5 s at most). */
-async function until(probe, what) {
-  const deadline = Date.now() + 5_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`not ${what} after 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The scenarios of this file, by the names scenarios.mjs runs them under. */

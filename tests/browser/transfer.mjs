@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start } from './harness.mjs';
+import { start, waitUntil } from './harness.mjs';
 
 /** Bytes of every value, so that the transfer must be binary-safe, in random order. */
 const FILE_BYTES = 300_000;
@@ -54,17 +54,6 @@ function privateFileDigest(t, name, size) {
     },
     { name, size },
   );
-}
-
-/** Polls `probe` until it gives something other than null; fails after `ms`. */
-async function until(probe, what, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Fails if page `p` shows any of a transfer's encoded lines; returns what it shows. */
@@ -146,10 +135,10 @@ async function fileTransfer(t, url) {
     const cdp = await t.context.newCDPSession(t.page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
     await t.typeLine('tsz down.bin');
-    const digest = await until(
+    const digest = await waitUntil(
       () => privateFileDigest(t, 'down.bin', SHARED_DOWNLOAD_BYTES),
-      'down.bin in the folder',
       60_000,
+      'no down.bin in the folder after 60 s',
     );
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     await cdp.detach();

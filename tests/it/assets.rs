@@ -1,5 +1,6 @@
 //! The embedded frontend: the page, its files, content types, gzip, ETags, and nothing else.
 
+use crate::security::header;
 use crate::support::{TestServer, http_get};
 
 #[tokio::test]
@@ -102,13 +103,6 @@ async fn with_a_base_path_everything_moves_under_it() {
     }
     let mut client = crate::support::Client::connect_path(&server, "/term/ws").await;
     assert_eq!(client.ask("under-a-prefix").await, "under-a-prefix");
-}
-
-/// The value of header `name` (lower case) in `headers`.
-fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
-    headers
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
 }
 
 #[tokio::test]

@@ -350,18 +350,8 @@ async fn on_another_users_session_a_tab_takes_control_back_after_a_dead_network_
 }
 
 /// `config` in `basic` mode with users ann and root (an admin), both with the password "pw".
-fn ann_and_root(mut config: Config) -> Config {
-    config.auth.mode = webterm::config::AuthMode::Basic;
-    let hash = webterm::auth::basic::hash_password("pw").unwrap();
-    config.auth.users = ["ann", "root"]
-        .map(|name| webterm::config::UserConfig {
-            name: name.into(),
-            hash: hash.clone(),
-            role: webterm::auth::Role::Write,
-        })
-        .into();
-    config.auth.admins = vec!["root".into()];
-    config
+fn ann_and_root(config: Config) -> Config {
+    crate::security::basic_users(config, &["ann", "root"], &["root"])
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::durable::{attach_path, lingering, refused_attach, session_id};
-use crate::security::{READ_TOKEN, TOKEN, basic, bearer, cheap_hash, token_config, upgrade};
+use crate::security::{READ_TOKEN, TOKEN, basic, basic_users, bearer, token_config, upgrade};
 use crate::support::{
     Binary, Client, PATIENCE, TestServer, config, http_request, process_exists, wait_for_child,
     wait_until_gone,
@@ -50,17 +50,7 @@ async fn api(server: &TestServer, method: &str, path: &str, headers: &str) -> (u
 
 #[tokio::test]
 async fn a_user_who_is_not_an_admin_lists_only_their_own_sessions_and_ends_none() {
-    let mut config = config(&["sh"]);
-    config.auth.mode = webterm::config::AuthMode::Basic;
-    let hash = cheap_hash("pw");
-    config.auth.users = ["ann", "bob", "root"]
-        .map(|name| webterm::config::UserConfig {
-            name: name.into(),
-            hash: hash.clone(),
-            role: webterm::auth::Role::Write,
-        })
-        .into();
-    config.auth.admins = vec!["root".into()];
+    let mut config = basic_users(config(&["sh"]), &["ann", "bob", "root"], &["root"]);
     config.session.linger_secs = 60;
     let server = TestServer::start(config);
     let ann = upgrade(&server, "/ws", &[basic("ann", "pw")])

@@ -62,6 +62,23 @@ pub fn basic_config(hash: String) -> Config {
     config
 }
 
+/// `config` in `basic` mode with the users `names` (who may type), each with the password "pw" (at the lowest
+/// cost), and `admins` among them.
+pub fn basic_users(mut config: Config, names: &[&str], admins: &[&str]) -> Config {
+    config.auth.mode = AuthMode::Basic;
+    let hash = cheap_hash("pw");
+    config.auth.users = names
+        .iter()
+        .map(|&name| UserConfig {
+            name: name.into(),
+            hash: hash.clone(),
+            role: Role::Write,
+        })
+        .collect();
+    config.auth.admins = admins.iter().map(|&name| name.into()).collect();
+    config
+}
+
 /// An argon2id hash of `password` at the lowest cost argon2 allows. The server takes the cost from the hash, so a
 /// test can have a password checked a thousand times in a second or two.
 pub fn cheap_hash(password: &str) -> String {
