@@ -133,7 +133,15 @@ window.addEventListener('beforeunload', (event) => {
 
 Object.defineProperty(window, 'webterm', { value: Object.freeze({ term, connector }) });
 
-new ResizeObserver(() => sessionSize.windowChanged()).observe(frame);
+// Only a real change counts: an observer's first notification, which a busy browser may deliver after this page
+// began to follow another's size, would otherwise take the size back.
+let frameSize = [frame.clientWidth, frame.clientHeight].join('x');
+new ResizeObserver(() => {
+  const size = [frame.clientWidth, frame.clientHeight].join('x');
+  if (size === frameSize) return;
+  frameSize = size;
+  sessionSize.windowChanged();
+}).observe(frame);
 // Web fonts that finish loading late change the cell size; refit then (a size change is sent as a resize).
 void document.fonts.ready.then(() => page.fit());
 // A reload (or a `?session=ID` link) attaches to the running session instead of starting a new one; a duplicated

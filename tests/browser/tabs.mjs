@@ -27,6 +27,9 @@ async function sharedSizeThrough(t, url, proxy) {
   const link = new URL(proxy.url);
   link.searchParams.set('session', await t.page.evaluate(() => window.webterm.connector.sessionId));
   const second = await t.openPage();
+  // A busy browser may lay the second tab out for the first time only after it has attached and started to follow
+  // the first tab: its first window-size notification then comes late, and must not count as a change.
+  await holdFirstResizeNotifications(second);
   const small = await t.step('a second tab with a smaller window attaches with its own size', async () => {
     await second.page.setViewportSize({ width: 700, height: 400 });
     await second.page.goto(link.href, { timeout: 10_000 });
@@ -44,6 +47,13 @@ async function sharedSizeThrough(t, url, proxy) {
     await t.page.locator('#terminal').click();
     await t.typeLine('echo size=$(stty size)');
     await t.waitForLine(`size=${big.rows} ${big.cols}`);
+    await waitForSize(t, big);
+    await waitForSize(second, big);
+  });
+  await t.step("the second tab's late first window-size notification leaves the size as it is", async () => {
+    const held = await second.page.evaluate(() => window.releaseResizeNotifications());
+    if (held === 0) throw new Error('no window-size notification was held back');
+    await second.page.waitForTimeout(300);
     await waitForSize(t, big);
     await waitForSize(second, big);
   });
@@ -413,6 +423,34 @@ function sessionId(p) {
 }
 
 /** Waits until the terminal of page `p` is `size`. */
+/**
+ * Holds back, in page `p` from its next load on, the first notification of every `ResizeObserver` (the one each
+ * gets when it starts to observe) until `window.releaseResizeNotifications()`, which returns how many it held.
+ */
+function holdFirstResizeNotifications(p) {
+  return p.page.addInitScript(() => {
+    const Native = window.ResizeObserver;
+    const held = [];
+    let holding = true;
+    window.releaseResizeNotifications = () => {
+      holding = false;
+      const count = held.length;
+      for (const deliver of held.splice(0)) deliver();
+      return count;
+    };
+    window.ResizeObserver = class extends Native {
+      constructor(callback) {
+        let first = true;
+        super((entries, observer) => {
+          if (holding && first) held.push(() => callback(entries, observer));
+          else callback(entries, observer);
+          first = false;
+        });
+      }
+    };
+  });
+}
+
 function waitForSize(p, size) {
   return p.page.waitForFunction(
     (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
