@@ -109,19 +109,23 @@ export async function openBrowser(name, artifactDir, { viewport = { width: 1000,
         console.log(`ok: ${name}: ${title}`);
         return value;
       } catch (error) {
-        console.error(`FAIL: ${name}: ${title}: ${error.message.split('\n')[0]}`);
+        const failed = `FAIL: ${name}: ${title}: ${error.message.split('\n')[0]}`;
+        console.error(failed);
         for (const p of [first, ...otherPages]) {
           const state = await p.page.evaluate(() => document.body.dataset.state).catch(() => '(unknown)');
           const status = await p.page.locator('#status').textContent({ timeout: 1000 }).catch(() => '(unknown)');
+          const size = await p.termSize().catch(() => '(unknown)');
           const screen = await p.screenText().catch((e) => `(could not read the buffer: ${e.message})`);
           const file = p === first ? `failure-${name}.png` : `failure-${name}-${p.label.replace(' ', '')}.png`;
           await p.page.screenshot({ path: path.join(artifacts, file) }).catch(() => {});
           if (otherPages.length > 0) console.error(`${p.label}:`);
-          console.error(`state: ${state}; status bar: ${JSON.stringify(status)}`);
+          console.error(`state: ${state}; status bar: ${JSON.stringify(status)}; terminal: ${JSON.stringify(size)}`);
           console.error(`terminal buffer (last 40 lines):\n----\n${screen.split('\n').slice(-40).join('\n')}\n----`);
         }
         if (pageErrors.length > 0) console.error(`uncaught page errors:\n${pageErrors.join('\n')}`);
         if (consoleLines.length > 0) console.error(`console:\n${consoleLines.join('\n')}`);
+        // Again at the end, where a log cut to its last lines still shows it.
+        console.error(failed);
         await close();
         process.exit(1);
       }

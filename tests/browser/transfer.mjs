@@ -24,6 +24,9 @@ const SHARED_DOWNLOAD_BYTES = 20_000_000;
 /** A file that takes seconds to download, to stop on the way. */
 const BIG_FILE_BYTES = 300_000_000;
 
+/** How long making that file, its progress bar and its stop may take on a machine busy with other tests. */
+const LOADED_MS = 30_000;
+
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /** The pickers answer with the OPFS folder `picked`: for `tsz`, the folder; for `trz`, every file in it. */
@@ -179,14 +182,14 @@ async function fileTransfer(t, url) {
   });
   await t.step('Ctrl-C stops a download that runs, and the shell answers again', async () => {
     await t.typeLine(`head -c ${BIG_FILE_BYTES} /dev/urandom > big.bin && echo big""-made`);
-    await t.waitForLine('big-made');
+    await t.waitForLine('big-made', LOADED_MS);
     const started = Date.now();
     await t.typeLine('tsz big.bin');
     // The progress bar: `big.bin [███░░░] 12% | 23.5 MB | 11.7 MB/s | 00:07 ETA`.
-    await waitForMatch(t, '^big\\.bin .*\\d%', { timeout: 10_000 });
+    await waitForMatch(t, '^big\\.bin .*\\d%', { timeout: LOADED_MS });
     console.log(`measure: file-transfer: progress shown ${Date.now() - started} ms after tsz`);
     await t.page.keyboard.press('Control+C');
-    await waitForMatch(t, 'Stopped', { timeout: 10_000 });
+    await waitForMatch(t, 'Stopped', { timeout: LOADED_MS });
     await t.typeLine('echo after""-stop');
     await t.waitForLine('after-stop');
   });
