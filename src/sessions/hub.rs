@@ -38,6 +38,12 @@ use crate::shutdown::Shutdown;
 /// while there is room to read it).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
+/// Output read after the program exited beyond which the rest is another process's: what the program wrote last and
+/// the terminal still holds is far less (Linux buffers 64 KiB). A flood from a background job would otherwise keep
+/// the session for as long as the drain's time takes to count, which with the screen's parse slower than the flood
+/// is many times `DRAIN_AFTER_EXIT`.
+const DRAIN_BYTES_AFTER_EXIT: usize = 1 << 20;
+
 /// How long a client that fell behind (paused, or slow) has, once the program has exited and all its output is
 /// read, to make room for the final screen before it gets the exit without it.
 const CATCH_UP_AFTER_EXIT: Duration = Duration::from_secs(5);
@@ -188,6 +194,8 @@ impl Hub {
         // When the loop last looked, and whether there was room to read then (the drain counts only such time).
         let mut drain_checked = Instant::now();
         let mut drain_had_room = true;
+        // `bytes_out` when the program exited.
+        let mut out_at_exit = 0;
         let mut catch_up_deadline: Option<Instant> = None;
         let mut alone_since: Option<Instant> = None;
         let shutdown = self.settings.shutdown.clone();
@@ -223,7 +231,9 @@ impl Hub {
                 }
                 (drain_checked, drain_had_room) = (now, room);
                 // Checked here too, not only by the timer below: under a flood a read is always ready first.
-                if room && now >= drain_deadline {
+                if (room && now >= drain_deadline)
+                    || self.bytes_out - out_at_exit >= DRAIN_BYTES_AFTER_EXIT
+                {
                     eof = true;
                     continue;
                 }
@@ -245,6 +255,7 @@ impl Hub {
                         exit = Some(status);
                         let now = Instant::now();
                         drain_deadline = now + DRAIN_AFTER_EXIT;
+                        out_at_exit = self.bytes_out;
                         (drain_checked, drain_had_room) = (now, room);
                     }
                     Err(error) => {
