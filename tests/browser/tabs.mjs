@@ -12,7 +12,7 @@ import { shellPid, waitForStatus, withProxy } from './sessions.mjs';
 /**
  * Default server (shared input). Two tabs of different window sizes on one session: the terminal has the size of the
  * tab that set it last in both, so a line the program draws at its full width is one line in each. A tab that
- * attaches sets it; typing in the other takes it back.
+ * attaches sets it; typing in the other takes it back; a tab's first window-size notification, however late, does not.
  */
 async function sharedSize(t, url) {
   // The second tab goes through a proxy, to drop its connection at the end.
@@ -422,7 +422,6 @@ function sessionId(p) {
   return p.page.evaluate(() => window.webterm.connector.sessionId);
 }
 
-/** Waits until the terminal of page `p` is `size`. */
 /**
  * Holds back, in page `p` from its next load on, the first notification of every `ResizeObserver` (the one each
  * gets when it starts to observe) until `window.releaseResizeNotifications()`, which returns how many it held.
@@ -451,6 +450,7 @@ function holdFirstResizeNotifications(p) {
   });
 }
 
+/** Waits until the terminal of page `p` is `size`. */
 function waitForSize(p, size) {
   return p.page.waitForFunction(
     (want) => window.webterm.term.cols === want.cols && window.webterm.term.rows === want.rows,
