@@ -6,8 +6,12 @@
 import type { Terminal } from '@xterm/xterm';
 import { TrzszFilter } from 'trzsz';
 
-/** What `trz` and `tsz` print to start a transfer. */
+/** What `trz` and `tsz` print to start a transfer, after `SAVE_CURSOR` and, from some trzsz, a BEL. */
 const MAGIC = new TextEncoder().encode('::TRZSZ:TRANSFER:');
+
+/** ESC 7 (save the cursor), trzsz's first bytes of a transfer. */
+const SAVE_CURSOR = [0x1b, 0x37];
+const BEL = 0x07;
 
 /**
  * A transfer starts only within this long after the page sent typed input: the person typed `tsz` or `trz` here.
@@ -27,10 +31,16 @@ const END = [0x1b, 0x38];
  */
 const GIVE_UP_MS = 30_000;
 
-/** Where in `bytes` the start of a transfer (its marker) ends; -1 when it holds none. */
+/**
+ * Where in `bytes` the start of a transfer (its marker) ends; -1 when it holds none. Text that merely names the
+ * marker (a `grep`, a log) has no ESC 7 before it, and starts nothing (as in the server's screen).
+ */
 function transferStart(bytes: Uint8Array): number {
   for (let at = bytes.indexOf(MAGIC[0]); at >= 0 && at + MAGIC.length <= bytes.length; ) {
-    if (MAGIC.every((byte, i) => bytes[at + i] === byte)) return at + MAGIC.length;
+    if (MAGIC.every((byte, i) => bytes[at + i] === byte)) {
+      const escape = bytes[at - 1] === BEL ? at - 3 : at - 2;
+      if (bytes[escape] === SAVE_CURSOR[0] && bytes[escape + 1] === SAVE_CURSOR[1]) return at + MAGIC.length;
+    }
     at = bytes.indexOf(MAGIC[0], at + 1);
   }
   return -1;

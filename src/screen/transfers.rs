@@ -2,16 +2,20 @@
 //! are kept out of the model. A transfer is lines of encoded file data that the page never shows; drawn into the
 //! model, they would fill the scrollback and the screen that a client attaching later gets.
 //!
-//! A transfer starts with trzsz's marker (`::TRZSZ:TRANSFER:`, after `ESC 7`, which saves the cursor) and ends with
-//! `ESC 8` (restore the cursor), then `ESC [0J` and trzsz's last word, whether it succeeded, failed or was stopped.
-//! The model gets the output up to the end of the marker, nothing until that `ESC 8`, and all from it on: the
-//! marker is then erased from the model as from the page. A transfer whose program died without its `ESC 8` is
-//! given up after `GIVE_UP_AFTER` without output.
+//! A transfer starts with `ESC 7` (save the cursor), a BEL from some trzsz, and trzsz's marker `::TRZSZ:TRANSFER:`,
+//! and ends with `ESC 8` (restore the cursor), then `ESC [0J` and trzsz's last word, whether it succeeded, failed
+//! or was stopped. The model gets the output up to the end of the marker, nothing until that `ESC 8`, and all from
+//! it on: the marker is then erased from the model as from the page. Text that merely names the marker (a `grep`, a
+//! log, this file in an editor) has no `ESC 7` before it, and starts nothing. A transfer whose program died without
+//! its `ESC 8` is given up after `GIVE_UP_AFTER` without output.
 
 use std::time::{Duration, Instant};
 
-/// What `trz` and `tsz` print to start a transfer.
-const MARKER: &[u8] = b"::TRZSZ:TRANSFER:";
+/// What `trz` and `tsz` print to start a transfer: ESC 7, a BEL (Python's trzsz leaves it out), the marker.
+const START: &[u8] = b"\x1b7\x07::TRZSZ:TRANSFER:";
+
+/// Where in `START` the BEL that may be missing is.
+const BEL: usize = 2;
 
 /// ESC 8 (DECRC), trzsz's first bytes after a transfer.
 const END: [u8; 2] = [0x1b, b'8'];
@@ -22,7 +26,7 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 /// Where the output stands: between transfers (and how much of the marker the last bytes began), or in one.
 #[derive(Debug)]
 pub enum Transfers {
-    /// Output is drawn; its last `matched` bytes are the start of a marker.
+    /// Output is drawn; its last bytes matched the first `matched` of `START`.
     Between { matched: usize },
     /// Output is a transfer's, until its end; `escape`: its last byte was the end's ESC.
     In { escape: bool, last_output: Instant },
@@ -84,37 +88,31 @@ impl Transfers {
     }
 }
 
-/// Where in `bytes` the marker ends, counting the `matched` bytes of it that the bytes before ended with; else
-/// None, with `matched` the marker's bytes that `bytes` ends with.
+/// Where in `bytes` a transfer's start (`START`) ends, counting the `matched` bytes of it that the bytes before
+/// ended with; else None, with `matched` what of it `bytes` ends with.
 fn find_marker(bytes: &[u8], matched: &mut usize) -> Option<usize> {
     let mut at = 0;
     while at < bytes.len() {
         if *matched == 0 {
-            // Most output has no `:`: on to the next one in one search.
-            at += bytes[at..].iter().position(|&b| b == MARKER[0])?;
+            // Most output has no ESC: on to the next one in one search.
+            at += bytes[at..].iter().position(|&b| b == START[0])?;
         }
         let byte = bytes[at];
-        *matched = if byte == MARKER[*matched] {
+        *matched = if byte == START[*matched] {
             *matched + 1
+        } else if *matched == BEL && byte == START[BEL + 1] {
+            BEL + 2
         } else {
-            restart(*matched, byte)
+            // ESC is nowhere else in `START`: a broken match starts again only at one.
+            usize::from(byte == START[0])
         };
         at += 1;
-        if *matched == MARKER.len() {
+        if *matched == START.len() {
             *matched = 0;
             return Some(at);
         }
     }
     None
-}
-
-/// How much of the marker is matched once `byte` broke a match of its first `matched` bytes: the longest start of
-/// the marker that those bytes and `byte` end with.
-fn restart(matched: usize, byte: u8) -> usize {
-    (1..=matched)
-        .rev()
-        .find(|&k| MARKER[k - 1] == byte && MARKER[..matched].ends_with(&MARKER[..k - 1]))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -141,9 +139,36 @@ mod tests {
 
     #[test]
     fn output_without_a_transfer_is_drawn_as_it_is() {
-        let output: &[u8] = b"a: b :: c ::TRZSZ: ::TRZSZ:TRANSFE \x1b8 \x1b7 :";
-        let mut transfers = Transfers::default();
-        assert_eq!(drawn(&mut transfers, &[output], Instant::now()), output);
+        for output in [
+            &b"a: b :: c ::TRZSZ: ::TRZSZ:TRANSFE \x1b8 \x1b7 :"[..],
+            // Text that names the marker: a `grep` in a log, or trzsz's source, starts nothing.
+            b"log: ::TRZSZ:TRANSFER:S:1.1.7:9636428792800\r\n#NUM:1\n",
+            b"write('\\x1b7::TRZSZ:TRANSFER:S:%s\\r\\n')\r\n",
+            // Nor do other escapes before it.
+            b"\x1b[7m::TRZSZ:TRANSFER:S \x1b7\x07\x07::TRZSZ:TRANSFER:S \x1b7 ::TRZSZ:TRANSFER:S",
+        ] {
+            let mut transfers = Transfers::default();
+            assert_eq!(drawn(&mut transfers, &[output], Instant::now()), output);
+            let bytes: Vec<&[u8]> = output.chunks(1).collect();
+            assert_eq!(drawn(&mut transfers, &bytes, Instant::now()), output);
+        }
+    }
+
+    #[test]
+    fn a_transfer_whose_start_has_a_bel_is_left_out_too() {
+        // Go's and Node's trzsz put a BEL after the ESC 7.
+        let download = String::from_utf8_lossy(DOWNLOAD).replace("\x1b7", "\x1b7\x07");
+        let expected = String::from_utf8_lossy(DRAWN).replace("\x1b7", "\x1b7\x07");
+        let bytes: Vec<&[u8]> = download.as_bytes().chunks(1).collect();
+        let now = Instant::now();
+        assert_eq!(
+            drawn(&mut Transfers::default(), &[download.as_bytes()], now),
+            expected.as_bytes()
+        );
+        assert_eq!(
+            drawn(&mut Transfers::default(), &bytes, now),
+            expected.as_bytes()
+        );
     }
 
     #[test]
@@ -179,9 +204,10 @@ mod tests {
     #[test]
     fn a_marker_after_a_false_start_is_found() {
         for output in [
-            &b":::TRZSZ:TRANSFER:x\x1b8y"[..],
-            b"::TRZSZ::TRZSZ:TRANSFER:x\x1b8y",
-            b"::TRZSZ:TRANSFE::TRZSZ:TRANSFER:x\x1b8y",
+            &b"\x1b\x1b7::TRZSZ:TRANSFER:x\x1b8y"[..],
+            b"\x1b7\x1b7\x07::TRZSZ:TRANSFER:x\x1b8y",
+            b"\x1b7::TRZSZ:\x1b7::TRZSZ:TRANSFER:x\x1b8y",
+            b"\x1b7\x07::TRZSZ:TRANSFE\x1b7::TRZSZ:TRANSFER:x\x1b8y",
         ] {
             let end = output.windows(2).position(|w| w == b"\x1b8").unwrap();
             let marker_end = end - 1;
@@ -216,7 +242,9 @@ mod tests {
     }
 
     /// What the property's output is made of.
-    const PIECES: [&[u8]; 10] = [
+    const PIECES: [&[u8]; 13] = [
+        b"\x1b7::TRZSZ:TRANSFER:",
+        b"\x1b7\x07::TRZSZ:TRANSFER:",
         b"::TRZSZ:TRANSFER:",
         b"::TRZSZ:",
         b"TRANSFER:",
@@ -224,6 +252,7 @@ mod tests {
         b"\x1b8",
         b"\x1b",
         b"8",
+        b"\x07",
         b"#DATA:AAEC\n",
         b"text\r\n",
         b"\x1b7",

@@ -113,7 +113,8 @@ async function leaveFreshDirectory(t) {
  * Default server. `tsz` downloads a 20 MB binary file to the folder picked, byte for byte, while a second tab is
  * attached to the same session (it leaves the transfer to the tab that typed, and the server lets the downloading
  * tab miss no output however much faster the other reads); `trz` uploads a file picked from
- * the page, byte for byte; Ctrl-C stops a download on its way; the shell is usable after each.
+ * the page, byte for byte; Ctrl-C stops a download on its way; the shell is usable after each. Output that only
+ * names trzsz's marker (a `grep`, a log) starts no transfer, in either tab or in the server's screen.
  */
 async function fileTransfer(t, url) {
   await t.page.addInitScript(pickFromPrivateFolder);
@@ -130,6 +131,17 @@ async function fileTransfer(t, url) {
   await t.step('a second tab attaches to the same session', async () => {
     await second.page.goto(link.href, { timeout: 10_000 });
     await second.waitForState('connected');
+    await t.page.bringToFront();
+  });
+  await t.step("a line that only names trzsz's marker starts nothing: both tabs and the server's screen go on", async () => {
+    await t.typeLine(`printf '%s\\n' 'log: ::TRZSZ:TRANSFER:S:1.1.7:0000000000000' && echo after""-mention`);
+    await t.waitForLine('log: ::TRZSZ:TRANSFER:S:1.1.7:0000000000000');
+    await t.waitForLine('after-mention');
+    await second.waitForLine('after-mention');
+    // A reload gets the server's screen.
+    await second.page.reload();
+    await second.waitForState('connected');
+    await second.waitForLine('after-mention');
     await t.page.bringToFront();
   });
   await t.step('tsz down.bin downloads it to the folder picked, byte for byte, in a tab slower than the other', async () => {
@@ -162,7 +174,7 @@ async function fileTransfer(t, url) {
     await t.waitForState('connected');
     await t.waitForLine('after-download');
     const screen = await noTransferShown(t);
-    if (!screen.includes(`${expected}\n# tsz down.bin\n`)) throw new Error(`the screen before is gone:\n${screen}`);
+    if (!screen.includes(`${expected}\n`) || !screen.includes('after-mention\n# tsz down.bin\n')) throw new Error(`the screen before is gone:\n${screen}`);
   });
   const upload = randomBytes(FILE_BYTES);
   await t.step('trz uploads a file picked in the page, byte for byte', async () => {
