@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-/// What `trz` and `tsz` print to start a transfer: ESC 7, a BEL (Python's trzsz leaves it out), the marker.
+/// What `trz` and `tsz` print to start a transfer: ESC 7, a BEL (PyPI's trzsz 1.1.7 leaves it out), the marker.
 const START: &[u8] = b"\x1b7\x07::TRZSZ:TRANSFER:";
 
 /// Where in `START` the BEL that may be missing is.
