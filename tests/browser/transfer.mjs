@@ -174,7 +174,9 @@ async function fileTransfer(t, url) {
     await t.waitForState('connected');
     await t.waitForLine('after-download');
     const screen = await noTransferShown(t);
-    if (!screen.includes(`${expected}\n`) || !screen.includes('after-mention\n# tsz down.bin\n')) throw new Error(`the screen before is gone:\n${screen}`);
+    if (!screen.includes(`${expected}\n`) || !screen.includes('after-mention\n# tsz down.bin\n')) {
+      throw new Error(`the screen before is gone:\n${screen}`);
+    }
   });
   const upload = randomBytes(FILE_BYTES);
   await t.step('trz uploads a file picked in the page, byte for byte', async () => {
