@@ -137,6 +137,22 @@ mod tests {
         out
     }
 
+    /// Asserts that `output` is drawn as `expected`, read whole and read byte by byte.
+    fn assert_drawn(output: &[u8], expected: &[u8]) {
+        let now = Instant::now();
+        assert_eq!(
+            drawn(&mut Transfers::default(), &[output], now),
+            expected,
+            "read whole"
+        );
+        let bytes: Vec<&[u8]> = output.chunks(1).collect();
+        assert_eq!(
+            drawn(&mut Transfers::default(), &bytes, now),
+            expected,
+            "byte by byte"
+        );
+    }
+
     #[test]
     fn output_without_a_transfer_is_drawn_as_it_is() {
         for output in [
@@ -147,10 +163,7 @@ mod tests {
             // Nor do other escapes before it.
             b"\x1b[7m::TRZSZ:TRANSFER:S \x1b7\x07\x07::TRZSZ:TRANSFER:S \x1b7 ::TRZSZ:TRANSFER:S",
         ] {
-            let mut transfers = Transfers::default();
-            assert_eq!(drawn(&mut transfers, &[output], Instant::now()), output);
-            let bytes: Vec<&[u8]> = output.chunks(1).collect();
-            assert_eq!(drawn(&mut transfers, &bytes, Instant::now()), output);
+            assert_drawn(output, output);
         }
     }
 
@@ -159,16 +172,7 @@ mod tests {
         // Go's and Node's trzsz put a BEL after the ESC 7.
         let download = String::from_utf8_lossy(DOWNLOAD).replace("\x1b7", "\x1b7\x07");
         let expected = String::from_utf8_lossy(DRAWN).replace("\x1b7", "\x1b7\x07");
-        let bytes: Vec<&[u8]> = download.as_bytes().chunks(1).collect();
-        let now = Instant::now();
-        assert_eq!(
-            drawn(&mut Transfers::default(), &[download.as_bytes()], now),
-            expected.as_bytes()
-        );
-        assert_eq!(
-            drawn(&mut Transfers::default(), &bytes, now),
-            expected.as_bytes()
-        );
+        assert_drawn(download.as_bytes(), expected.as_bytes());
     }
 
     #[test]
@@ -193,12 +197,7 @@ mod tests {
                 "cut at {cut}"
             );
         }
-        let bytes: Vec<&[u8]> = DOWNLOAD.chunks(1).collect();
-        assert_eq!(
-            drawn(&mut Transfers::default(), &bytes, now),
-            DRAWN,
-            "byte by byte"
-        );
+        assert_drawn(DOWNLOAD, DRAWN);
     }
 
     #[test]
@@ -212,10 +211,7 @@ mod tests {
             let end = output.windows(2).position(|w| w == b"\x1b8").unwrap();
             let marker_end = end - 1;
             let expected = [&output[..marker_end], &output[end..]].concat();
-            let bytes: Vec<&[u8]> = output.chunks(1).collect();
-            let now = Instant::now();
-            assert_eq!(drawn(&mut Transfers::default(), &[output], now), expected);
-            assert_eq!(drawn(&mut Transfers::default(), &bytes, now), expected);
+            assert_drawn(output, &expected);
         }
     }
 
